@@ -1,0 +1,14 @@
+//! Code shared by the Cognito triggers and the API: configuration, AWS
+//! clients, the profile store, the directory (user-pool groups), the mailer,
+//! input validation and telemetry.
+
+pub mod aws;
+pub mod directory;
+pub mod env;
+pub mod error;
+pub mod mailer;
+pub mod profile;
+pub mod telemetry;
+pub mod validate;
+
+pub use error::{Error, Result};

@@ -1,0 +1,487 @@
+//! Pre sign-up: attribute rules and who may sign up.
+//!
+//! The trigger never sees the password (Cognito does not pass it), so strength
+//! is checked by the API; this trigger can limit self sign-up to the API's app
+//! client so that check cannot be bypassed.
+
+use crate::error::{Rejection, Result};
+use crate::event;
+use aws_lambda_events::event::cognito::{
+    CognitoEventUserPoolsPreSignup, CognitoEventUserPoolsPreSignupResponse,
+    CognitoEventUserPoolsPreSignupTriggerSource as Source,
+};
+use infra::env::Env;
+use infra::validate;
+use serde_json::Value;
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+const HANDLED: &[&str] = &[
+    "PreSignUp_SignUp",
+    "PreSignUp_AdminCreateUser",
+    "PreSignUp_ExternalProvider",
+];
+
+const DISPOSABLE_DOMAINS: &str = include_str!("../data/disposable-domains.txt");
+
+/// Names nobody may take, compared case-insensitively with the user name and
+/// the `preferred_username` attribute.
+const RESERVED_USERNAMES: &[&str] = &[
+    "abuse",
+    "admin",
+    "administrator",
+    "api",
+    "root",
+    "security",
+    "support",
+    "system",
+    "sysadmin",
+    "postmaster",
+    "hostmaster",
+    "webmaster",
+    "mailer-daemon",
+    "noreply",
+    "no-reply",
+    "help",
+    "info",
+    "billing",
+    "owner",
+    "moderator",
+    "staff",
+    "official",
+    "null",
+    "undefined",
+    "anonymous",
+    "everyone",
+    "www",
+];
+
+#[derive(Clone, Debug, Default)]
+pub struct SignUpRules {
+    /// When not empty, only these domains (and their subdomains) may sign up.
+    pub allowed_domains: Vec<String>,
+    /// Domains (and their subdomains) that may never sign up.
+    pub denied_domains: Vec<String>,
+    pub block_disposable: bool,
+    /// When not empty, `PreSignUp_SignUp` is accepted only from these clients.
+    pub signup_client_ids: Vec<String>,
+    /// Reserved in addition to [`RESERVED_USERNAMES`].
+    pub extra_reserved_usernames: Vec<String>,
+}
+
+impl SignUpRules {
+    pub fn from_env(env: &Env) -> infra::Result<Self> {
+        let lower = |key| -> Vec<String> {
+            env.list(key)
+                .iter()
+                .map(|d| d.to_ascii_lowercase())
+                .collect()
+        };
+        Ok(SignUpRules {
+            allowed_domains: lower("ALLOWED_EMAIL_DOMAINS"),
+            denied_domains: lower("DENIED_EMAIL_DOMAINS"),
+            block_disposable: env.flag("BLOCK_DISPOSABLE_EMAIL", true)?,
+            signup_client_ids: env.list("SIGNUP_CLIENT_IDS"),
+            extra_reserved_usernames: lower("RESERVED_USERNAMES"),
+        })
+    }
+}
+
+/// What Cognito should do with an accepted sign-up.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Decision {
+    pub auto_confirm_user: bool,
+    pub auto_verify_email: bool,
+}
+
+/// The parts of a sign-up the rules look at.
+#[derive(Clone, Copy, Debug)]
+pub struct SignUp<'a> {
+    pub source: &'a Source,
+    pub user_name: Option<&'a str>,
+    pub client_id: Option<&'a str>,
+    pub attributes: &'a HashMap<String, String>,
+}
+
+pub fn decide(signup: SignUp<'_>, rules: &SignUpRules) -> std::result::Result<Decision, Rejection> {
+    let attribute = |key: &str| signup.attributes.get(key).map(String::as_str);
+    let email = attribute("email");
+    match signup.source {
+        Source::SignUp => {
+            if !rules.signup_client_ids.is_empty()
+                && !signup
+                    .client_id
+                    .is_some_and(|id| rules.signup_client_ids.iter().any(|allowed| allowed == id))
+            {
+                return Err(Rejection::ClientNotAllowed);
+            }
+            check_email(email.unwrap_or_default(), rules)?;
+            validate::name(attribute("name").unwrap_or_default()).map_err(Rejection::Attribute)?;
+        }
+        Source::AdminCreateUser => {
+            check_email(email.unwrap_or_default(), rules)?;
+            if let Some(name) = attribute("name") {
+                validate::name(name).map_err(Rejection::Attribute)?;
+            }
+        }
+        // ExternalProvider: the provider owns these attributes, so only what
+        // is present is judged.
+        _ => {
+            if let Some(email) = email {
+                check_email(email, rules)?;
+            }
+        }
+    }
+    for candidate in [signup.user_name, attribute("preferred_username")]
+        .into_iter()
+        .flatten()
+    {
+        if is_reserved(candidate, rules) {
+            return Err(Rejection::ReservedUsername);
+        }
+    }
+    let verified_by_provider = matches!(signup.source, Source::ExternalProvider)
+        && email.is_some()
+        && attribute("email_verified").is_some_and(|v| v.eq_ignore_ascii_case("true"));
+    Ok(Decision {
+        auto_confirm_user: verified_by_provider,
+        auto_verify_email: verified_by_provider,
+    })
+}
+
+fn check_email(raw: &str, rules: &SignUpRules) -> std::result::Result<(), Rejection> {
+    let address = validate::email(raw).map_err(Rejection::Attribute)?;
+    let domain = address.domain.as_str();
+    if rules.denied_domains.iter().any(|d| within(domain, d)) {
+        return Err(Rejection::DomainNotAllowed);
+    }
+    if !rules.allowed_domains.is_empty() && !rules.allowed_domains.iter().any(|d| within(domain, d))
+    {
+        return Err(Rejection::DomainNotAllowed);
+    }
+    if rules.block_disposable && is_disposable(domain) {
+        return Err(Rejection::DisposableDomain);
+    }
+    Ok(())
+}
+
+/// Whether `domain` is `parent` or one of its subdomains.
+fn within(domain: &str, parent: &str) -> bool {
+    domain == parent
+        || domain
+            .strip_suffix(parent)
+            .is_some_and(|prefix| prefix.ends_with('.'))
+}
+
+pub fn is_disposable(domain: &str) -> bool {
+    static LIST: OnceLock<Vec<&'static str>> = OnceLock::new();
+    let list = LIST.get_or_init(|| {
+        let mut domains: Vec<&str> = DISPOSABLE_DOMAINS
+            .lines()
+            .filter(|line| !line.is_empty() && !line.starts_with('#'))
+            .collect();
+        domains.sort_unstable();
+        domains
+    });
+    // The domain itself or any parent domain with at least two labels.
+    let mut candidate = domain;
+    loop {
+        if list.binary_search(&candidate).is_ok() {
+            return true;
+        }
+        match candidate.split_once('.') {
+            Some((_, parent)) if parent.contains('.') => candidate = parent,
+            _ => return false,
+        }
+    }
+}
+
+fn is_reserved(username: &str, rules: &SignUpRules) -> bool {
+    let lower = username.trim().to_lowercase();
+    RESERVED_USERNAMES.contains(&lower.as_str()) || rules.extra_reserved_usernames.contains(&lower)
+}
+
+/// The trigger: the event back with the decision in its response, or the
+/// rejection.
+pub fn handle(event: Value, rules: &SignUpRules) -> Result<Value> {
+    event::trigger_source(&event, HANDLED)?;
+    let mut parsed: CognitoEventUserPoolsPreSignup =
+        event::parse::<_, CognitoEventUserPoolsPreSignupResponse>(event)?;
+    let header = &parsed.cognito_event_user_pools_header;
+    let source = header.trigger_source.clone().unwrap_or_default();
+    let decision = decide(
+        SignUp {
+            source: &source,
+            user_name: header.user_name.as_deref(),
+            client_id: header.caller_context.client_id.as_deref(),
+            attributes: &parsed.request.user_attributes,
+        },
+        rules,
+    )?;
+    parsed.response.auto_confirm_user = decision.auto_confirm_user;
+    parsed.response.auto_verify_email = decision.auto_verify_email;
+    parsed.response.auto_verify_phone = false;
+    tracing::info!(trigger_source = ?source, auto_confirm = decision.auto_confirm_user, "sign-up accepted");
+    event::to_json(&parsed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn attrs(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    fn decide_signup(
+        pairs: &[(&str, &str)],
+        rules: &SignUpRules,
+    ) -> std::result::Result<Decision, Rejection> {
+        decide(
+            SignUp {
+                source: &Source::SignUp,
+                user_name: Some("7d3f0c1e-0000-4000-8000-000000000001"),
+                client_id: Some("api-client"),
+                attributes: &attrs(pairs),
+            },
+            rules,
+        )
+    }
+
+    fn open_rules() -> SignUpRules {
+        SignUpRules {
+            block_disposable: true,
+            ..SignUpRules::default()
+        }
+    }
+
+    #[test]
+    fn accepts_a_valid_self_sign_up_without_auto_confirming() {
+        let decision = decide_signup(
+            &[("email", "Ada@Example.com"), ("name", "Ada")],
+            &open_rules(),
+        );
+        assert_eq!(decision, Ok(Decision::default()));
+    }
+
+    #[test]
+    fn requires_a_valid_email_and_name() {
+        let rules = open_rules();
+        assert_eq!(
+            decide_signup(&[("name", "Ada")], &rules),
+            Err(Rejection::Attribute(validate::Invalid::EmailMissing))
+        );
+        assert_eq!(
+            decide_signup(&[("email", "nope"), ("name", "Ada")], &rules),
+            Err(Rejection::Attribute(validate::Invalid::EmailSyntax))
+        );
+        assert_eq!(
+            decide_signup(&[("email", "a@example.com")], &rules),
+            Err(Rejection::Attribute(validate::Invalid::NameMissing))
+        );
+        assert_eq!(
+            decide_signup(&[("email", "a@example.com"), ("name", "<script>")], &rules),
+            Err(Rejection::Attribute(validate::Invalid::NameCharacters))
+        );
+    }
+
+    #[test]
+    fn applies_domain_deny_list_to_subdomains() {
+        let rules = SignUpRules {
+            denied_domains: vec!["competitor.com".into()],
+            ..open_rules()
+        };
+        for email in [
+            "a@competitor.com",
+            "a@mail.competitor.com",
+            "a@COMPETITOR.com",
+        ] {
+            assert_eq!(
+                decide_signup(&[("email", email), ("name", "Ada")], &rules),
+                Err(Rejection::DomainNotAllowed),
+                "{email}"
+            );
+        }
+        assert!(
+            decide_signup(&[("email", "a@notcompetitor.com"), ("name", "Ada")], &rules).is_ok()
+        );
+    }
+
+    #[test]
+    fn applies_domain_allow_list() {
+        let rules = SignUpRules {
+            allowed_domains: vec!["example.com".into()],
+            ..open_rules()
+        };
+        assert!(decide_signup(&[("email", "a@example.com"), ("name", "Ada")], &rules).is_ok());
+        assert!(decide_signup(&[("email", "a@eu.example.com"), ("name", "Ada")], &rules).is_ok());
+        assert_eq!(
+            decide_signup(&[("email", "a@other.com"), ("name", "Ada")], &rules),
+            Err(Rejection::DomainNotAllowed)
+        );
+        assert_eq!(
+            decide_signup(&[("email", "a@badexample.com"), ("name", "Ada")], &rules),
+            Err(Rejection::DomainNotAllowed)
+        );
+    }
+
+    #[test]
+    fn blocks_disposable_domains_unless_disabled() {
+        let pairs = [("email", "x@mailinator.com"), ("name", "Ada")];
+        assert_eq!(
+            decide_signup(&pairs, &open_rules()),
+            Err(Rejection::DisposableDomain)
+        );
+        let sub = [("email", "x@eu.mailinator.com"), ("name", "Ada")];
+        assert_eq!(
+            decide_signup(&sub, &open_rules()),
+            Err(Rejection::DisposableDomain)
+        );
+        assert!(decide_signup(&pairs, &SignUpRules::default()).is_ok());
+        assert!(!is_disposable("gmail.com"));
+        assert!(!is_disposable("com"));
+    }
+
+    #[test]
+    fn refuses_reserved_usernames() {
+        let rules = SignUpRules {
+            extra_reserved_usernames: vec!["ceo".into()],
+            ..open_rules()
+        };
+        for reserved in ["admin", "Administrator", " ROOT ", "ceo"] {
+            assert_eq!(
+                decide_signup(
+                    &[
+                        ("email", "a@example.com"),
+                        ("name", "Ada"),
+                        ("preferred_username", reserved)
+                    ],
+                    &rules
+                ),
+                Err(Rejection::ReservedUsername),
+                "{reserved}"
+            );
+        }
+        let by_user_name = decide(
+            SignUp {
+                source: &Source::SignUp,
+                user_name: Some("Support"),
+                client_id: None,
+                attributes: &attrs(&[("email", "a@example.com"), ("name", "Ada")]),
+            },
+            &rules,
+        );
+        assert_eq!(by_user_name, Err(Rejection::ReservedUsername));
+    }
+
+    #[test]
+    fn restricts_self_sign_up_to_configured_clients() {
+        let rules = SignUpRules {
+            signup_client_ids: vec!["api-client".into()],
+            ..open_rules()
+        };
+        let pairs = [("email", "a@example.com"), ("name", "Ada")];
+        assert!(decide_signup(&pairs, &rules).is_ok());
+        for client_id in [Some("web-client"), None] {
+            let decision = decide(
+                SignUp {
+                    source: &Source::SignUp,
+                    user_name: None,
+                    client_id,
+                    attributes: &attrs(&pairs),
+                },
+                &rules,
+            );
+            assert_eq!(decision, Err(Rejection::ClientNotAllowed));
+        }
+        // Admins and federated sign-ins are not self sign-up.
+        let admin = decide(
+            SignUp {
+                source: &Source::AdminCreateUser,
+                user_name: None,
+                client_id: None,
+                attributes: &attrs(&pairs),
+            },
+            &rules,
+        );
+        assert!(admin.is_ok());
+    }
+
+    #[test]
+    fn admin_create_user_needs_a_valid_email_but_not_a_name() {
+        let rules = open_rules();
+        let run = |pairs: &[(&str, &str)]| {
+            decide(
+                SignUp {
+                    source: &Source::AdminCreateUser,
+                    user_name: Some("u"),
+                    client_id: None,
+                    attributes: &attrs(pairs),
+                },
+                &rules,
+            )
+        };
+        assert_eq!(run(&[("email", "a@example.com")]), Ok(Decision::default()));
+        assert!(run(&[("email", "bad")]).is_err());
+        assert!(run(&[("email", "a@example.com"), ("name", "1234")]).is_err());
+    }
+
+    #[test]
+    fn external_provider_with_verified_email_is_confirmed_and_verified() {
+        let rules = open_rules();
+        let run = |pairs: &[(&str, &str)]| {
+            decide(
+                SignUp {
+                    source: &Source::ExternalProvider,
+                    user_name: Some("Google_1234"),
+                    client_id: Some("web"),
+                    attributes: &attrs(pairs),
+                },
+                &rules,
+            )
+        };
+        let verified = Decision {
+            auto_confirm_user: true,
+            auto_verify_email: true,
+        };
+        assert_eq!(
+            run(&[("email", "a@example.com"), ("email_verified", "true")]),
+            Ok(verified)
+        );
+        assert_eq!(
+            run(&[("email", "a@example.com"), ("email_verified", "false")]),
+            Ok(Decision::default())
+        );
+        assert_eq!(run(&[("email", "a@example.com")]), Ok(Decision::default()));
+        assert_eq!(run(&[]), Ok(Decision::default()));
+        assert_eq!(
+            run(&[("email", "x@mailinator.com"), ("email_verified", "true")]),
+            Err(Rejection::DisposableDomain)
+        );
+    }
+
+    #[test]
+    fn rules_come_from_the_environment() {
+        let env = Env::from_pairs([
+            ("ALLOWED_EMAIL_DOMAINS", "Example.com, corp.example"),
+            ("DENIED_EMAIL_DOMAINS", ""),
+            ("BLOCK_DISPOSABLE_EMAIL", "false"),
+            ("SIGNUP_CLIENT_IDS", "abc,def"),
+            ("RESERVED_USERNAMES", "CEO"),
+        ]);
+        let rules = SignUpRules::from_env(&env).unwrap();
+        assert_eq!(rules.allowed_domains, vec!["example.com", "corp.example"]);
+        assert!(rules.denied_domains.is_empty());
+        assert!(!rules.block_disposable);
+        assert_eq!(rules.signup_client_ids, vec!["abc", "def"]);
+        assert_eq!(rules.extra_reserved_usernames, vec!["ceo"]);
+        assert!(
+            SignUpRules::from_env(&Env::default())
+                .unwrap()
+                .block_disposable
+        );
+    }
+}
