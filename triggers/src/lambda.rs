@@ -4,7 +4,6 @@ use crate::error::Error;
 use lambda_runtime::{service_fn, LambdaEvent};
 use serde_json::Value;
 use std::future::Future;
-use tracing::Instrument;
 
 /// Serves `handler` on the Lambda runtime API until the process ends. The
 /// event arrives as raw JSON, so a malformed event becomes a clear
@@ -15,9 +14,9 @@ where
     Fut: Future<Output = Result<Value, Error>>,
 {
     infra::telemetry::init();
+    // The runtime wraps each invocation in a span carrying its request ID.
     lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {
-        let span = tracing::info_span!("invocation", request_id = %event.context.request_id);
-        handler(event.payload).instrument(span)
+        handler(event.payload)
     }))
     .await
 }

@@ -1,0 +1,91 @@
+# Shared by the scripts: logging, the project-local tools, emulator processes.
+# Source it; it sets `set -euo pipefail` and a trap that stops what was started.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+VENV="$ROOT/.venv"
+STATE="$ROOT/.local"
+export PATH="$VENV/bin:$PATH"
+export AWS_REGION=${AWS_REGION:-us-east-1}
+# Emulators accept any credentials; these keep the SDKs from looking for real ones.
+export AWS_ACCESS_KEY_ID=${AWS_ACCESS_KEY_ID:-local} AWS_SECRET_ACCESS_KEY=${AWS_SECRET_ACCESS_KEY:-local}
+export AWS_EC2_METADATA_DISABLED=true
+
+STARTED_PIDS=()
+
+step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+info() { printf '    %s\n' "$*"; }
+die() { printf '\033[31merror:\033[0m %s\n' "$*" >&2; exit 1; }
+
+# The Python tools of scripts/requirements.txt in ./.venv, reinstalled only
+# when that file changes.
+ensure_python_tools() {
+  local requirements="$ROOT/scripts/requirements.txt" stamp="$VENV/.requirements.sha256" want
+  want=$(sha256sum "$requirements" | cut -d' ' -f1)
+  if [[ -x "$VENV/bin/python" && -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
+    return
+  fi
+  step "Installing pinned Python tools into .venv (first run only)"
+  command -v python3 >/dev/null || die "python3 is required"
+  [[ -x "$VENV/bin/python" ]] || python3 -m venv "$VENV"
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$requirements"
+  echo "$want" > "$stamp"
+}
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# Whether anything answers HTTP at url (any status), without needing curl.
+http_answers() {
+  python3 - "$1" <<'PY' 2>/dev/null
+import sys, urllib.request, urllib.error
+try:
+    urllib.request.urlopen(sys.argv[1], timeout=1)
+except urllib.error.HTTPError:
+    pass
+PY
+}
+
+# Waits until url answers; fails early if the last started process has exited.
+wait_for_http() { # url, seconds, name
+  local url=$1 seconds=$2 name=$3 i pid=${STARTED_PIDS[-1]:-}
+  for ((i = 0; i < seconds * 5; i++)); do
+    if http_answers "$url"; then return 0; fi
+    if [[ -n "$pid" ]] && ! kill -0 "$pid" 2>/dev/null; then
+      die "$name exited; see .local/logs/$name.log"
+    fi
+    sleep 0.2
+  done
+  die "$name did not answer at $url within ${seconds}s"
+}
+
+# Starts a command in its own process group, logging to $STATE/logs/NAME.log.
+start_background() { # name, command...
+  local name=$1; shift
+  mkdir -p "$STATE/logs"
+  setsid "$@" > "$STATE/logs/$name.log" 2>&1 &
+  STARTED_PIDS+=("$!")
+  info "$name started (pid $!, log .local/logs/$name.log)"
+}
+
+stop_started() {
+  local pid
+  for pid in "${STARTED_PIDS[@]}"; do
+    kill -TERM -- "-$pid" 2>/dev/null || true
+  done
+  for pid in "${STARTED_PIDS[@]}"; do
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL -- "-$pid" 2>/dev/null || true
+  done
+  STARTED_PIDS=()
+}
+trap stop_started EXIT
+trap 'exit 130' INT TERM
+
+# moto in server mode on 127.0.0.1: DynamoDB, Cognito, SES v2, STS...
+start_moto() { # port
+  local port=$1
+  start_background moto moto_server -H 127.0.0.1 -p "$port"
+  wait_for_http "http://127.0.0.1:$port/moto-api/" 30 moto
+}
