@@ -61,6 +61,23 @@ pub fn cognito(config: &SdkConfig) -> aws_sdk_cognitoidentityprovider::Client {
     aws_sdk_cognitoidentityprovider::Client::new(config)
 }
 
+pub fn ssm(config: &SdkConfig) -> aws_sdk_ssm::Client {
+    aws_sdk_ssm::Client::new(config)
+}
+
+/// A String parameter's value from SSM Parameter Store.
+pub async fn parameter(client: &aws_sdk_ssm::Client, name: &str) -> crate::Result<String> {
+    client
+        .get_parameter()
+        .name(name)
+        .send()
+        .await
+        .map_err(|e| crate::Error::aws("SSM GetParameter", e))?
+        .parameter
+        .and_then(|p| p.value)
+        .ok_or_else(|| crate::Error::MalformedItem(format!("parameter {name} has no value")))
+}
+
 pub fn sesv2(config: &SdkConfig) -> aws_sdk_sesv2::Client {
     aws_sdk_sesv2::Client::new(config)
 }

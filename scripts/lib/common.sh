@@ -17,19 +17,35 @@ step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 info() { printf '    %s\n' "$*"; }
 die() { printf '\033[31merror:\033[0m %s\n' "$*" >&2; exit 1; }
 
-# The Python tools of scripts/requirements.txt in ./.venv, reinstalled only
-# when that file changes.
-ensure_python_tools() {
-  local requirements="$ROOT/scripts/requirements.txt" stamp="$VENV/.requirements.sha256" want
+# A venv with the pinned packages of a requirements file, reinstalled only
+# when that file changes. Tools whose dependencies conflict get their own venv.
+ensure_venv() { # venv dir, requirements file
+  local venv=$1 requirements=$2 stamp="$1/.requirements.sha256" want
   want=$(sha256sum "$requirements" | cut -d' ' -f1)
-  if [[ -x "$VENV/bin/python" && -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
+  if [[ -x "$venv/bin/python" && -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
     return
   fi
-  step "Installing pinned Python tools into .venv (first run only)"
+  step "Installing pinned Python tools into ${venv#"$ROOT/"} (first run only)"
   command -v python3 >/dev/null || die "python3 is required"
-  [[ -x "$VENV/bin/python" ]] || python3 -m venv "$VENV"
-  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$requirements"
+  [[ -x "$venv/bin/python" ]] || python3 -m venv "$venv"
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$requirements"
   echo "$want" > "$stamp"
+}
+
+# moto, cargo-lambda and boto3, on PATH for every script.
+ensure_python_tools() { ensure_venv "$VENV" "$ROOT/scripts/requirements.txt"; }
+
+# Tools built with cargo install live outside the clone, so CI on the same
+# machine reuses them; a new machine builds them once.
+TOOLS_CACHE=${TOOLS_CACHE:-$HOME/.cache/cognito-auth-stack}
+CFN_GUARD_VERSION=3.2.1
+ensure_cfn_guard() {
+  local root="$TOOLS_CACHE/cfn-guard-$CFN_GUARD_VERSION"
+  if [[ ! -x "$root/bin/cfn-guard" ]]; then
+    step "Building cfn-guard $CFN_GUARD_VERSION with cargo install (first run only, a few minutes)"
+    cargo install cfn-guard --version "$CFN_GUARD_VERSION" --locked --root "$root" --quiet
+  fi
+  CFN_GUARD="$root/bin/cfn-guard"
 }
 
 free_port() {

@@ -85,6 +85,12 @@ impl SignUpRules {
             extra_reserved_usernames: lower("RESERVED_USERNAMES"),
         })
     }
+
+    /// Adds the client IDs of a comma-separated list.
+    pub fn add_signup_client_ids(&mut self, list: &str) {
+        let ids = list.split(',').map(str::trim).filter(|id| !id.is_empty());
+        self.signup_client_ids.extend(ids.map(str::to_owned));
+    }
 }
 
 /// What Cognito should do with an accepted sign-up.
