@@ -6,10 +6,15 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 VENV="$ROOT/.venv"
 STATE="$ROOT/.local"
 export PATH="$VENV/bin:$PATH"
-export AWS_REGION=${AWS_REGION:-us-east-1}
+export AWS_REGION=${AWS_REGION:-us-east-1} AWS_DEFAULT_REGION=${AWS_DEFAULT_REGION:-${AWS_REGION:-us-east-1}}
 # Emulators accept any credentials; these keep the SDKs from looking for real ones.
 export AWS_ACCESS_KEY_ID=${AWS_ACCESS_KEY_ID:-local} AWS_SECRET_ACCESS_KEY=${AWS_SECRET_ACCESS_KEY:-local}
 export AWS_EC2_METADATA_DISABLED=true
+
+# One target triple for every build (tests, cargo lambda watch and the zips
+# cargo lambda builds), so they share compiled artifacts.
+CARGO_BUILD_TARGET=${CARGO_BUILD_TARGET:-$(rustc -vV | sed -n 's/^host: //p')}
+export CARGO_BUILD_TARGET
 
 STARTED_PIDS=()
 
@@ -94,10 +99,25 @@ stop_started() {
     for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -KILL -- "-$pid" 2>/dev/null || true
   done
-  STARTED_PIDS=()
+  # One target triple for every build (tests, cargo lambda watch and the zips
+# cargo lambda builds), so they share compiled artifacts.
+CARGO_BUILD_TARGET=${CARGO_BUILD_TARGET:-$(rustc -vV | sed -n 's/^host: //p')}
+export CARGO_BUILD_TARGET
+
+STARTED_PIDS=()
 }
 trap stop_started EXIT
 trap 'exit 130' INT TERM
+
+# MiniStack on 127.0.0.1; the Lambdas it runs call back to it through
+# AWS_ENDPOINT_URL.
+start_ministack() { # port
+  local port=$1
+  ensure_venv "$ROOT/.venv-ministack" "$ROOT/scripts/requirements-ministack.txt"
+  start_background ministack env AWS_ENDPOINT_URL="http://127.0.0.1:$port" GATEWAY_PORT="$port" \
+    BIND_HOST=127.0.0.1 "$ROOT/.venv-ministack/bin/ministack"
+  wait_for_http "http://127.0.0.1:$port/_ministack/health" 60 ministack
+}
 
 # moto in server mode on 127.0.0.1: DynamoDB, Cognito, SES v2, STS...
 start_moto() { # port

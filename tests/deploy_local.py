@@ -1,0 +1,151 @@
+#!/usr/bin/env python3
+"""Checks a stack deployed from cloudformation/template.yaml to MiniStack's
+CloudFormation engine (by scripts/deploy --endpoint-url): every resource
+complete, the outputs, the pool's trigger wiring, and the Rust triggers
+running inside the emulated user pool.
+
+MiniStack 1.5.x invokes PreSignUp on SignUp, CustomMessage on AdminCreateUser
+and PreTokenGeneration V2 on sign-in; it has no PostConfirmation trigger, so
+the test adds the user to the default group itself before signing in.
+Prints one line per check and a closing `N passed, N failed` line.
+"""
+import argparse
+import base64
+import hashlib
+import hmac
+import json
+import sys
+import urllib.request
+import uuid
+
+import boto3
+
+REGION = "us-east-1"
+EXPECTED_OUTPUTS = {
+    "Region", "UserPoolId", "UserPoolArn", "UserPoolProviderName", "WebClientId", "ApiClientId",
+    "IdentityPoolId", "ProfilesTableName", "UserDataTableName", "ApiUrl", "HostedUiDomain",
+    "PreSignUpFunctionArn", "PostConfirmationFunctionArn", "CustomMessageFunctionArn",
+    "PreTokenGenerationFunctionArn",
+}
+PASSWORD = "Correct-Horse-9-battery-staple"
+
+
+def jwt_claims(token):
+    payload = token.split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--endpoint", required=True)
+    parser.add_argument("--stack", required=True)
+    parser.add_argument("--app-name", default="Secure App (local)")
+    args = parser.parse_args()
+    aws = dict(endpoint_url=args.endpoint, region_name=REGION,
+               aws_access_key_id="local", aws_secret_access_key="local")
+    cfn = boto3.client("cloudformation", **aws)
+    idp = boto3.client("cognito-idp", **aws)
+    results = []
+
+    def check(name, condition, detail=""):
+        results.append(bool(condition))
+        print(f"{'ok  ' if condition else 'FAIL'} {name}{'' if condition else ': ' + str(detail)[:600]}")
+
+    stack = cfn.describe_stacks(StackName=args.stack)["Stacks"][0]
+    check("stack is CREATE_COMPLETE or UPDATE_COMPLETE",
+          stack["StackStatus"] in ("CREATE_COMPLETE", "UPDATE_COMPLETE"), stack["StackStatus"])
+    resources = cfn.list_stack_resources(StackName=args.stack)["StackResourceSummaries"]
+    incomplete = [(r["LogicalResourceId"], r["ResourceStatus"]) for r in resources
+                  if not r["ResourceStatus"].endswith("_COMPLETE")]
+    check(f"all {len(resources)} resources complete", not incomplete, incomplete)
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+    check("every output is present", EXPECTED_OUTPUTS <= set(outputs), EXPECTED_OUTPUTS - set(outputs))
+
+    pool_id = outputs["UserPoolId"]
+    pool = idp.describe_user_pool(UserPoolId=pool_id)["UserPool"]
+    lambda_config = pool.get("LambdaConfig", {})
+    check("pool wires the four triggers, pre token generation as V2_0",
+          lambda_config.get("PreSignUp") == outputs["PreSignUpFunctionArn"]
+          and lambda_config.get("PostConfirmation") == outputs["PostConfirmationFunctionArn"]
+          and lambda_config.get("CustomMessage") == outputs["CustomMessageFunctionArn"]
+          and lambda_config.get("PreTokenGenerationConfig") == {
+              "LambdaArn": outputs["PreTokenGenerationFunctionArn"], "LambdaVersion": "V2_0"},
+          lambda_config)
+    check("pool: email usernames, MFA optional with TOTP",
+          pool.get("UsernameAttributes") == ["email"] and pool.get("MfaConfiguration") == "OPTIONAL",
+          {k: pool.get(k) for k in ("UsernameAttributes", "MfaConfiguration")})
+    groups = {g["GroupName"]: g.get("Precedence") for g in idp.list_groups(UserPoolId=pool_id)["Groups"]}
+    check("admin and users groups with precedence", groups == {"admin": 0, "users": 10}, groups)
+    web = idp.describe_user_pool_client(UserPoolId=pool_id, ClientId=outputs["WebClientId"])["UserPoolClient"]
+    api = idp.describe_user_pool_client(UserPoolId=pool_id, ClientId=outputs["ApiClientId"])["UserPoolClient"]
+    check("web client: public, SRP, no existence errors",
+          not web.get("ClientSecret") and "ALLOW_USER_SRP_AUTH" in web["ExplicitAuthFlows"]
+          and web.get("PreventUserExistenceErrors") == "ENABLED", web)
+    check("API client: confidential, USER_PASSWORD_AUTH",
+          api.get("ClientSecret") and "ALLOW_USER_PASSWORD_AUTH" in api["ExplicitAuthFlows"], api)
+    identity_pool = boto3.client("cognito-identity", **aws).describe_identity_pool(
+        IdentityPoolId=outputs["IdentityPoolId"])
+    check("identity pool refuses unauthenticated identities",
+          identity_pool["AllowUnauthenticatedIdentities"] is False, identity_pool)
+    tables = boto3.client("dynamodb", **aws).list_tables()["TableNames"]
+    check("profiles and user-data tables exist",
+          {outputs["ProfilesTableName"], outputs["UserDataTableName"]} <= set(tables), tables)
+
+    secret = api["ClientSecret"]
+
+    def secret_hash(username):
+        digest = hmac.new(secret.encode(), (username + api["ClientId"]).encode(), hashlib.sha256).digest()
+        return base64.b64encode(digest).decode()
+
+    def sign_up(client_id, email, name="Ada Lovelace", with_secret=True):
+        extra = {"SecretHash": secret_hash(email)} if with_secret else {}
+        try:
+            return idp.sign_up(ClientId=client_id, Username=email, Password=PASSWORD, **extra,
+                               UserAttributes=[{"Name": "email", "Value": email}, {"Name": "name", "Value": name}])
+        except idp.exceptions.UserLambdaValidationException as e:
+            return str(e)
+
+    rejected = sign_up(api["ClientId"], f"x{uuid.uuid4().hex[:6]}@mailinator.com")
+    check("Rust pre-signup rejects a disposable address",
+          isinstance(rejected, str) and "Disposable email addresses are not allowed." in rejected, rejected)
+    rejected = sign_up(api["ClientId"], f"ada{uuid.uuid4().hex[:6]}@example.com", name="<script>")
+    check("Rust pre-signup rejects a name with markup",
+          isinstance(rejected, str) and "Name contains characters that are not allowed." in rejected, rejected)
+    rejected = sign_up(web["ClientId"], f"bob{uuid.uuid4().hex[:6]}@example.com", with_secret=False)
+    check("Rust pre-signup refuses self sign-up outside the API client (client IDs from SSM)",
+          isinstance(rejected, str) and "Sign-up is not available from this application." in rejected, rejected)
+    email = f"ada{uuid.uuid4().hex[:8]}@example.com"
+    accepted = sign_up(api["ClientId"], email)
+    check("a valid sign-up through the API client is accepted, unconfirmed",
+          isinstance(accepted, dict) and accepted.get("UserConfirmed") is False, accepted)
+
+    invited = f"grace{uuid.uuid4().hex[:8]}@example.com"
+    idp.admin_create_user(UserPoolId=pool_id, Username=invited, DesiredDeliveryMediums=["EMAIL"],
+                          UserAttributes=[{"Name": "email", "Value": invited}, {"Name": "name", "Value": "Grace <Hopper>"}])
+    mail = json.load(urllib.request.urlopen(f"{args.endpoint}/_ministack/ses/messages"))["messages"]
+    to_invited = [m for messages in mail.values() for m in messages if invited in m.get("To", [])]
+    body = to_invited[-1].get("BodyHtml", "") if to_invited else ""
+    check("Rust custom-message renders the branded invitation",
+          to_invited and to_invited[-1]["Subject"] == f"Your {args.app_name} account is ready"
+          and "Grace &lt;Hopper&gt;" in body and "Temporary password" in body and "{####}" not in body,
+          to_invited)
+
+    idp.admin_confirm_sign_up(UserPoolId=pool_id, Username=email)
+    idp.admin_add_user_to_group(UserPoolId=pool_id, Username=email, GroupName="users")
+    tokens = idp.initiate_auth(ClientId=api["ClientId"], AuthFlow="USER_PASSWORD_AUTH",
+                               AuthParameters={"USERNAME": email, "PASSWORD": PASSWORD,
+                                               "SECRET_HASH": secret_hash(email)})["AuthenticationResult"]
+    id_claims, access_claims = jwt_claims(tokens["IdToken"]), jwt_claims(tokens["AccessToken"])
+    check("Rust pre-token-generation V2 adds roles and permissions to the ID token",
+          id_claims.get("roles") == ["users"] and "data:write" in id_claims.get("permissions", []), id_claims)
+    check("... and scopes to the access token, keeping cognito:groups",
+          "data:write" in access_claims.get("scope", "").split() and access_claims.get("cognito:groups") == ["users"],
+          access_claims)
+
+    passed = sum(results)
+    print(f"{passed} passed, {len(results) - passed} failed")
+    return 0 if passed == len(results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
