@@ -1,5 +1,7 @@
 //! The HTTP API: routing, JSON errors and security headers.
 
+pub mod token;
+
 use lambda_http::http::{header, HeaderValue, Method, StatusCode};
 use lambda_http::{Body, Request, Response};
 use serde_json::{json, Value};
