@@ -38,6 +38,36 @@ pub trait ProfileStore {
     fn get(&self, user_id: &str) -> impl Future<Output = Result<Option<Profile>>> + Send;
 }
 
+impl DynamoProfileStore {
+    /// Sets the display name of an existing profile.
+    pub async fn update_name(&self, user_id: &str, name: &str) -> Result<()> {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key(USER_ID, AttributeValue::S(user_id.to_owned()))
+            .update_expression("SET #name = :name")
+            .condition_expression("attribute_exists(#id)")
+            .expression_attribute_names("#name", NAME)
+            .expression_attribute_names("#id", USER_ID)
+            .expression_attribute_values(":name", AttributeValue::S(name.to_owned()))
+            .send()
+            .await
+            .map_err(|e| Error::aws("DynamoDB UpdateItem", e))?;
+        Ok(())
+    }
+
+    pub async fn delete(&self, user_id: &str) -> Result<()> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .key(USER_ID, AttributeValue::S(user_id.to_owned()))
+            .send()
+            .await
+            .map_err(|e| Error::aws("DynamoDB DeleteItem", e))?;
+        Ok(())
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct DynamoProfileStore {
     client: aws_sdk_dynamodb::Client,

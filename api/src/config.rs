@@ -1,0 +1,113 @@
+//! The API's settings, from the environment.
+
+use infra::env::Env;
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub region: String,
+    pub user_pool_id: String,
+    pub api_client_id: String,
+    /// When unset, read from the pool at cold start (DescribeUserPoolClient).
+    pub api_client_secret: Option<String>,
+    pub allowed_client_ids: Vec<String>,
+    pub issuer: String,
+    pub jwks_url: String,
+    pub profiles_table: String,
+    pub user_data_table: String,
+    pub allowed_origins: Vec<String>,
+    pub min_password_score: u8,
+    pub app_name: String,
+    pub default_group: String,
+}
+
+impl Config {
+    pub fn from_env(env: &Env) -> infra::Result<Self> {
+        let region = env
+            .optional("AWS_REGION")
+            .or(env.optional("AWS_DEFAULT_REGION"))
+            .unwrap_or("us-east-1")
+            .to_owned();
+        let user_pool_id = env.required("USER_POOL_ID")?.to_owned();
+        let api_client_id = env.required("API_CLIENT_ID")?.to_owned();
+        let issuer = env
+            .optional("TOKEN_ISSUER")
+            .map(str::to_owned)
+            .unwrap_or_else(|| {
+                format!("https://cognito-idp.{region}.amazonaws.com/{user_pool_id}")
+            });
+        let jwks_url = env
+            .optional("JWKS_URL")
+            .map(str::to_owned)
+            .unwrap_or_else(|| format!("{issuer}/.well-known/jwks.json"));
+        let mut allowed_client_ids = env.list("ALLOWED_CLIENT_IDS");
+        if !allowed_client_ids.contains(&api_client_id) {
+            allowed_client_ids.push(api_client_id.clone());
+        }
+        let min_password_score = env.parse_or("MIN_PASSWORD_SCORE", 3u8)?;
+        if min_password_score > 4 {
+            return Err(infra::env::invalid("MIN_PASSWORD_SCORE", "must be 0 to 4"));
+        }
+        Ok(Config {
+            region,
+            user_pool_id,
+            api_client_id,
+            api_client_secret: env.optional("API_CLIENT_SECRET").map(str::to_owned),
+            allowed_client_ids,
+            issuer,
+            jwks_url,
+            profiles_table: env.required("PROFILES_TABLE")?.to_owned(),
+            user_data_table: env.required("USER_DATA_TABLE")?.to_owned(),
+            allowed_origins: env.list("ALLOWED_ORIGINS"),
+            min_password_score,
+            app_name: env.or("APP_NAME", "Secure App").to_owned(),
+            default_group: env.or("DEFAULT_GROUP", "users").to_owned(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn base() -> Vec<(&'static str, &'static str)> {
+        vec![
+            ("USER_POOL_ID", "us-east-1_abc"),
+            ("API_CLIENT_ID", "api"),
+            ("PROFILES_TABLE", "profiles"),
+            ("USER_DATA_TABLE", "data"),
+            ("AWS_REGION", "eu-west-1"),
+        ]
+    }
+
+    #[test]
+    fn issuer_and_jwks_default_to_the_pool() {
+        let config = Config::from_env(&Env::from_pairs(base())).unwrap();
+        assert_eq!(
+            config.issuer,
+            "https://cognito-idp.eu-west-1.amazonaws.com/us-east-1_abc"
+        );
+        assert_eq!(
+            config.jwks_url,
+            format!("{}/.well-known/jwks.json", config.issuer)
+        );
+        assert_eq!(config.allowed_client_ids, vec!["api"]);
+        assert_eq!(config.min_password_score, 3);
+    }
+
+    #[test]
+    fn overrides_and_validation() {
+        let mut pairs = base();
+        pairs.extend([
+            ("ALLOWED_CLIENT_IDS", "web, api"),
+            ("MIN_PASSWORD_SCORE", "4"),
+            ("JWKS_URL", "http://x/j"),
+        ]);
+        let config = Config::from_env(&Env::from_pairs(pairs)).unwrap();
+        assert_eq!(config.allowed_client_ids, vec!["web", "api"]);
+        assert_eq!(config.jwks_url, "http://x/j");
+        let mut bad = base();
+        bad.push(("MIN_PASSWORD_SCORE", "5"));
+        assert!(Config::from_env(&Env::from_pairs(bad)).is_err());
+        assert!(Config::from_env(&Env::from_pairs([("USER_POOL_ID", "x")])).is_err());
+    }
+}
