@@ -212,7 +212,8 @@ impl Cognito {
         tokens(output.authentication_result)
     }
 
-    /// `username` is the user's `sub`, the name Cognito's refresh flow hashes.
+    /// `username` is the user's Cognito username (the token's `username`
+    /// claim), which the refresh flow's SECRET_HASH is computed over.
     pub async fn refresh(&self, username: &str, refresh_token: &str) -> Result<Tokens, ApiError> {
         let output = self
             .client
@@ -227,28 +228,37 @@ impl Cognito {
         tokens(output.authentication_result)
     }
 
-    /// Ends every session of the user and revokes the refresh token given.
+    /// Ends every session of the user (GlobalSignOut invalidates its access,
+    /// ID and refresh tokens), then revokes the refresh token given as well.
+    /// A failed revocation after a successful global sign-out is only logged:
+    /// the token is already invalid.
     pub async fn sign_out(
         &self,
         access_token: &str,
         refresh_token: Option<&str>,
     ) -> Result<(), ApiError> {
-        if let Some(refresh_token) = refresh_token {
-            self.client
-                .revoke_token()
-                .client_id(&self.client_id)
-                .client_secret(&self.client_secret)
-                .token(refresh_token)
-                .send()
-                .await
-                .map_err(|e| fail("RevokeToken", e))?;
-        }
         self.client
             .global_sign_out()
             .access_token(access_token)
             .send()
             .await
             .map_err(|e| fail("GlobalSignOut", e))?;
+        if let Some(refresh_token) = refresh_token {
+            if let Err(err) = self
+                .client
+                .revoke_token()
+                .client_id(&self.client_id)
+                .client_secret(&self.client_secret)
+                .token(refresh_token)
+                .send()
+                .await
+            {
+                tracing::warn!(
+                    code = err.code().unwrap_or("none"),
+                    "RevokeToken failed after GlobalSignOut"
+                );
+            }
+        }
         Ok(())
     }
 
@@ -375,13 +385,16 @@ impl Cognito {
         Ok(())
     }
 
-    pub async fn delete_self(&self, access_token: &str) -> Result<(), ApiError> {
+    /// Deletes the user. Callers check the session with [`Cognito::get_user`]
+    /// first, so a revoked token deletes nothing.
+    pub async fn delete_user(&self, username: &str) -> Result<(), ApiError> {
         self.client
-            .delete_user()
-            .access_token(access_token)
+            .admin_delete_user()
+            .user_pool_id(&self.pool_id)
+            .username(username)
             .send()
             .await
-            .map_err(|e| fail("DeleteUser", e))?;
+            .map_err(|e| fail("AdminDeleteUser", e))?;
         Ok(())
     }
 

@@ -122,6 +122,7 @@ start_ministack() { # port
 # moto in server mode on 127.0.0.1: DynamoDB, Cognito, SES v2, STS...
 start_moto() { # port
   local port=$1
-  start_background moto moto_server -H 127.0.0.1 -p "$port"
+  # TOTP codes are checked for real (against moto's fixed secret).
+  start_background moto env MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP=true moto_server -H 127.0.0.1 -p "$port"
   wait_for_http "http://127.0.0.1:$port/moto-api/" 30 moto
 }

@@ -156,7 +156,12 @@ pub async fn delete(app: &App, request: &Request) -> Answer {
     attributes(app, &caller).await?;
     let items = app.data.delete_all(&caller.claims.sub).await?;
     app.profiles.delete(&caller.claims.sub).await?;
-    app.cognito.delete_self(&caller.token).await?;
+    let username = caller
+        .claims
+        .username
+        .as_deref()
+        .unwrap_or(&caller.claims.sub);
+    app.cognito.delete_user(username).await?;
     tracing::info!(user_id = %caller.claims.sub, items, "account deleted");
     Ok(crate::http::empty(StatusCode::NO_CONTENT))
 }

@@ -43,7 +43,8 @@ fn bounded<'a>(value: &'a str, field: &str, max: usize) -> Result<&'a str, ApiEr
     }
 }
 
-/// Token responses, with the user's `sub` (needed to refresh).
+/// Token responses, with the user's Cognito username (needed to refresh:
+/// the refresh SECRET_HASH is computed over it).
 async fn token_answer(app: &App, tokens: Tokens) -> Answer {
     let claims = app
         .verifier
@@ -54,7 +55,7 @@ async fn token_answer(app: &App, tokens: Tokens) -> Answer {
             ApiError::internal()
         })?;
     let mut body = serde_json::to_value(&tokens).map_err(|_| ApiError::internal())?;
-    body["username"] = json!(claims.sub);
+    body["username"] = json!(claims.username.unwrap_or(claims.sub));
     Ok(json(StatusCode::OK, &body))
 }
 
