@@ -314,6 +314,16 @@ async fn profile_is_created_lazily_and_edited_safely() {
         1,
         "GET created the missing profile"
     );
+    let username = tokens["username"].as_str().unwrap();
+    assert_eq!(
+        groups_of(&api.cognito, &api.pool_id, username).await,
+        ["users"],
+        "GET added the missing default group"
+    );
+    let again = api
+        .call(Method::GET, "/api/users/me", None, Some(access(&tokens)))
+        .await;
+    assert_eq!(again.status, StatusCode::OK, "{}", again.body);
 
     let edited = api
         .call(
@@ -875,4 +885,37 @@ async fn bad_requests_get_json_errors_and_security_headers() {
     let reply = api.send(foreign).await;
     assert_eq!(reply.status, StatusCode::OK);
     assert!(!reply.headers.contains_key("access-control-allow-origin"));
+}
+
+#[tokio::test]
+async fn every_listed_route_is_served() {
+    let api = Api::new().await;
+    for (method, template) in api::routes::ROUTES {
+        let path = template
+            .replace("{id}", &uuid_like())
+            .replace("{username}", "someone")
+            .replace("{group}", "users");
+        let reply = api.call(method.parse().unwrap(), &path, None, None).await;
+        let code = reply.body["error"]["code"].as_str().unwrap_or_default();
+        assert!(
+            !matches!(code, "not_found" | "method_not_allowed")
+                || reply.body["error"]["message"] != "No such route.",
+            "{method} {template}: {}",
+            reply.body
+        );
+        assert_ne!(
+            reply.status,
+            StatusCode::METHOD_NOT_ALLOWED,
+            "{method} {template}"
+        );
+        assert!(
+            reply.status.is_success() || reply.status.is_client_error(),
+            "{method} {template}: {}",
+            reply.status
+        );
+    }
+}
+
+fn uuid_like() -> String {
+    "0190b5a4-7d3e-7c2a-9f10-3b4c5d6e7f80".to_owned()
 }

@@ -99,12 +99,7 @@ stop_started() {
     for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -KILL -- "-$pid" 2>/dev/null || true
   done
-  # One target triple for every build (tests, cargo lambda watch and the zips
-# cargo lambda builds), so they share compiled artifacts.
-CARGO_BUILD_TARGET=${CARGO_BUILD_TARGET:-$(rustc -vV | sed -n 's/^host: //p')}
-export CARGO_BUILD_TARGET
-
-STARTED_PIDS=()
+  STARTED_PIDS=()
 }
 trap stop_started EXIT
 trap 'exit 130' INT TERM

@@ -37,8 +37,9 @@ async fn attributes(app: &App, caller: &Caller) -> Result<BTreeMap<String, Strin
         })
 }
 
-/// The stored profile, created from the attributes when missing (a failed
-/// post-confirmation leaves none; this is the lazy repair).
+/// The stored profile, created from the attributes when missing. A failed
+/// (or, on some emulators, never invoked) post-confirmation leaves neither a
+/// profile nor the default group; this repairs both, idempotently.
 async fn profile(
     app: &App,
     caller: &Caller,
@@ -56,6 +57,17 @@ async fn profile(
     };
     app.profiles.create_if_absent(&created).await?;
     tracing::info!(user_id = %created.user_id, "missing profile created");
+    if caller.claims.groups.is_empty() {
+        let username = caller
+            .claims
+            .username
+            .as_deref()
+            .unwrap_or(&caller.claims.sub);
+        app.cognito
+            .set_group(username, &app.config.default_group, true)
+            .await?;
+        tracing::info!(user_id = %created.user_id, group = %app.config.default_group, "missing default group added");
+    }
     Ok(app
         .profiles
         .get(&caller.claims.sub)
