@@ -19,6 +19,7 @@ import urllib.request
 import uuid
 
 import boto3
+from botocore.exceptions import ClientError
 
 REGION = "us-east-1"
 EXPECTED_OUTPUTS = {
@@ -142,9 +143,57 @@ def main():
           "data:write" in access_claims.get("scope", "").split() and access_claims.get("cognito:groups") == ["users"],
           access_claims)
 
+    check_identity_pool_access(check, aws, outputs, tokens["IdToken"], id_claims["sub"])
+
     passed = sum(results)
     print(f"{passed} passed, {len(results) - passed} failed")
     return 0 if passed == len(results) else 1
+
+
+def check_identity_pool_access(check, aws, outputs, id_token, sub):
+    """Identity-pool credentials (the `userId` principal tag mapped from the
+    user-pool `sub`, the role chosen by the pool's rules) reach the user's own
+    items, and no action outside the role's policy. MiniStack under AUTH=true
+    enforces the actions but does not evaluate `dynamodb:LeadingKeys`, so a
+    read or write of another user's partition is reported as an emulator gap,
+    not a pass; the template test asserts the condition on every statement."""
+    identity = boto3.client("cognito-identity", **aws)
+    logins = {f"cognito-idp.{REGION}.amazonaws.com/{outputs['UserPoolId']}": id_token}
+    identity_id = identity.get_id(IdentityPoolId=outputs["IdentityPoolId"], Logins=logins)["IdentityId"]
+    credentials = identity.get_credentials_for_identity(IdentityId=identity_id, Logins=logins)["Credentials"]
+    dynamodb = boto3.client(
+        "dynamodb", endpoint_url=aws["endpoint_url"], region_name=REGION,
+        aws_access_key_id=credentials["AccessKeyId"], aws_secret_access_key=credentials["SecretKey"],
+        aws_session_token=credentials["SessionToken"])
+    table = outputs["UserDataTableName"]
+    own = {"userId": {"S": sub}, "itemId": {"S": "direct-1"}, "title": {"S": "mine"}}
+    try:
+        dynamodb.put_item(TableName=table, Item=own)
+        count = dynamodb.query(TableName=table, KeyConditionExpression="userId = :me",
+                               ExpressionAttributeValues={":me": {"S": sub}})["Count"]
+        check("identity-pool credentials write and read the user's own items", count >= 1, count)
+    except ClientError as err:
+        check("identity-pool credentials write and read the user's own items", False, err)
+    def denied(call):
+        try:
+            call()
+            return False
+        except ClientError as err:
+            return err.response["Error"]["Code"] == "AccessDeniedException"
+
+    check("identity-pool credentials cannot scan the whole table", denied(lambda: dynamodb.scan(TableName=table)))
+    check("identity-pool credentials cannot touch the profiles table",
+          denied(lambda: dynamodb.put_item(TableName=outputs["ProfilesTableName"], Item={"userId": {"S": sub}})))
+    for action, call in [
+        ("read", lambda: dynamodb.query(TableName=table, KeyConditionExpression="userId = :u",
+                                        ExpressionAttributeValues={":u": {"S": "someone-else"}})),
+        ("write", lambda: dynamodb.put_item(TableName=table, Item={**own, "userId": {"S": "someone-else"}})),
+    ]:
+        if denied(call):
+            check(f"identity-pool credentials cannot {action} another user's items", True)
+        else:
+            print(f"gap  identity-pool credentials {action} another user's items: "
+                  "the emulator does not evaluate dynamodb:LeadingKeys")
 
 
 if __name__ == "__main__":

@@ -105,12 +105,14 @@ trap stop_started EXIT
 trap 'exit 130' INT TERM
 
 # MiniStack on 127.0.0.1; the Lambdas it runs call back to it through
-# AWS_ENDPOINT_URL.
+# AWS_ENDPOINT_URL. AUTH=true makes it check what AWS checks: signatures and
+# IAM policies, SECRET_HASH, confirmation codes, and revoked or expired
+# access tokens. Its state (signing keys) stays under .local/.
 start_ministack() { # port
   local port=$1
   ensure_venv "$ROOT/.venv-ministack" "$ROOT/scripts/requirements-ministack.txt"
   start_background ministack env AWS_ENDPOINT_URL="http://127.0.0.1:$port" GATEWAY_PORT="$port" \
-    BIND_HOST=127.0.0.1 "$ROOT/.venv-ministack/bin/ministack"
+    BIND_HOST=127.0.0.1 AUTH=true STATE_DIR="$STATE/ministack-$port" "$ROOT/.venv-ministack/bin/ministack"
   wait_for_http "http://127.0.0.1:$port/_ministack/health" 60 ministack
 }
 

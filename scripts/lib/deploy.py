@@ -222,7 +222,7 @@ def main():
     overrides = {"LambdaArchitecture": args.arch} if args.arch else {}
     parameters = resolve_parameters(env_file, overrides)
     arch = effective(parameters, "LambdaArchitecture")
-    outputs_dir = Path(args.outputs_dir) if args.outputs_dir else ROOT / ".local" / args.env
+    outputs_dir = Path(args.outputs_dir).resolve() if args.outputs_dir else ROOT / ".local" / args.env
 
     print(f"==> Building {arch} Lambda zips ({args.profile})", flush=True)
     zips = build(arch, args.profile)

@@ -1,0 +1,81 @@
+# The local stack, shared by scripts/dev and scripts/test: the template
+# deployed to MiniStack, the API served by `cargo lambda watch`, and the web
+# client served by Vite. Source after common.sh.
+
+# web/node_modules from web/package-lock.json, reinstalled only when it changes.
+ensure_web() {
+  local stamp="$ROOT/web/node_modules/.lock.sha256" want
+  want=$(sha256sum "$ROOT/web/package-lock.json" | cut -d' ' -f1)
+  if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
+    return
+  fi
+  step "Installing the web client's pinned packages into web/node_modules (first run only)"
+  command -v npm >/dev/null || die "Node.js and npm are required"
+  (cd "$ROOT/web" && npm ci --no-audit --no-fund --loglevel=error)
+  echo "$want" > "$stamp"
+}
+
+# Debian's Chromium, for the browser test (test tools may not download browsers here).
+ensure_chromium() {
+  CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
+  [[ -x "$CHROMIUM" ]] && return
+  step "Installing Debian's chromium for the browser test (first run only)"
+  local sudo=""
+  [[ $(id -u) == 0 ]] || sudo=sudo
+  $sudo apt-get install -y --no-install-recommends chromium >/dev/null ||
+    { $sudo apt-get update >/dev/null && $sudo apt-get install -y --no-install-recommends chromium >/dev/null; } ||
+    die "could not install chromium with apt-get"
+}
+
+# cloudformation/template.yaml deployed to the emulator by scripts/deploy,
+# with the Rust triggers built and attached; outputs in DIR.
+deploy_local_stack() { # endpoint, stack name, outputs dir
+  "$ROOT/scripts/deploy" --env local --endpoint-url "$1" --profile dev \
+    --stack-name "$2" --outputs-dir "$3"
+}
+
+# The API Lambda under `cargo lambda watch` (rebuilt as you edit), configured
+# from the deployed stack's outputs. Sets API_LAMBDA_URL.
+serve_api() { # endpoint, outputs dir, port, web origin
+  local endpoint=$1 dir=$2 port=$3 origin=$4
+  (
+    # shellcheck disable=SC1091
+    source "$dir/stack.env"
+    cat > "$dir/api.env" <<ENV
+AWS_REGION="$AWS_REGION"
+AWS_ENDPOINT_URL="$endpoint"
+USER_POOL_ID="$USER_POOL_ID"
+API_CLIENT_ID="$API_CLIENT_ID"
+ALLOWED_CLIENT_IDS="$WEB_CLIENT_ID,$API_CLIENT_ID"
+JWKS_URL="$endpoint/$USER_POOL_ID/.well-known/jwks.json"
+PROFILES_TABLE="$PROFILES_TABLE"
+USER_DATA_TABLE="$USER_DATA_TABLE"
+ALLOWED_ORIGINS="$origin"
+APP_NAME="Secure App (local)"
+RUST_LOG="info"
+ENV
+  )
+  step "Building the API"
+  cargo build -p api --bin api
+  start_background api cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$port" \
+    --env-file "$dir/api.env" --manifest-path "$ROOT/api/Cargo.toml"
+  API_LAMBDA_URL="http://127.0.0.1:$port/lambda-url/api"
+  wait_for_http "$API_LAMBDA_URL/api/health" 300 api
+}
+
+# The web client on Vite, /api forwarded to the API; amplify_outputs.json is
+# the deployed one with the API on the page's own origin.
+serve_web() { # endpoint, outputs dir, port
+  local endpoint=$1 dir=$2 port=$3
+  mkdir -p "$dir/web"
+  python3 - "$dir/amplify_outputs.json" "$dir/web/amplify_outputs.json" <<'PY'
+import json, sys
+outputs = json.load(open(sys.argv[1]))
+outputs["custom"]["api_url"] = ""
+outputs["custom"]["app_name"] = "Secure App (local)"
+json.dump(outputs, open(sys.argv[2], "w"), indent=2)
+PY
+  start_background web env API_LAMBDA_URL="$API_LAMBDA_URL" AWS_ENDPOINT_URL="$endpoint" WEB_PORT="$port" \
+    WEB_PUBLIC_DIR="$dir/web" "$ROOT/web/node_modules/.bin/vite" --config "$ROOT/web/vite.config.js"
+  wait_for_http "http://127.0.0.1:$port/amplify_outputs.json" 60 web
+}

@@ -1,0 +1,227 @@
+// The whole user journey in headless Chromium against the local stack:
+// weak password refused with feedback, sign-up, the code read from the
+// captured mail, confirmation, sign-in, roles shown, profile edited, data
+// added, direct DynamoDB read, TOTP set up and used, sign-out, and the old
+// access token refused. Screenshots of every step go to --artifacts.
+// Fails on any console error the journey did not expect.
+//
+//   node tests/browser/journey.mjs --url http://127.0.0.1:5173 \
+//     --endpoint http://127.0.0.1:4566 --artifacts .local/test/browser
+import { createHmac } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { parseArgs } from 'node:util';
+
+const require = createRequire(new URL('../../web/package.json', import.meta.url));
+const { chromium } = require('playwright-core');
+
+const { values: args } = parseArgs({
+  options: {
+    url: { type: 'string' },
+    endpoint: { type: 'string' },
+    artifacts: { type: 'string', default: '.local/test/browser' },
+    chromium: { type: 'string', default: '/usr/bin/chromium' },
+  },
+});
+if (!args.url || !args.endpoint) throw new Error('--url and --endpoint are required');
+mkdirSync(args.artifacts, { recursive: true });
+
+const WEAK = 'password123';
+const STRONG = 'violet-Quasar-harbor-71!';
+const email = `journey-${Date.now()}@example.com`;
+
+let shot = 0;
+const passed = [];
+
+function check(condition, what) {
+  if (!condition) throw new Error(`failed: ${what}`);
+  passed.push(what);
+  console.log(`  ok  ${what}`);
+}
+
+async function screenshot(page, name) {
+  shot += 1;
+  const file = `${args.artifacts}/${String(shot).padStart(2, '0')}-${name}.png`;
+  await page.screenshot({ path: file, fullPage: true });
+}
+
+// RFC 6238 TOTP (SHA-1, 30 s, 6 digits) from a base32 secret.
+function totp(secret, at = Date.now()) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = '';
+  for (const c of secret.replace(/=+$/, '').toUpperCase()) {
+    bits += alphabet.indexOf(c).toString(2).padStart(5, '0');
+  }
+  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(at / 30000)));
+  const digest = createHmac('sha1', key).update(counter).digest();
+  const offset = digest[digest.length - 1] & 0xf;
+  return String((digest.readUInt32BE(offset) & 0x7fffffff) % 1_000_000).padStart(6, '0');
+}
+
+// Waits for the next TOTP window, so no code is used twice.
+async function freshTotp(secret, used) {
+  for (;;) {
+    const code = totp(secret);
+    if (!used.has(code)) {
+      used.add(code);
+      return code;
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+async function mailedCode(to) {
+  for (let attempt = 0; attempt < 50; attempt += 1) {
+    const reply = await fetch(`${args.endpoint}/_ministack/ses/messages`);
+    const messages = Object.values((await reply.json()).messages ?? {}).flat();
+    const mail = messages.reverse().find((m) => m.To.includes(to));
+    const code = mail && `${mail.BodyHtml ?? ''} ${mail.BodyText ?? ''}`.match(/\b(\d{6})\b/);
+    if (code) return code[1];
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`no code mailed to ${to}`);
+}
+
+async function visible(page, selector) {
+  await page.locator(selector).waitFor({ state: 'visible', timeout: 20000 });
+  return true;
+}
+
+const browser = await chromium.launch({
+  executablePath: args.chromium,
+  headless: true,
+  args: [
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-background-networking',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-component-update',
+    '--disable-sync',
+  ],
+});
+const consoleErrors = [];
+// Responses the journey provokes on purpose; the browser logs each as a
+// console error, which is expected only for these.
+const expectedFailures = [];
+
+try {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  page.on('console', (message) => {
+    if (message.type() !== 'error') return;
+    const url = message.location()?.url ?? '';
+    const expected = expectedFailures.findIndex((path) => url.endsWith(path));
+    if (message.text().startsWith('Failed to load resource') && expected >= 0) {
+      expectedFailures.splice(expected, 1);
+      return;
+    }
+    consoleErrors.push(`${message.text()} (${url})`);
+  });
+  page.on('pageerror', (error) => consoleErrors.push(`uncaught: ${error.message}`));
+
+  await page.goto(args.url);
+  check(await visible(page, '#signup'), 'the sign-up form is shown');
+  await screenshot(page, 'sign-up');
+
+  await page.fill('#signup-email', email);
+  await page.fill('#signup-name', 'Ada Lovelace');
+  await page.fill('#signup-password', WEAK);
+  expectedFailures.push('/api/auth/signup');
+  await page.click('#signup-form button[type=submit]');
+  await visible(page, '#signup-feedback li >> nth=0');
+  const feedback = await page.locator('#signup-feedback li').allTextContents();
+  check(feedback.length > 0, `a weak password is refused with feedback (${feedback.join(' / ')})`);
+  check(await page.locator('#problem').isVisible(), 'the refusal is announced');
+  await screenshot(page, 'weak-password');
+
+  await page.fill('#signup-password', STRONG);
+  await page.click('#signup-form button[type=submit]');
+  check(await visible(page, '#confirm'), 'a strong password is accepted');
+  await screenshot(page, 'confirm');
+
+  const code = await mailedCode(email);
+  check(/^\d{6}$/.test(code), 'the confirmation code is read from the captured mail');
+  const mailbox = await context.newPage();
+  await mailbox.goto(`${args.url}/mailbox.html`);
+  await visible(mailbox, '.message >> nth=0');
+  check((await mailbox.locator('.message h2').count()) > 0, 'the mailbox page lists the mail');
+  await screenshot(mailbox, 'mailbox');
+  await mailbox.close();
+
+  await page.fill('#confirm-code', code);
+  await page.click('#confirm-form button[type=submit]');
+  check(await visible(page, '#signin'), 'the account is confirmed');
+  await screenshot(page, 'confirmed');
+
+  await page.fill('#signin-password', STRONG);
+  await page.click('#signin-form button[type=submit]');
+  check(await visible(page, '#account'), 'signed in');
+  const roles = await page.textContent('#profile-roles');
+  check(roles.split(', ').includes('users'), `the roles claim is shown (${roles})`);
+  await screenshot(page, 'signed-in');
+
+  await page.fill('#profile-name', 'Ada King');
+  await page.click('#profile-form button[type=submit]');
+  await page.locator('#status', { hasText: 'Profile saved.' }).waitFor();
+  await page.reload();
+  await visible(page, '#account');
+  check((await page.inputValue('#profile-name')) === 'Ada King', 'the edited profile is kept');
+  await screenshot(page, 'profile-edited');
+
+  await page.fill('#data-title', 'First note');
+  await page.click('#data-form button[type=submit]');
+  await page.locator('#data-list li', { hasText: 'First note' }).waitFor();
+  check(true, 'a data item is created and listed');
+  await screenshot(page, 'data');
+
+  await page.click('#direct-read');
+  await page.locator('#direct-result', { hasText: 'Read 1 item(s)' }).waitFor();
+  check(true, 'the item is read directly from DynamoDB with identity-pool credentials');
+
+  const usedCodes = new Set();
+  await page.click('#totp-start');
+  await visible(page, '#totp-form');
+  const secret = (await page.textContent('#totp-secret')).trim();
+  await page.fill('#totp-code', await freshTotp(secret, usedCodes));
+  await page.click('#totp-form button[type=submit]');
+  await page.locator('#status', { hasText: 'Two-step verification is on.' }).waitFor();
+  check(true, 'TOTP MFA is set up');
+  await screenshot(page, 'mfa-on');
+
+  await page.click('#signout');
+  await visible(page, '#signin');
+  await page.fill('#signin-email', email);
+  await page.fill('#signin-password', STRONG);
+  await page.click('#signin-form button[type=submit]');
+  check(await visible(page, '#mfa'), 'sign-in asks for the TOTP code');
+  await screenshot(page, 'mfa-challenge');
+  await page.fill('#mfa-code', await freshTotp(secret, usedCodes));
+  await page.click('#mfa-form button[type=submit]');
+  check(await visible(page, '#account'), 'signed in with TOTP');
+
+  const oldToken = await page.evaluate(() => {
+    const key = Object.keys(localStorage).find((k) => k.endsWith('.accessToken'));
+    return key && localStorage.getItem(key);
+  });
+  check(Boolean(oldToken), 'the page holds an access token');
+  await page.click('#signout');
+  check(await visible(page, '#signin'), 'signed out');
+  await screenshot(page, 'signed-out');
+
+  const afterSignOut = await fetch(`${args.url}/api/users/me`, {
+    headers: { authorization: `Bearer ${oldToken}` },
+  });
+  check(afterSignOut.status === 401, `the old access token is refused (${afterSignOut.status})`);
+
+  check(consoleErrors.length === 0, `no console errors${consoleErrors.length ? `: ${consoleErrors.join('; ')}` : ''}`);
+  console.log(`browser journey: ${passed.length} checks passed; screenshots in ${args.artifacts}`);
+} catch (err) {
+  console.error(err.message);
+  if (consoleErrors.length) console.error(`console errors: ${consoleErrors.join('; ')}`);
+  process.exitCode = 1;
+} finally {
+  await browser.close();
+}

@@ -1,0 +1,283 @@
+// The web client: sign-up and profile through the project's API, sign-in,
+// MFA and identity-pool credentials through Amplify, straight to Cognito.
+import { Amplify } from 'aws-amplify';
+import {
+  confirmSignIn,
+  fetchAuthSession,
+  fetchMFAPreference,
+  setUpTOTP,
+  signIn,
+  signOut,
+  updateMFAPreference,
+  verifyTOTPSetup,
+} from 'aws-amplify/auth';
+import { DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { apiClient } from './api.js';
+
+const outputs = await (await fetch('/amplify_outputs.json')).json();
+Amplify.configure(outputs);
+// Local stacks run on an emulator: Amplify and the SDK talk to it instead of AWS.
+const endpoint = outputs.custom?.aws_endpoint_url;
+if (endpoint) {
+  const config = Amplify.getConfig();
+  Amplify.configure({
+    ...config,
+    Auth: {
+      Cognito: {
+        ...config.Auth.Cognito,
+        userPoolEndpoint: endpoint,
+        identityPoolEndpoint: endpoint,
+      },
+    },
+  });
+}
+const api = apiClient(outputs.custom?.api_url || '', accessToken);
+
+const $ = (id) => document.getElementById(id);
+const sections = ['signup', 'confirm', 'signin', 'mfa', 'account'];
+let pendingEmail = '';
+
+function show(name) {
+  for (const id of sections) $(id).hidden = id !== name;
+  const heading = $(name).querySelector('h2');
+  heading.tabIndex = -1;
+  heading.focus();
+}
+
+function say(text) {
+  $('status').textContent = text;
+}
+
+function problem(text) {
+  $('problem').textContent = text ?? '';
+  $('problem').hidden = !text;
+}
+
+async function accessToken() {
+  const session = await fetchAuthSession();
+  return session.tokens?.accessToken?.toString();
+}
+
+function fieldValues(form) {
+  return Object.fromEntries(new FormData(form).entries());
+}
+
+// Runs a form's action with its button disabled and errors shown, not thrown.
+function onSubmit(id, action) {
+  $(id).addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const button = event.target.querySelector('button[type=submit]');
+    button.disabled = true;
+    problem();
+    try {
+      await action(fieldValues(event.target), event.target);
+    } catch (err) {
+      problem(err.message || String(err));
+    } finally {
+      button.disabled = false;
+    }
+  });
+}
+
+function showPasswordFeedback(error) {
+  const box = $('signup-feedback');
+  box.replaceChildren();
+  const feedback = error?.feedback;
+  if (!feedback) return;
+  const list = document.createElement('ul');
+  list.setAttribute('aria-label', 'How to choose a stronger password');
+  for (const line of [feedback.warning, ...(feedback.suggestions ?? [])].filter(Boolean)) {
+    const item = document.createElement('li');
+    item.textContent = line;
+    list.append(item);
+  }
+  box.append(list);
+}
+
+onSubmit('signup-form', async (values) => {
+  showPasswordFeedback(null);
+  const reply = await api.call('POST', '/api/auth/signup', values, { anonymous: true });
+  if (!reply.ok) {
+    showPasswordFeedback(reply.error);
+    throw new Error(reply.error.message);
+  }
+  pendingEmail = values.email;
+  $('signin-email').value = values.email;
+  $('confirm-to').textContent = values.email;
+  say('Account created. Enter the code from your email.');
+  show(reply.body.confirmation_required ? 'confirm' : 'signin');
+});
+
+onSubmit('confirm-form', async ({ code }) => {
+  const reply = await api.call('POST', '/api/auth/confirm', { email: pendingEmail, code }, { anonymous: true });
+  if (!reply.ok) throw new Error(reply.error.message);
+  say('Email confirmed. You can sign in now.');
+  show('signin');
+});
+
+async function afterSignIn(step) {
+  if (step.signInStep === 'CONFIRM_SIGN_IN_WITH_TOTP_CODE') {
+    say('Enter the code from your authenticator app.');
+    show('mfa');
+    return;
+  }
+  if (step.signInStep !== 'DONE') throw new Error(`Unsupported sign-in step: ${step.signInStep}`);
+  await loadAccount();
+}
+
+onSubmit('signin-form', async ({ email, password }) => {
+  const { nextStep } = await signIn({ username: email, password });
+  await afterSignIn(nextStep);
+});
+
+onSubmit('mfa-form', async ({ code }, form) => {
+  const { nextStep } = await confirmSignIn({ challengeResponse: code.trim() });
+  form.reset();
+  await afterSignIn(nextStep);
+});
+
+function claimList(value) {
+  if (Array.isArray(value)) return value;
+  if (typeof value === 'string' && value.startsWith('[')) return JSON.parse(value);
+  return value ? String(value).split(/[ ,]+/) : [];
+}
+
+async function loadAccount() {
+  const reply = await api.call('GET', '/api/users/me');
+  if (!reply.ok) throw new Error(reply.error.message);
+  let session = await fetchAuthSession();
+  // A first sign-in can predate the default group (added on first use when
+  // post confirmation could not): refresh once to get the role claims.
+  if (!claimList(session.tokens?.idToken?.payload.roles).length) {
+    session = await fetchAuthSession({ forceRefresh: true });
+  }
+  const claims = session.tokens.idToken.payload;
+  const me = reply.body;
+  $('who').textContent = `Signed in as ${me.email}`;
+  $('profile-email').textContent = me.email;
+  $('profile-roles').textContent = claimList(claims.roles).join(', ') || 'none';
+  $('profile-permissions').textContent = claimList(claims.permissions).join(', ') || 'none';
+  $('profile-created').textContent = me.profile.created_at;
+  $('profile-name').value = me.name ?? '';
+  $('profile-phone').value = me.phone_number ?? '';
+  showMfa((await fetchMFAPreference()).enabled?.includes('TOTP'));
+  await loadData();
+  say('Signed in.');
+  show('account');
+}
+
+onSubmit('profile-form', async (values) => {
+  const body = { name: values.name };
+  if (values.phone_number) body.phone_number = values.phone_number;
+  const reply = await api.call('PUT', '/api/users/me', body);
+  if (!reply.ok) throw new Error(reply.error.message);
+  $('profile-name').value = reply.body.name;
+  say('Profile saved.');
+});
+
+function showMfa(on) {
+  $('totp-state').textContent = on ? 'On: sign-in asks for a code from your authenticator app.' : 'Off.';
+  $('totp-start').hidden = Boolean(on);
+}
+
+$('totp-start').addEventListener('click', async () => {
+  problem();
+  try {
+    const details = await setUpTOTP();
+    const uri = details.getSetupUri(outputs.custom?.app_name || document.title);
+    $('totp-secret').textContent = details.sharedSecret;
+    $('totp-uri').href = uri.toString();
+    $('totp-form').hidden = false;
+    $('totp-code').focus();
+  } catch (err) {
+    problem(err.message);
+  }
+});
+
+onSubmit('totp-form', async ({ code }, form) => {
+  await verifyTOTPSetup({ code: code.trim() });
+  await updateMFAPreference({ totp: 'PREFERRED' });
+  form.reset();
+  form.hidden = true;
+  showMfa(true);
+  say('Two-step verification is on.');
+});
+
+function renderItems(items) {
+  $('data-list').replaceChildren(
+    ...items.map((item) => {
+      const li = document.createElement('li');
+      li.textContent = item.title;
+      li.dataset.id = item.id;
+      return li;
+    }),
+  );
+}
+
+async function loadData() {
+  const reply = await api.call('GET', '/api/data');
+  if (!reply.ok) throw new Error(reply.error.message);
+  renderItems(reply.body.items);
+}
+
+onSubmit('data-form', async ({ title }, form) => {
+  const reply = await api.call('POST', '/api/data', { title });
+  if (!reply.ok) throw new Error(reply.error.message);
+  form.reset();
+  await loadData();
+  say('Item added.');
+});
+
+$('direct-read').addEventListener('click', async () => {
+  problem();
+  try {
+    const session = await fetchAuthSession();
+    const dynamodb = new DynamoDBClient({
+      region: outputs.auth.aws_region,
+      credentials: session.credentials,
+      ...(endpoint ? { endpoint } : {}),
+    });
+    const result = await dynamodb.send(
+      new QueryCommand({
+        TableName: outputs.custom.user_data_table,
+        KeyConditionExpression: 'userId = :me',
+        ExpressionAttributeValues: { ':me': { S: session.tokens.accessToken.payload.sub } },
+      }),
+    );
+    $('direct-result').textContent = `Read ${result.Count} item(s) directly from DynamoDB.`;
+  } catch (err) {
+    problem(`Direct access failed: ${err.message}`);
+  }
+});
+
+$('signout').addEventListener('click', async () => {
+  problem();
+  try {
+    await signOut({ global: true });
+    $('who').textContent = '';
+    say('Signed out.');
+    show('signin');
+  } catch (err) {
+    problem(err.message);
+  }
+});
+
+for (const button of document.querySelectorAll('[data-show]')) {
+  button.addEventListener('click', () => show(button.dataset.show));
+}
+
+async function start() {
+  document.title = outputs.custom?.app_name || document.title;
+  $('app-name').textContent = document.title;
+  try {
+    if ((await fetchAuthSession()).tokens) {
+      await loadAccount();
+      return;
+    }
+  } catch {
+    // No usable session: start signed out.
+  }
+  show('signup');
+}
+
+await start();
