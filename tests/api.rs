@@ -919,3 +919,67 @@ async fn every_listed_route_is_served() {
 fn uuid_like() -> String {
     "0190b5a4-7d3e-7c2a-9f10-3b4c5d6e7f80".to_owned()
 }
+
+/// The same API, but its DynamoDB never answers.
+async fn with_dynamodb_down(api: &Api) -> App {
+    let config = api.app.config.clone();
+    let secret = api
+        .cognito
+        .describe_user_pool_client()
+        .user_pool_id(&api.pool_id)
+        .client_id(&config.api_client_id)
+        .send()
+        .await
+        .unwrap()
+        .user_pool_client
+        .and_then(|c| c.client_secret)
+        .unwrap();
+    let down =
+        infra::aws::dynamodb(&infra::aws::config_for_endpoint(&hanging_endpoint(), REGION).await);
+    App {
+        cognito: api::cognito::Cognito::new(
+            api.cognito.clone(),
+            &config.user_pool_id,
+            &config.api_client_id,
+            &secret,
+        ),
+        profiles: infra::profile::DynamoProfileStore::new(down.clone(), &config.profiles_table),
+        data: api::data::DataStore::new(down, &config.user_data_table),
+        verifier: api::token::Verifier::new(
+            api::token::TokenSettings {
+                issuer: config.issuer.clone(),
+                allowed_client_ids: config.allowed_client_ids.clone(),
+            },
+            api::jwks::HttpJwks::new(&config.jwks_url).unwrap(),
+        ),
+        config,
+    }
+}
+
+#[tokio::test]
+async fn a_profile_missed_during_an_outage_is_created_on_first_use() {
+    let api = Api::new().await;
+    let (_, tokens) = api.user("outage").await;
+    let down = with_dynamodb_down(&api).await;
+    let started = std::time::Instant::now();
+    let response = down
+        .handle(request(
+            Method::GET,
+            "/api/users/me",
+            None,
+            Some(access(&tokens)),
+        ))
+        .await;
+    let took = started.elapsed();
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(took < std::time::Duration::from_secs(4), "took {took:?}");
+    assert!(scan_all(&api.dynamodb, &api.profiles_table)
+        .await
+        .is_empty());
+
+    let me = api
+        .call(Method::GET, "/api/users/me", None, Some(access(&tokens)))
+        .await;
+    assert_eq!(me.status, StatusCode::OK, "{}", me.body);
+    assert_eq!(scan_all(&api.dynamodb, &api.profiles_table).await.len(), 1);
+}

@@ -75,7 +75,7 @@ impl ApiError {
 
     pub fn internal() -> Self {
         ApiError::new(
-            StatusCode::BAD_GATEWAY,
+            StatusCode::SERVICE_UNAVAILABLE,
             "temporary_failure",
             "Temporary failure, please try again.",
         )
@@ -190,7 +190,7 @@ mod tests {
     #[test]
     fn unknown_codes_are_a_generic_temporary_failure() {
         let err = from_cognito(Some("InternalErrorException"), Some("arn:aws:secret"));
-        assert_eq!(err.status, StatusCode::BAD_GATEWAY);
+        assert_eq!(err.status, StatusCode::SERVICE_UNAVAILABLE);
         assert!(!err.body().to_string().contains("arn"));
     }
 

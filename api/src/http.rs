@@ -63,6 +63,10 @@ pub fn json_body<T: DeserializeOwned>(request: &Request) -> Result<T, ApiError> 
             "The body is not valid JSON.",
         )
     })?;
+    // serde would read a struct from an array of its field values too.
+    if !value.is_object() {
+        return Err(ApiError::bad_request("The body must be a JSON object."));
+    }
     serde_json::from_value(value).map_err(|e| ApiError::bad_request(shape_message(&e.to_string())))
 }
 
@@ -151,4 +155,35 @@ fn cors(headers: &mut HeaderMap, origin: &str) {
 
 pub fn is_preflight(request: &Request) -> bool {
     request.method() == Method::OPTIONS
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Pair {
+        first: String,
+        second: String,
+    }
+
+    fn post(body: &str) -> Request {
+        lambda_http::http::Request::builder()
+            .method("POST")
+            .uri("/api/x")
+            .header("content-type", "application/json")
+            .body(Body::Text(body.to_owned()))
+            .unwrap()
+    }
+
+    #[test]
+    fn a_struct_body_must_be_an_object_not_an_array_of_its_fields() {
+        let err = json_body::<Pair>(&post(r#"["a", "b"]"#)).unwrap_err();
+        assert_eq!(
+            (err.status, err.code),
+            (StatusCode::BAD_REQUEST, "invalid_request")
+        );
+        assert!(json_body::<Pair>(&post(r#"{"first": "a", "second": "b"}"#)).is_ok());
+    }
 }

@@ -1,6 +1,7 @@
 //! Code shared by the Cognito triggers and the API: configuration, AWS
 //! clients, the profile store, the directory (user-pool groups), the mailer,
-//! input validation and telemetry.
+//! input validation, telemetry, and the reconciliation behind the
+//! `reconcile-profiles` operator command.
 
 pub mod aws;
 pub mod directory;
@@ -8,6 +9,7 @@ pub mod env;
 pub mod error;
 pub mod mailer;
 pub mod profile;
+pub mod reconcile;
 pub mod telemetry;
 pub mod validate;
 

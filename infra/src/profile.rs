@@ -21,6 +21,28 @@ pub struct Profile {
     pub created_at: String,
 }
 
+impl Profile {
+    /// A new user's profile from their user-pool attributes: `sub` and
+    /// `email` are required (the error names the missing one), `name` is
+    /// optional; values are trimmed.
+    pub fn from_attributes<'a>(
+        attribute: impl Fn(&str) -> Option<&'a str>,
+        role: &str,
+        created_at: String,
+    ) -> std::result::Result<Profile, &'static str> {
+        let value = |key| attribute(key).map(str::trim).filter(|v| !v.is_empty());
+        let user_id = value("sub").ok_or("sub")?;
+        let email = value("email").ok_or("email")?;
+        Ok(Profile {
+            user_id: user_id.to_owned(),
+            email: email.to_owned(),
+            name: value("name").unwrap_or_default().to_owned(),
+            role: role.to_owned(),
+            created_at,
+        })
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CreateOutcome {
     Created,

@@ -60,23 +60,12 @@ pub fn profile_from(
     role: &str,
     created_at: String,
 ) -> Result<Profile> {
-    let attribute = |key: &str| {
-        attributes
-            .get(key)
-            .map(|v| v.trim())
-            .filter(|v| !v.is_empty())
-    };
-    let user_id = attribute("sub")
-        .ok_or_else(|| Error::MalformedEvent("userAttributes.sub is missing".into()))?;
-    let email = attribute("email")
-        .ok_or_else(|| Error::MalformedEvent("userAttributes.email is missing".into()))?;
-    Ok(Profile {
-        user_id: user_id.to_owned(),
-        email: email.to_owned(),
-        name: attribute("name").unwrap_or_default().to_owned(),
-        role: role.to_owned(),
+    Profile::from_attributes(
+        |key| attributes.get(key).map(String::as_str),
+        role,
         created_at,
-    })
+    )
+    .map_err(|missing| Error::MalformedEvent(format!("userAttributes.{missing} is missing")))
 }
 
 pub struct Deps<S, G, M> {

@@ -419,3 +419,36 @@ async fn post_confirmation_refuses_malformed_events() {
         assert_malformed(post_confirmation::handle(bad, &deps).await, key);
     }
 }
+
+// ---- retries ----------------------------------------------------------------
+
+/// Cognito retries a trigger up to 3 times with the same event: each answer
+/// must be the first one again. (Post confirmation's stored state across
+/// retries is tested against DynamoDB in tests/post_confirmation.rs.)
+#[test]
+fn three_invocations_with_the_same_event_give_the_same_answer() {
+    let rules = SignUpRules::from_env(&infra::env::Env::default()).unwrap();
+    let table = RolePermissions::default();
+    type Handler<'a> = Box<dyn Fn(Value) -> Result<Value, Error> + 'a>;
+    let cases: Vec<(&str, Handler)> = vec![
+        ("pre_signup", Box::new(|e| pre_signup::handle(e, &rules))),
+        (
+            "custom_message",
+            Box::new(|e| custom_message::handle(e, &branding())),
+        ),
+        (
+            "pre_token_generation",
+            Box::new(|e| pre_token::handle(e, &table)),
+        ),
+    ];
+    for (name, handler) in cases {
+        let once = handler(event(name)).unwrap();
+        for attempt in 2..=3 {
+            assert_eq!(
+                handler(event(name)).unwrap(),
+                once,
+                "{name}, attempt {attempt}"
+            );
+        }
+    }
+}
