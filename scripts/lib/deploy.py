@@ -104,8 +104,9 @@ def aws(args, endpoint_url, capture=False):
 
 
 def upload(zips, keys, bucket, endpoint_url):
-    buckets = json.loads(aws(["s3api", "list-buckets", "--output", "json"], endpoint_url, capture=True))
-    if bucket not in [b["Name"] for b in buckets.get("Buckets", [])]:
+    try:
+        aws(["s3api", "head-bucket", "--bucket", bucket], endpoint_url, capture=True)
+    except subprocess.CalledProcessError:
         say(f"creating bucket {bucket}")
         aws(["s3", "mb", f"s3://{bucket}"], endpoint_url)
     for parameter, path in zips.items():
@@ -229,6 +230,10 @@ def main():
     print("==> Packaging", flush=True)
     keys = package(zips)
     parameters.update(keys)
+    # CI passes the bucket and the CloudFormation execution role made by
+    # cloudformation/github-oidc.yaml.
+    if os.environ.get("ARTIFACT_BUCKET"):
+        parameters["ArtifactBucket"] = os.environ["ARTIFACT_BUCKET"]
     bucket = parameters.get("ArtifactBucket")
     if not bucket and not args.dry_run:
         identity = json.loads(aws(["sts", "get-caller-identity", "--output", "json"], args.endpoint_url, True))
@@ -237,6 +242,8 @@ def main():
     deploy = ["cloudformation", "deploy", "--template-file", str(TEMPLATE), "--stack-name", stack_name,
               "--capabilities", "CAPABILITY_IAM", "--no-fail-on-empty-changeset",
               "--parameter-overrides", *[f"{k}={v}" for k, v in sorted(parameters.items())]]
+    if os.environ.get("CFN_EXECUTION_ROLE_ARN"):
+        deploy += ["--role-arn", os.environ["CFN_EXECUTION_ROLE_ARN"]]
     if args.dry_run:
         outputs_dir.mkdir(parents=True, exist_ok=True)
         (outputs_dir / "packaged-parameters.json").write_text(json.dumps(parameters, indent=2) + "\n")

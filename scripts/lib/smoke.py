@@ -1,0 +1,90 @@
+"""Smoke test of a deployed stack through its API (see scripts/smoke).
+Prints one line per step; exits 1 at the first failure, after deleting the
+synthetic user."""
+import argparse
+import json
+import sys
+import urllib.error
+import urllib.request
+import uuid
+from pathlib import Path
+
+import boto3
+
+ROOT = Path(__file__).resolve().parents[2]
+PASSWORD = f"Smoke-{uuid.uuid4().hex[:12]}-Quasar!"
+
+
+def read_env(path):
+    values = {}
+    for line in path.read_text().splitlines():
+        key, _, value = line.partition("=")
+        if key:
+            values[key.strip()] = value.strip().strip('"')
+    return values
+
+
+def call(api, method, path, body=None, token=None):
+    request = urllib.request.Request(f"{api}{path}", method=method)
+    if body is not None:
+        request.add_header("content-type", "application/json")
+        request.data = json.dumps(body).encode()
+    if token:
+        request.add_header("authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=15) as response:
+            status, text = response.status, response.read().decode()
+    except urllib.error.HTTPError as err:
+        status, text = err.code, err.read().decode()
+    try:
+        return status, json.loads(text) if text else None
+    except ValueError:
+        return status, text
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--env", help="reads .local/ENV/stack.env")
+    parser.add_argument("--outputs-dir", help="a directory with stack.env (instead of --env)")
+    parser.add_argument("--api-url", help="default: API_URL of stack.env")
+    parser.add_argument("--email-domain", default="example.com", help="an allowed sign-up domain")
+    args = parser.parse_args()
+    directory = Path(args.outputs_dir) if args.outputs_dir else ROOT / ".local" / (args.env or "dev")
+    stack = read_env(directory / "stack.env")
+    api = (args.api_url or stack["API_URL"]).rstrip("/")
+    idp = boto3.client("cognito-idp", region_name=stack["AWS_REGION"],
+                       endpoint_url=stack.get("AWS_ENDPOINT_URL"))
+    pool_id = stack["USER_POOL_ID"]
+    email = f"smoke-{uuid.uuid4().hex[:16]}@{args.email_domain}"
+
+    def step(name, ok, detail=""):
+        print(f"{'ok  ' if ok else 'FAIL'} {name}{'' if ok else ': ' + str(detail)[:300]}", flush=True)
+        if not ok:
+            raise SystemExit(1)
+
+    status, body = call(api, "GET", "/api/health")
+    step(f"GET {api}/api/health", status == 200 and body == {"status": "ok"}, (status, body))
+    try:
+        status, body = call(api, "POST", "/api/auth/signup",
+                            {"email": email, "password": PASSWORD, "name": "Smoke Test"})
+        step("a synthetic user signs up through the API", status == 201, (status, body))
+        idp.admin_confirm_sign_up(UserPoolId=pool_id, Username=email)
+        status, tokens = call(api, "POST", "/api/auth/signin", {"email": email, "password": PASSWORD})
+        step("... is confirmed and signs in", status == 200 and "access_token" in tokens, (status, tokens))
+        status, me = call(api, "GET", "/api/users/me", token=tokens["access_token"])
+        step("... reads its profile", status == 200 and me.get("email") == email, (status, me))
+        status, body = call(api, "DELETE", "/api/users/me", token=tokens["access_token"])
+        step("... and deletes itself", status in (200, 204), (status, body))
+        status, body = call(api, "POST", "/api/auth/signin", {"email": email, "password": PASSWORD})
+        step("... after which it cannot sign in", status == 401, (status, body))
+    finally:
+        try:
+            idp.admin_delete_user(UserPoolId=pool_id, Username=email)
+        except idp.exceptions.UserNotFoundException:
+            pass
+    print("smoke test passed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
