@@ -11,6 +11,7 @@ import { createHmac } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
+import { mailedCode } from '../lib/mailbox.mjs';
 
 const require = createRequire(new URL('../../web/package.json', import.meta.url));
 const { chromium } = require('playwright-core');
@@ -72,18 +73,6 @@ async function freshTotp(secret, used) {
   }
 }
 
-async function mailedCode(to) {
-  for (let attempt = 0; attempt < 50; attempt += 1) {
-    const reply = await fetch(`${args.endpoint}/_ministack/ses/messages`);
-    const messages = Object.values((await reply.json()).messages ?? {}).flat();
-    const mail = messages.reverse().find((m) => m.To.includes(to));
-    const code = mail && `${mail.BodyHtml ?? ''} ${mail.BodyText ?? ''}`.match(/\b(\d{6})\b/);
-    if (code) return code[1];
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`no code mailed to ${to}`);
-}
-
 async function visible(page, selector) {
   await page.locator(selector).waitFor({ state: 'visible', timeout: 20000 });
   return true;
@@ -142,7 +131,7 @@ try {
   check(await visible(page, '#confirm'), 'a strong password is accepted');
   await screenshot(page, 'confirm');
 
-  const code = await mailedCode(email);
+  const code = await mailedCode(args.endpoint, email);
   check(/^\d{6}$/.test(code), 'the confirmation code is read from the captured mail');
   const mailbox = await context.newPage();
   await mailbox.goto(`${args.url}/mailbox.html`);

@@ -13,6 +13,7 @@
 import { createHmac, createPrivateKey, createPublicKey, createSign, generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { mailedCode } from '../lib/mailbox.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -57,25 +58,11 @@ async function call(method, path, { body, token, raw } = {}) {
   return { status: response.status, body: json, text };
 }
 
-async function mailedCode(email) {
-  for (let i = 0; i < 50; i += 1) {
-    const mail = await (await fetch(`${args.endpoint}/_ministack/ses/messages`)).json();
-    const found = Object.values(mail.messages ?? {})
-      .flat()
-      .reverse()
-      .find((m) => m.To.includes(email));
-    const code = found && `${found.BodyHtml ?? ''} ${found.BodyText ?? ''}`.match(/\b(\d{6})\b/);
-    if (code) return code[1];
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`no code mailed to ${email}`);
-}
-
 async function newUser(label) {
   const email = `${label}-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.com`;
   const signup = await call('POST', '/api/auth/signup', { body: { email, password: PASSWORD, name: 'Ada Lovelace' } });
   if (signup.status !== 201) throw new Error(`sign-up of ${label}: ${signup.status} ${signup.text}`);
-  const confirm = await call('POST', '/api/auth/confirm', { body: { email, code: await mailedCode(email) } });
+  const confirm = await call('POST', '/api/auth/confirm', { body: { email, code: await mailedCode(args.endpoint, email) } });
   if (confirm.status !== 200) throw new Error(`confirmation of ${label}: ${confirm.status} ${confirm.text}`);
   return { email, ...(await signIn(email)) };
 }
