@@ -7,12 +7,15 @@
 //! access`, `client_id` in the allowed list and `exp`/`nbf`/`iat` within
 //! [`LEEWAY_SECS`] of skew. Roles come from the verified `cognito:groups`.
 
-use jsonwebtoken::errors::ErrorKind;
-use jsonwebtoken::jwk::JwkSet;
-use jsonwebtoken::{decode, decode_header, Algorithm, DecodingKey, Validation};
+use aws_lc_rs::signature::{ParsedPublicKey, RSA_PKCS1_2048_8192_SHA256};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use jsonwebtoken::jwk::{AlgorithmParameters, JwkSet};
+use jsonwebtoken::{decode_header, Algorithm};
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::future::Future;
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tokio::sync::RwLock;
 
@@ -63,6 +66,7 @@ pub struct AccessClaims {
     pub username: Option<String>,
     #[serde(default)]
     pub exp: u64,
+    pub nbf: Option<u64>,
     pub iat: Option<u64>,
     #[serde(rename = "cognito:groups", default)]
     pub groups: Vec<String>,
@@ -88,7 +92,7 @@ pub trait JwksSource {
 }
 
 struct KeyCache {
-    keys: HashMap<String, DecodingKey>,
+    keys: HashMap<String, Arc<ParsedPublicKey>>,
     fetched_at: Option<Instant>,
 }
 
@@ -121,25 +125,44 @@ impl<S: JwksSource + Sync> Verifier<S> {
         let kid = header.kid.ok_or(TokenError::UnknownKey)?;
         let key = self.key(&kid).await?;
 
-        let mut validation = Validation::new(Algorithm::RS256);
-        validation.leeway = LEEWAY_SECS;
-        validation.validate_exp = true;
-        validation.validate_nbf = true;
-        validation.validate_aud = false; // access tokens carry client_id, not aud
-        validation.set_issuer(&[&self.settings.issuer]);
-        validation.set_required_spec_claims(&["exp", "iss", "sub"]);
-        let claims = decode::<AccessClaims>(token, &key, &validation)
-            .map_err(|e| match e.kind() {
-                ErrorKind::ExpiredSignature => TokenError::Expired,
-                ErrorKind::ImmatureSignature => TokenError::NotYetValid,
-                ErrorKind::InvalidIssuer => TokenError::WrongIssuer,
-                ErrorKind::InvalidSignature => TokenError::BadSignature,
-                ErrorKind::InvalidAlgorithm => TokenError::UnsupportedAlgorithm,
-                ErrorKind::MissingRequiredClaim(claim) => TokenError::MissingClaim(claim.clone()),
-                _ => TokenError::Malformed,
-            })?
-            .claims;
+        // The signature first, with the key parsed once per JWKS fetch; only
+        // then is the payload read.
+        let (signed, signature) = token.rsplit_once('.').ok_or(TokenError::Malformed)?;
+        let signature = URL_SAFE_NO_PAD
+            .decode(signature)
+            .map_err(|_| TokenError::BadSignature)?;
+        key.verify_sig(signed.as_bytes(), &signature)
+            .map_err(|_| TokenError::BadSignature)?;
+        let payload = signed.split_once('.').ok_or(TokenError::Malformed)?.1;
+        let claims: AccessClaims = URL_SAFE_NO_PAD
+            .decode(payload)
+            .ok()
+            .and_then(|json| serde_json::from_slice(&json).ok())
+            .ok_or(TokenError::Malformed)?;
+        self.check_claims(&claims, now_secs())?;
+        Ok(claims)
+    }
 
+    /// Every claim rule, on claims whose signature has been verified.
+    fn check_claims(&self, claims: &AccessClaims, now: u64) -> Result<(), TokenError> {
+        for (name, missing) in [
+            ("exp", claims.exp == 0),
+            ("iss", claims.iss.is_empty()),
+            ("sub", claims.sub.is_empty()),
+        ] {
+            if missing {
+                return Err(TokenError::MissingClaim(name.into()));
+            }
+        }
+        if claims.exp.saturating_add(LEEWAY_SECS) <= now {
+            return Err(TokenError::Expired);
+        }
+        if claims.nbf.is_some_and(|nbf| nbf > now + LEEWAY_SECS) {
+            return Err(TokenError::NotYetValid);
+        }
+        if claims.iss != self.settings.issuer {
+            return Err(TokenError::WrongIssuer);
+        }
         if claims.token_use.as_deref() != Some("access") {
             return Err(TokenError::WrongTokenUse);
         }
@@ -153,13 +176,13 @@ impl<S: JwksSource + Sync> Verifier<S> {
         let issued_at = claims
             .iat
             .ok_or_else(|| TokenError::MissingClaim("iat".into()))?;
-        if issued_at > now_secs() + LEEWAY_SECS {
+        if issued_at > now + LEEWAY_SECS {
             return Err(TokenError::NotYetValid);
         }
-        Ok(claims)
+        Ok(())
     }
 
-    async fn key(&self, kid: &str) -> Result<DecodingKey, TokenError> {
+    async fn key(&self, kid: &str) -> Result<Arc<ParsedPublicKey>, TokenError> {
         if let Some(key) = self.cache.read().await.keys.get(kid) {
             return Ok(key.clone());
         }
@@ -176,20 +199,50 @@ impl<S: JwksSource + Sync> Verifier<S> {
     }
 }
 
-/// The RSA signing keys of a JWKS, by `kid`; other keys are ignored.
-pub fn decoding_keys(set: &JwkSet) -> HashMap<String, DecodingKey> {
+/// The RSA signing keys of a JWKS, by `kid`, parsed for RS256 verification;
+/// other keys, and RSA keys AWS-LC rejects (under 2048 bits), are ignored.
+pub fn decoding_keys(set: &JwkSet) -> HashMap<String, Arc<ParsedPublicKey>> {
     set.keys
         .iter()
         .filter_map(|jwk| {
             let kid = jwk.common.key_id.clone()?;
-            let rsa = matches!(
-                jwk.algorithm,
-                jsonwebtoken::jwk::AlgorithmParameters::RSA(_)
-            );
-            let key = DecodingKey::from_jwk(jwk).ok().filter(|_| rsa)?;
-            Some((kid, key))
+            let AlgorithmParameters::RSA(rsa) = &jwk.algorithm else {
+                return None;
+            };
+            let n = URL_SAFE_NO_PAD.decode(&rsa.n).ok()?;
+            let e = URL_SAFE_NO_PAD.decode(&rsa.e).ok()?;
+            let key = ParsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, rsa_public_key_der(&n, &e))
+                .ok()?;
+            Some((kid, Arc::new(key)))
         })
         .collect()
+}
+
+/// DER of the PKCS#1 `RSAPublicKey` (RFC 8017): SEQUENCE { n, e }.
+fn rsa_public_key_der(n: &[u8], e: &[u8]) -> Vec<u8> {
+    fn tlv(tag: u8, value: &[u8]) -> Vec<u8> {
+        let mut out = vec![tag];
+        if value.len() < 0x80 {
+            out.push(value.len() as u8);
+        } else {
+            let length = value.len().to_be_bytes();
+            let significant: Vec<u8> = length.iter().copied().skip_while(|b| *b == 0).collect();
+            out.push(0x80 | significant.len() as u8);
+            out.extend(significant);
+        }
+        out.extend_from_slice(value);
+        out
+    }
+    fn unsigned_integer(bytes: &[u8]) -> Vec<u8> {
+        let digits: Vec<u8> = bytes.iter().copied().skip_while(|b| *b == 0).collect();
+        let mut value = Vec::with_capacity(digits.len() + 1);
+        if digits.first().is_none_or(|b| b & 0x80 != 0) {
+            value.push(0);
+        }
+        value.extend(digits);
+        tlv(0x02, &value)
+    }
+    tlv(0x30, &[unsigned_integer(n), unsigned_integer(e)].concat())
 }
 
 fn now_secs() -> u64 {
