@@ -24,6 +24,19 @@ fn stopped_endpoint() -> String {
     format!("http://{}", listener.local_addr().unwrap())
 }
 
+/// Makes an admin-created user CONFIRMED, as a completed sign-up is.
+async fn confirm(cognito: &aws_sdk_cognitoidentityprovider::Client, pool_id: &str, username: &str) {
+    cognito
+        .admin_set_user_password()
+        .user_pool_id(pool_id)
+        .username(username)
+        .password("violet-Quasar-harbor-71!")
+        .permanent(true)
+        .send()
+        .await
+        .unwrap();
+}
+
 /// A pool with the `users` group and 100 confirmed users: (username, sub, email).
 async fn confirmed_users(
     cognito: &aws_sdk_cognitoidentityprovider::Client,
@@ -73,15 +86,7 @@ async fn confirmed_users(
             .and_then(|a| a.value())
             .unwrap()
             .to_owned();
-        cognito
-            .admin_set_user_password()
-            .user_pool_id(&pool_id)
-            .username(&username)
-            .password("violet-Quasar-harbor-71!")
-            .permanent(true)
-            .send()
-            .await
-            .unwrap();
+        confirm(cognito, &pool_id, &username).await;
         users.push((username, sub, email));
     }
     (pool_id, users)
@@ -233,15 +238,7 @@ async fn reconcile_adds_the_default_group_to_users_in_none() {
     let username = unique("groupless");
     let pool_id =
         create_pool_with_user(&cognito, &username, &format!("{username}@example.com")).await;
-    cognito
-        .admin_set_user_password()
-        .user_pool_id(&pool_id)
-        .username(&username)
-        .password("violet-Quasar-harbor-71!")
-        .permanent(true)
-        .send()
-        .await
-        .unwrap();
+    confirm(&cognito, &pool_id, &username).await;
     let listed = reconcile::list_users(&cognito, &pool_id).await.unwrap();
     let members = reconcile::group_members(&cognito, &pool_id).await.unwrap();
     let counts = reconcile::reconcile(

@@ -4,14 +4,14 @@
 //! error (never a panic), and the same event must always give the same answer
 //! (Cognito retries).
 
-use infra::directory::CognitoDirectory;
-use infra::mailer::SesMailer;
-use infra::profile::DynamoProfileStore;
+mod common;
+
+use common::{post_confirmation_deps, sample};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use serde_json::{Map, Value};
 use triggers::custom_message::{self, Branding};
-use triggers::post_confirmation::{self, Deps, Settings};
+use triggers::post_confirmation;
 use triggers::pre_signup::{self, SignUpRules};
 use triggers::pre_token::{self, RolePermissions};
 use triggers::Error;
@@ -22,11 +22,6 @@ fn cases() -> u32 {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(10_000)
-}
-
-fn sample(name: &str) -> Value {
-    let path = format!("{}/tests/events/{name}.json", env!("CARGO_MANIFEST_DIR"));
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
 /// Strings that reach deeper into the handlers than random text does.
@@ -216,20 +211,7 @@ fn post_confirmation_survives_arbitrary_events() {
         .to_builder()
         .retry_config(aws_config::retry::RetryConfig::disabled())
         .build();
-    let deps: Deps<DynamoProfileStore, CognitoDirectory, SesMailer> = Deps {
-        profiles: DynamoProfileStore::new(infra::aws::dynamodb(&config), "profiles"),
-        directory: CognitoDirectory::new(infra::aws::cognito(&config)),
-        mailer: None,
-        settings: Settings {
-            default_group: "users".into(),
-            welcome_from: None,
-            branding: Branding {
-                app_name: "Acme".into(),
-                app_url: "https://acme.example".into(),
-                support_email: None,
-            },
-        },
-    };
+    let deps = post_confirmation_deps(&config);
     run("post_confirmation", |event| {
         runtime.block_on(post_confirmation::handle(event, &deps))
     });

@@ -1,20 +1,18 @@
 //! Each trigger's `handle` on the event shapes Cognito documents, for every
 //! trigger source it handles, and on malformed events.
 
+mod common;
+
+use common::{branding, post_confirmation_deps, sample as event};
 use infra::directory::CognitoDirectory;
 use infra::mailer::SesMailer;
 use infra::profile::DynamoProfileStore;
 use serde_json::{json, Value};
-use triggers::custom_message::{self, Branding};
-use triggers::post_confirmation::{self, Deps, Settings};
+use triggers::custom_message;
+use triggers::post_confirmation::{self, Deps};
 use triggers::pre_signup::{self, SignUpRules};
 use triggers::pre_token::{self, RolePermissions};
 use triggers::Error;
-
-fn event(name: &str) -> Value {
-    let path = format!("{}/tests/events/{name}.json", env!("CARGO_MANIFEST_DIR"));
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
 
 fn with(mut event: Value, pointer: &str, value: Value) -> Value {
     *event
@@ -172,14 +170,6 @@ fn pre_signup_refuses_malformed_events() {
 }
 
 // ---- custom message -------------------------------------------------------
-
-fn branding() -> Branding {
-    Branding {
-        app_name: "Acme".into(),
-        app_url: "https://acme.example".into(),
-        support_email: None,
-    }
-}
 
 #[test]
 fn custom_message_fills_subject_email_and_sms_for_every_source() {
@@ -363,17 +353,9 @@ fn pre_token_refuses_malformed_events() {
 /// Clients aimed at a closed port: any AWS call fails, so a test that
 /// passes proves the path made none (or surfaced the failure).
 async fn unreachable_deps() -> Deps<DynamoProfileStore, CognitoDirectory, SesMailer> {
-    let config = infra::aws::config_for_endpoint("http://127.0.0.1:9", "us-east-1").await;
-    Deps {
-        profiles: DynamoProfileStore::new(infra::aws::dynamodb(&config), "profiles"),
-        directory: CognitoDirectory::new(infra::aws::cognito(&config)),
-        mailer: None,
-        settings: Settings {
-            default_group: "users".into(),
-            welcome_from: None,
-            branding: branding(),
-        },
-    }
+    post_confirmation_deps(
+        &infra::aws::config_for_endpoint("http://127.0.0.1:9", "us-east-1").await,
+    )
 }
 
 #[tokio::test]
