@@ -923,37 +923,16 @@ fn uuid_like() -> String {
 /// The same API, but its DynamoDB never answers.
 async fn with_dynamodb_down(api: &Api) -> App {
     let config = api.app.config.clone();
-    let secret = api
-        .cognito
-        .describe_user_pool_client()
-        .user_pool_id(&api.pool_id)
-        .client_id(&config.api_client_id)
-        .send()
-        .await
-        .unwrap()
-        .user_pool_client
-        .and_then(|c| c.client_secret)
-        .unwrap();
+    let secret = api::cognito::Cognito::client_secret(
+        &api.cognito,
+        &config.user_pool_id,
+        &config.api_client_id,
+    )
+    .await
+    .unwrap();
     let down =
         infra::aws::dynamodb(&infra::aws::config_for_endpoint(&hanging_endpoint(), REGION).await);
-    App {
-        cognito: api::cognito::Cognito::new(
-            api.cognito.clone(),
-            &config.user_pool_id,
-            &config.api_client_id,
-            &secret,
-        ),
-        profiles: infra::profile::DynamoProfileStore::new(down.clone(), &config.profiles_table),
-        data: api::data::DataStore::new(down, &config.user_data_table),
-        verifier: api::token::Verifier::new(
-            api::token::TokenSettings {
-                issuer: config.issuer.clone(),
-                allowed_client_ids: config.allowed_client_ids.clone(),
-            },
-            api::jwks::HttpJwks::new(&config.jwks_url).unwrap(),
-        ),
-        config,
-    }
+    App::with_clients(config, api.cognito.clone(), down, &secret).unwrap()
 }
 
 #[tokio::test]

@@ -36,15 +36,24 @@ impl App {
                     .await?
             }
         };
-        let dynamodb = infra::aws::dynamodb(sdk);
+        App::with_clients(config, cognito_client, infra::aws::dynamodb(sdk), &secret)
+    }
+
+    /// The API over given clients (each may aim at its own endpoint).
+    pub fn with_clients(
+        config: Config,
+        cognito: aws_sdk_cognitoidentityprovider::Client,
+        dynamodb: aws_sdk_dynamodb::Client,
+        client_secret: &str,
+    ) -> infra::Result<App> {
         let jwks =
             HttpJwks::new(&config.jwks_url).map_err(|e| infra::env::invalid("JWKS_URL", &e))?;
         Ok(App {
             cognito: Cognito::new(
-                cognito_client,
+                cognito,
                 &config.user_pool_id,
                 &config.api_client_id,
-                &secret,
+                client_secret,
             ),
             profiles: DynamoProfileStore::new(dynamodb.clone(), &config.profiles_table),
             data: DataStore::new(dynamodb, &config.user_data_table),
