@@ -23,6 +23,9 @@ WRITE_PREFIXES = (
     "Revoke", "Restore", "Import", "Tag", "Untag", "Start", "Stop",
 )
 LEADING_KEY = "${aws:PrincipalTag/userId}"
+# Actions IAM authorizes on "*" only (no resource type in the Service
+# Authorization Reference): they cannot name a resource.
+WILDCARD_ONLY = {"cognito-identity:SetIdentityPoolRoles", "cognito-identity:SetPrincipalTagAttributeMap"}
 
 
 def as_list(value):
@@ -112,7 +115,7 @@ def main():
             (name, action) for name, statement in all_statements(resources)
             if statement.get("Effect") == "Allow" and "*" in as_list(statement.get("Resource", []))
             and not scoped_by_request_tag(statement)
-            for action in as_list(statement.get("Action", [])) if is_write(action)
+            for action in as_list(statement.get("Action", [])) if is_write(action) and action not in WILDCARD_ONLY
         ]
         check(f"{path}: no Cognito or DynamoDB write action on Resource \"*\" (unless the request must be tagged)",
               not wildcard_writes, wildcard_writes)

@@ -37,6 +37,20 @@ ensure_venv() { # venv dir, requirements file
   echo "$want" > "$stamp"
 }
 
+# node_modules of a folder from its package-lock.json, reinstalled only when
+# the lock changes.
+ensure_npm() { # folder, what it is for
+  local dir=$1 stamp="$1/node_modules/.lock.sha256" want
+  want=$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)
+  if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
+    return
+  fi
+  step "Installing $2's pinned packages into ${dir#"$ROOT/"}/node_modules (first run only)"
+  command -v npm >/dev/null || die "Node.js and npm are required"
+  (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+  echo "$want" > "$stamp"
+}
+
 # moto, cargo-lambda and boto3, on PATH for every script.
 ensure_python_tools() { ensure_venv "$VENV" "$ROOT/scripts/requirements.txt"; }
 

@@ -95,9 +95,12 @@ def package(zips):
 
 def aws(args, endpoint_url, capture=False):
     command = [str(ROOT / ".venv" / "bin" / "aws"), *args]
+    env = dict(os.environ)
     if endpoint_url:
         command += ["--endpoint-url", endpoint_url]
-    env = dict(os.environ)
+        # `cloudformation deploy` uploads the template with its own S3 client,
+        # which --endpoint-url does not reach.
+        env["AWS_ENDPOINT_URL"] = endpoint_url
     env.setdefault("AWS_DEFAULT_REGION", env.get("AWS_REGION", "us-east-1"))
     run = subprocess.run(command, check=True, text=True, capture_output=capture, env=env)
     return run.stdout if capture else None
@@ -239,7 +242,10 @@ def main():
         identity = json.loads(aws(["sts", "get-caller-identity", "--output", "json"], args.endpoint_url, True))
         region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
         bucket = parameters["ArtifactBucket"] = f"{stack_name}-artifacts-{identity['Account']}-{region}"
+    # The template is over CloudFormation's 51,200-byte inline limit: the CLI
+    # uploads it to the artifact bucket and passes its URL.
     deploy = ["cloudformation", "deploy", "--template-file", str(TEMPLATE), "--stack-name", stack_name,
+              "--s3-bucket", str(bucket), "--s3-prefix", "templates",
               "--capabilities", "CAPABILITY_IAM", "--no-fail-on-empty-changeset",
               "--parameter-overrides", *[f"{k}={v}" for k, v in sorted(parameters.items())]]
     if os.environ.get("CFN_EXECUTION_ROLE_ARN"):

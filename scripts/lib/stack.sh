@@ -4,15 +4,8 @@
 
 # web/node_modules from web/package-lock.json, reinstalled only when it changes.
 ensure_web() {
-  local stamp="$ROOT/web/node_modules/.lock.sha256" want
-  want=$(sha256sum "$ROOT/web/package-lock.json" | cut -d' ' -f1)
-  if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
-    return
-  fi
-  step "Installing the web client's pinned packages into web/node_modules (first run only)"
   command -v npm >/dev/null || die "Node.js and npm are required"
-  (cd "$ROOT/web" && npm ci --no-audit --no-fund --loglevel=error)
-  echo "$want" > "$stamp"
+  ensure_npm "$ROOT/web" "the web client"
 }
 
 # Debian's Chromium, for the browser test (test tools may not download browsers here).

@@ -155,9 +155,23 @@ pub fn decide(signup: SignUp<'_>, rules: &SignUpRules) -> std::result::Result<De
     })
 }
 
+/// SES's mailbox simulator takes mail without delivering it or touching the
+/// sender's reputation. The deploy smoke test signs up
+/// `success+smoke-LABEL@simulator.amazonses.com`; that form alone passes the
+/// domain lists, and every other simulator address (bounce, complaint, ...) is
+/// refused, so nobody can use the simulator to make accounts.
+const SES_SIMULATOR_DOMAIN: &str = "simulator.amazonses.com";
+const SMOKE_TEST_LOCAL_PREFIX: &str = "success+smoke-";
+
 fn check_email(raw: &str, rules: &SignUpRules) -> std::result::Result<(), Rejection> {
     let address = validate::email(raw).map_err(Rejection::Attribute)?;
     let domain = address.domain.as_str();
+    if domain == SES_SIMULATOR_DOMAIN {
+        return match address.local.strip_prefix(SMOKE_TEST_LOCAL_PREFIX) {
+            Some(label) if !label.is_empty() => Ok(()),
+            _ => Err(Rejection::DomainNotAllowed),
+        };
+    }
     if rules.denied_domains.iter().any(|d| within(domain, d)) {
         return Err(Rejection::DomainNotAllowed);
     }
@@ -332,6 +346,32 @@ mod tests {
             decide_signup(&[("email", "a@badexample.com"), ("name", "Ada")], &rules),
             Err(Rejection::DomainNotAllowed)
         );
+    }
+
+    #[test]
+    fn accepts_only_the_smoke_tests_ses_simulator_address() {
+        let rules = SignUpRules {
+            allowed_domains: vec!["example.com".into()],
+            denied_domains: vec!["amazonses.com".into()],
+            ..open_rules()
+        };
+        let signup = |email| decide_signup(&[("email", email), ("name", "Smoke Test")], &rules);
+        assert!(signup("success+smoke-0a1b2c@simulator.amazonses.com").is_ok());
+        assert!(signup("Success+Smoke-0A1B@Simulator.AmazonSES.com").is_ok());
+        for refused in [
+            "success@simulator.amazonses.com",
+            "success+smoke-@simulator.amazonses.com",
+            "success+other@simulator.amazonses.com",
+            "bounce@simulator.amazonses.com",
+            "complaint+smoke-x@simulator.amazonses.com",
+            "success+smoke-x@eu.simulator.amazonses.com",
+        ] {
+            assert_eq!(
+                signup(refused),
+                Err(Rejection::DomainNotAllowed),
+                "{refused}"
+            );
+        }
     }
 
     #[test]

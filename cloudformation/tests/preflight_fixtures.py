@@ -1,0 +1,111 @@
+#!/usr/bin/env python3
+"""Shows that scripts/preflight fails on broken copies of the templates, each
+naming what a real deploy would hit, and passes the real ones.
+
+Each case copies the templates, applies its mutations (each text found
+exactly once), runs the preflight for its environment, and expects it to
+fail with every one of its expected lines in the output."""
+import argparse
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+TEMPLATE = ROOT / "cloudformation" / "template.yaml"
+ROLES = ROOT / "cloudformation" / "github-oidc.yaml"
+
+# name -> (env, {file: [(text, replacement)]}, [expected output])
+CASES = {
+    "web ACL without a name (CloudFormation generates one outside auth-ENV-*)": (
+        "prod",
+        {"template": [('      Name: !Sub "${AWS::StackName}-user-pool"\n', "")]},
+        ["UserPoolWebAcl create: wafv2:CreateWebACL", "ImplicitlyDenied"],
+    ),
+    "no grant for Cognito's SES service-linked role": (
+        "prod",
+        {"roles": [("                Action: iam:CreateServiceLinkedRole\n", "                Action: iam:GetRole\n")]},
+        ["UserPool create: iam:CreateServiceLinkedRole", "email.cognito-idp.amazonaws.com"],
+    ),
+    "a stack role without the permissions boundary": (
+        "dev",
+        {"template": [("  ApiRole:\n    Type: AWS::IAM::Role\n    Properties:\n      PermissionsBoundary: !If\n"
+                       "        - HasRoleBoundary\n",
+                       "  ApiRole:\n    Type: AWS::IAM::Role\n    Properties:\n      PermissionsBoundary: !If\n"
+                       "        - WafOn\n")]},
+        ["ApiRole create: iam:CreateRole"],
+    ),
+    "identity-pool role calls the execution role cannot make on a pool ARN": (
+        "dev",
+        {"roles": [("                Action: [cognito-identity:SetIdentityPoolRoles, cognito-identity:SetPrincipalTagAttributeMap]\n",
+                    "                Action: [cognito-identity:ListIdentityPools]\n")]},
+        ["IdentityPoolRoles create: cognito-identity:SetIdentityPoolRoles"],
+    ),
+    "a function role granted more than its code calls": (
+        "dev",
+        {"template": [("                  - dynamodb:DeleteItem\n                  - dynamodb:Query\n                Resource: !GetAtt UserDataTable.Arn\n\n  ApiFunction:",
+                       "                  - dynamodb:DeleteItem\n                  - dynamodb:Query\n                  - dynamodb:Scan\n"
+                       "                Resource: !GetAtt UserDataTable.Arn\n\n  ApiFunction:")]},
+        ["ApiRole grants dynamodb:Scan, which api never calls", "ApiFunction must not: dynamodb:Scan"],
+    ),
+    "an identity-pool role without the LeadingKeys condition": (
+        "dev",
+        {"template": [("              - Sid: OwnProfileReadOnly\n", "              - Sid: OwnProfileReadOnly\n")],
+         "template-all": [("                Condition:\n                  ForAllValues:StringEquals:\n"
+                           "                    dynamodb:LeadingKeys: [\"${aws:PrincipalTag/userId}\"]\n", "")]},
+        ["another user's partition: dynamodb:GetItem", "Allowed (expected Denied)"],
+    ),
+    "the deploy role cannot upload the template": (
+        "dev",
+        {"roles": [('                  - !Sub "${ArtifactBucket.Arn}/templates/*"\n', "")]},
+        ["scripts/deploy: upload the template: s3:PutObject"],
+    ),
+}
+
+
+def mutate(text, mutations, everywhere=False):
+    for old, new in mutations:
+        count = text.count(old)
+        if count == 0 or (count > 1 and not everywhere):
+            raise SystemExit(f"mutation text found {count} times: {old[:80]!r}")
+        text = text.replace(old, new)
+    return text
+
+
+def run(preflight, env, template, roles):
+    done = subprocess.run([preflight, "--env", env, "--template", str(template), "--roles-template", str(roles)],
+                          capture_output=True, text=True)
+    return done.returncode, done.stdout + done.stderr
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--preflight", required=True, help="the preflight command")
+    args = parser.parse_args()
+    failures = 0
+    for env in ("dev", "prod"):
+        code, out = run(args.preflight, env, TEMPLATE, ROLES)
+        print(f"{'ok  ' if code == 0 else 'FAIL'} the real templates pass for {env}")
+        failures += code != 0
+        if code:
+            print(out)
+    for name, (env, changes, expected) in CASES.items():
+        with tempfile.TemporaryDirectory() as tmp:
+            template = Path(tmp) / "template.yaml"
+            roles = Path(tmp) / "github-oidc.yaml"
+            text = mutate(TEMPLATE.read_text(), changes.get("template", []))
+            template.write_text(mutate(text, changes.get("template-all", []), everywhere=True))
+            roles.write_text(mutate(ROLES.read_text(), changes.get("roles", [])))
+            code, out = run(args.preflight, env, template, roles)
+        missing = [line for line in expected if line not in out]
+        ok = code == 1 and not missing
+        print(f"{'ok  ' if ok else 'FAIL'} fails on a broken copy: {name}")
+        if not ok:
+            failures += 1
+            print(f"     exit {code}, missing {missing}\n{out[-3000:]}")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
