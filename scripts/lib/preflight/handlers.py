@@ -171,7 +171,7 @@ TRANSLATE = {
     "apigateway:UntagResource": "apigateway:DELETE",
 }
 
-# Service-linked roles a handler creates: (type, when, service name, role name).
+# Service-linked roles a handler of a type creates: (service name, role name).
 SERVICE_LINKED = {
     "AWS::Cognito::UserPool": ("email.cognito-idp.amazonaws.com", "AWSServiceRoleForAmazonCognitoIdpEmailService"),
     "AWS::Cognito::LogDeliveryConfiguration": ("delivery.logs.amazonaws.com", "AWSServiceRoleForLogDelivery"),
@@ -179,7 +179,7 @@ SERVICE_LINKED = {
     "AWS::DynamoDB::Table": ("kinesisreplication.dynamodb.amazonaws.com", "AWSServiceRoleForDynamoDBKinesisDataStreamsReplication"),
 }
 
-# Calls a service makes to KMS on the caller's behalf: (type, when, service).
+# Calls a service makes to KMS on the caller's behalf, per type: (when, service, actions).
 VIA_SERVICE_KMS = {
     "AWS::DynamoDB::Table": (lambda p: nested("SSESpecification.SSEEnabled")(p) and not dynamodb_customer_key(p),
                              "dynamodb", ["kms:DescribeKey", "kms:CreateGrant"]),

@@ -24,7 +24,7 @@ def active(stack, types):
 
 
 def role_policies(stack, role_lid, others=()):
-    """The identity policies and the permissions boundary of a role (managed
+    """The identity policies of a role and its permissions boundary (managed
     policies may come from another stack, such as the CI roles' boundary)."""
     props = stack.properties(role_lid)
     policies = [p["PolicyDocument"] for p in props.get("Policies", [])]
@@ -47,7 +47,7 @@ def role_policies(stack, role_lid, others=()):
         if boundary not in managed:
             raise cfn.TemplateError(f"{role_lid}: boundary {boundary} is in no template")
         boundary_doc = managed[boundary]
-    return policies, boundary, boundary_doc
+    return policies, boundary_doc
 
 
 # ------------------------------------------------- CloudFormation's handlers
@@ -206,8 +206,8 @@ def main():
         if lid not in roles.resources:
             raise SystemExit(f"error: {args.roles_template}: no {lid}")
     try:
-        policies, _, boundary = role_policies(roles, exec_lid)
-        deploy_policies, _, deploy_boundary = role_policies(roles, deploy_lid)
+        policies, boundary = role_policies(roles, exec_lid)
+        deploy_policies, deploy_boundary = role_policies(roles, deploy_lid)
     except cfn.TemplateError as err:
         raise SystemExit(f"error: {err}")
     principal = f"arn:{cfn.PARTITION}:sts::{cfn.ACCOUNT}:assumed-role/{roles.name_of(exec_lid)}/AWSCloudFormation"
@@ -221,7 +221,7 @@ def main():
     binaries = Path(args.binaries) if args.binaries else calls.default_binaries()
     try:
         for group, request, expect in calls.runtime_requests(stack, binaries, ROOT / "web" / "src"):
-            policies_of, _, boundary_of = role_policies(stack, request.pop("role"), [roles])
+            policies_of, boundary_of = role_policies(stack, request.pop("role"), [roles])
             request.update(policies=policies_of, boundary=boundary_of)
             checks.append((group, request, expect))
         broader = calls.unused_grants(stack, binaries)
