@@ -245,7 +245,7 @@ def main():
     # The template is over CloudFormation's 51,200-byte inline limit: the CLI
     # uploads it to the artifact bucket and passes its URL.
     deploy = ["cloudformation", "deploy", "--template-file", str(TEMPLATE), "--stack-name", stack_name,
-              "--s3-bucket", str(bucket), "--s3-prefix", "templates",
+              "--s3-bucket", bucket or "<ArtifactBucket>", "--s3-prefix", "templates",
               "--capabilities", "CAPABILITY_IAM", "--no-fail-on-empty-changeset",
               "--parameter-overrides", *[f"{k}={v}" for k, v in sorted(parameters.items())]]
     if os.environ.get("CFN_EXECUTION_ROLE_ARN"):

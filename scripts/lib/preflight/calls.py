@@ -9,24 +9,19 @@ gains or loses a call the table does not list)."""
 import os
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import cfn
 
 ROOT = Path(__file__).resolve().parents[3]
+sys.path.insert(0, str(ROOT / "scripts" / "lib"))
+from deploy import FUNCTIONS as FUNCTION_BINARIES  # noqa: E402  template parameter -> cargo binary
 
 
 class CodeError(Exception):
     pass
 
-
-FUNCTION_BINARIES = {  # template parameter of the code -> cargo binary
-    "PreSignUpCodeKey": "pre-signup",
-    "PostConfirmationCodeKey": "post-confirmation",
-    "CustomMessageCodeKey": "custom-message",
-    "PreTokenGenerationCodeKey": "pre-token-generation",
-    "ApiCodeKey": "api",
-}
 
 SDK_SERVICES = {"dynamodb": "dynamodb", "cognitoidentityprovider": "cognito-idp", "sesv2": "ses", "ssm": "ssm"}
 # aws-config's credential providers link STS; in Lambda the credentials come
@@ -247,10 +242,9 @@ def deploy_role_requests(stack, roles, deploy_lid, bucket):
     stack_arn = f"arn:{cfn.PARTITION}:cloudformation:{stack.region}:{cfn.ACCOUNT}:stack/{stack.name}/0000-preflight"
     out = []
 
-    def add(label, action, arn, context=None):
+    def add(label, action, arn, context=None, resource_tags=None):
         out.append({"id": label, "principal": principal, "action": action,
-                    "candidates": [{"arn": arn, "context": (context or {}).pop("__resource", {})}],
-                    "context": context or {}})
+                    "candidates": [{"arn": arn, "context": resource_tags or {}}], "context": context or {}})
 
     add("scripts/deploy: head-bucket", "s3:ListBucket", f"arn:{cfn.PARTITION}:s3:::{bucket}")
     add("scripts/deploy: upload a zip", "s3:PutObject", f"arn:{cfn.PARTITION}:s3:::{bucket}/lambda/api-0123.zip")
@@ -266,5 +260,5 @@ def deploy_role_requests(stack, roles, deploy_lid, bucket):
     pool = stack.arn("UserPool")
     tags = {f"aws:ResourceTag/{k}": v for k, v in stack.tags("UserPool").items()}
     for action in ["AdminConfirmSignUp", "AdminDeleteUser"]:
-        add(f"scripts/smoke: {action}", f"cognito-idp:{action}", pool, {"__resource": tags})
+        add(f"scripts/smoke: {action}", f"cognito-idp:{action}", pool, resource_tags=tags)
     return out
