@@ -118,15 +118,17 @@ stop_started() {
 trap stop_started EXIT
 trap 'exit 130' INT TERM
 
-# MiniStack on 127.0.0.1; the Lambdas it runs call back to it through
-# AWS_ENDPOINT_URL. AUTH=true makes it check what AWS checks: signatures and
-# IAM policies, SECRET_HASH, confirmation codes, and revoked or expired
-# access tokens. Its state (signing keys) stays under .local/.
+# MiniStack on 127.0.0.1, with the project's extension (emulator/: the
+# Cognito triggers MiniStack does not fire), which refuses to start on any
+# other MiniStack than the one it hooks. The Lambdas it runs call back to it
+# through AWS_ENDPOINT_URL. AUTH=true makes it check what AWS checks:
+# signatures and IAM policies, SECRET_HASH, confirmation codes, and revoked or
+# expired access tokens. Its state (signing keys) stays under .local/.
 start_ministack() { # port
   local port=$1
   ensure_venv "$ROOT/.venv-ministack" "$ROOT/scripts/requirements-ministack.txt"
   start_background ministack env AWS_ENDPOINT_URL="http://127.0.0.1:$port" GATEWAY_PORT="$port" \
-    BIND_HOST=127.0.0.1 AUTH=true STATE_DIR="$STATE/ministack-$port" "$ROOT/.venv-ministack/bin/ministack"
+    BIND_HOST=127.0.0.1 AUTH=true STATE_DIR="$STATE/ministack-$port" "$ROOT/.venv-ministack/bin/python" "$ROOT/emulator/launch.py"
   wait_for_http "http://127.0.0.1:$port/_ministack/health" 60 ministack
 }
 

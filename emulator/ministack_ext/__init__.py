@@ -1,0 +1,47 @@
+"""Behaviour Amazon Cognito documents that MiniStack 1.5.33 lacks, added by
+wrapping a few of its internal functions (see README.md beside this folder).
+
+`install()` refuses to run on any other MiniStack version, or when the source
+of any function it hooks differs from what it was written against: a hook on
+changed internals fails loudly at start rather than misbehaving quietly."""
+import hashlib
+import inspect
+from importlib import metadata
+
+PINNED_VERSION = "1.5.33"
+
+
+class IncompatibleMiniStack(RuntimeError):
+    pass
+
+
+def fingerprint(function):
+    return hashlib.sha256(inspect.getsource(function).encode()).hexdigest()[:16]
+
+
+def check_pins(hooked, expected, version=None):
+    """Raises IncompatibleMiniStack unless the version and every hooked
+    function's source are the ones this extension was written for."""
+    version = version or metadata.version("ministack")
+    if version != PINNED_VERSION:
+        raise IncompatibleMiniStack(
+            f"ministack {version} is installed; this extension hooks {PINNED_VERSION} only "
+            "(update the hooks and their fingerprints, then PINNED_VERSION)")
+    changed = [name for name, function in hooked.items() if fingerprint(function) != expected.get(name)]
+    if changed:
+        raise IncompatibleMiniStack(
+            f"ministack {version}: the source of {', '.join(sorted(changed))} is not the one the "
+            "extension hooks (python -m ministack_ext.fingerprints prints the current ones)")
+
+
+def install():
+    """Checks every module's pins first, then installs them all."""
+    for module in MODULES:
+        check_pins(module._hooked(), module.FINGERPRINTS)
+    for module in MODULES:
+        module.install()
+
+
+from . import cognito_triggers, iam_conditions, lockout  # noqa: E402  (they import check_pins)
+
+MODULES = [cognito_triggers, iam_conditions, lockout]

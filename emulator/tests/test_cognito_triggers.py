@@ -1,0 +1,186 @@
+"""Tests of ministack_ext against MiniStack's own Cognito code, in process.
+Only the Lambda runner (the extension's `run_trigger`) and the mail recorder
+are replaced, so the events and mails are what the emulator would send.
+The first test shows each gap on the bare emulator; the rest, that the
+extension closes it. Run: .venv-ministack/bin/python -m unittest discover emulator/tests"""
+import json
+import sys
+import unittest
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import ministack_ext  # noqa: E402
+from ministack_ext import cognito_triggers  # noqa: E402
+from ministack.services import cognito  # noqa: E402
+
+HOOKED_NAMES = [name.split(".", 1)[1] for name in cognito_triggers._hooked() if name.startswith("cognito.")]
+ARN = "arn:aws:lambda:us-east-1:000000000000:function:"
+
+
+def body(answer):
+    return json.loads(answer[2]) if answer[2] else {}
+
+
+class Harness(unittest.TestCase):
+    install = True
+
+    def setUp(self):
+        self.saved = {name: getattr(cognito, name) for name in HOOKED_NAMES}
+        self.saved_runner = cognito_triggers.run_trigger
+        self.events, self.mails, self.failing = [], [], {}
+        self.reply = {}
+        if self.install:
+            cognito_triggers.install()
+            cognito_triggers.run_trigger = self.run_trigger
+        cognito._deliver_cognito_email = lambda pool, to, subject, text, **kw: self.mails.append((to, subject, text))
+        pool = body(cognito._create_user_pool({
+            "PoolName": f"p{id(self)}", "UsernameAttributes": ["email"],
+            "LambdaConfig": {"PostConfirmation": ARN + "post", "CustomMessage": ARN + "message"},
+        }))["UserPool"]
+        self.pool_id = pool["Id"]
+        self.client_id = body(cognito._create_user_pool_client(
+            {"UserPoolId": self.pool_id, "ClientName": "c"}))["UserPoolClient"]["ClientId"]
+
+    def tearDown(self):
+        for name, function in self.saved.items():
+            setattr(cognito, name, function)
+        cognito_triggers.run_trigger = self.saved_runner
+
+    def run_trigger(self, pool, kind, event):
+        if not (pool.get("LambdaConfig") or {}).get(kind):
+            return None
+        self.events.append(event)
+        if kind in self.failing:
+            raise cognito_triggers.TriggerFailed(self.failing[kind])
+        return self.reply.get(kind, {})
+
+    def sign_up(self, email="ada@example.com"):
+        return cognito._sign_up({"ClientId": self.client_id, "Username": email, "Password": "Correct-Horse-9-battery",
+                                 "UserAttributes": [{"Name": "email", "Value": email}, {"Name": "name", "Value": "Ada"}]})
+
+    def confirm(self, email="ada@example.com"):
+        return cognito._confirm_sign_up({"ClientId": self.client_id, "Username": email, "ConfirmationCode": "123456"})
+
+    def user(self, email="ada@example.com"):
+        return cognito._resolve_user(cognito._user_pools[self.pool_id], email)[0]
+
+    def sources(self):
+        return [event["triggerSource"] for event in self.events]
+
+
+class BareMiniStack(Harness):
+    install = False
+
+    def test_the_bare_emulator_has_the_gaps(self):
+        self.sign_up()
+        self.confirm()
+        self.assertEqual(self.events, [], "bare MiniStack ran a trigger: the extension may be obsolete")
+        self.assertEqual(self.mails[0][2], "Your verification code is 123456.")
+
+
+class PostConfirmation(Harness):
+    def test_confirm_sign_up_runs_it_with_the_documented_event(self):
+        self.sign_up()
+        self.events.clear()
+        self.assertEqual(self.confirm()[0], 200)
+        (event,) = self.events
+        self.assertEqual(event["triggerSource"], "PostConfirmation_ConfirmSignUp")
+        self.assertEqual(event["userPoolId"], self.pool_id)
+        self.assertEqual(event["callerContext"]["clientId"], self.client_id)
+        self.assertEqual(event["userName"], self.user()["Username"])
+        attributes = event["request"]["userAttributes"]
+        self.assertEqual(attributes["email"], "ada@example.com")
+        self.assertEqual(attributes["cognito:user_status"], "CONFIRMED")
+        self.assertIn("sub", attributes)
+        self.assertEqual(event["request"]["clientMetadata"], {})
+
+    def test_admin_confirm_sign_up_runs_it_once(self):
+        self.sign_up()
+        self.events.clear()
+        data = {"UserPoolId": self.pool_id, "Username": "ada@example.com"}
+        self.assertEqual(cognito._admin_confirm_sign_up(data)[0], 200)
+        self.assertEqual(cognito._admin_confirm_sign_up(data)[0], 200)
+        self.assertEqual(self.sources(), ["PostConfirmation_ConfirmSignUp"])
+        self.assertEqual(self.events[0]["callerContext"]["clientId"], "CLIENT_ID_NOT_APPLICABLE")
+
+    def test_confirm_forgot_password_runs_it(self):
+        self.sign_up()
+        self.confirm()
+        cognito._forgot_password({"ClientId": self.client_id, "Username": "ada@example.com"})
+        self.events.clear()
+        answer = cognito._confirm_forgot_password({"ClientId": self.client_id, "Username": "ada@example.com",
+                                                   "ConfirmationCode": "654321", "Password": "Another-Horse-8-staple"})
+        self.assertEqual(answer[0], 200)
+        self.assertEqual(self.sources(), ["PostConfirmation_ConfirmForgotPassword"])
+
+    def test_a_failing_trigger_fails_the_call_but_the_user_stays_confirmed(self):
+        self.sign_up()
+        self.failing["PostConfirmation"] = "Temporary failure, please try again."
+        answer = self.confirm()
+        self.assertEqual(answer[0], 400)
+        self.assertEqual(body(answer)["__type"], "UserLambdaValidationException")
+        self.assertEqual(body(answer)["message"], "PostConfirmation failed with error Temporary failure, please try again.")
+        self.assertEqual(self.user()["UserStatus"], "CONFIRMED")
+
+    def test_an_unknown_user_runs_nothing(self):
+        self.assertNotEqual(self.confirm("nobody@example.com")[0], 200)
+        self.assertEqual(self.events, [])
+
+
+class CustomMessage(Harness):
+    def test_sign_up_mails_the_triggers_message_with_the_code(self):
+        self.reply["CustomMessage"] = {"emailSubject": "Welcome to Secure App",
+                                       "emailMessage": "<p>Your code: <b>{####}</b></p>"}
+        self.assertEqual(self.sign_up()[0], 200)
+        (event,) = self.events
+        self.assertEqual(event["triggerSource"], "CustomMessage_SignUp")
+        self.assertEqual(event["request"]["codeParameter"], "{####}")
+        self.assertEqual(event["callerContext"]["clientId"], self.client_id)
+        self.assertEqual(self.mails, [("ada@example.com", "Welcome to Secure App", "<p>Your code: <b>123456</b></p>")])
+
+    def test_resend_and_forgot_password_have_their_own_sources(self):
+        self.sign_up()
+        cognito._resend_confirmation_code({"ClientId": self.client_id, "Username": "ada@example.com"})
+        self.confirm()
+        cognito._forgot_password({"ClientId": self.client_id, "Username": "ada@example.com"})
+        cognito._admin_reset_user_password({"UserPoolId": self.pool_id, "Username": "ada@example.com"})
+        self.assertEqual([s for s in self.sources() if s.startswith("CustomMessage")],
+                         ["CustomMessage_SignUp", "CustomMessage_ResendCode", "CustomMessage_ForgotPassword",
+                          "CustomMessage_ForgotPassword"])
+
+    def test_a_message_left_out_falls_back_to_the_pools_template(self):
+        self.reply["CustomMessage"] = {"emailSubject": None, "emailMessage": None}
+        self.sign_up()
+        self.assertEqual(self.mails[0][2], "Your verification code is 123456.")
+
+    def test_a_failing_trigger_fails_the_call(self):
+        self.failing["CustomMessage"] = "Invalid request."
+        answer = self.sign_up()
+        self.assertEqual(body(answer)["__type"], "UserLambdaValidationException")
+        self.assertEqual(body(answer)["message"], "CustomMessage failed with error Invalid request.")
+        self.assertEqual(self.mails, [])
+
+    def test_a_message_without_the_code_is_refused(self):
+        self.reply["CustomMessage"] = {"emailMessage": "no code here"}
+        answer = self.sign_up()
+        self.assertEqual(body(answer)["__type"], "InvalidLambdaResponseException")
+        self.assertEqual(self.mails, [])
+
+
+class Pins(unittest.TestCase):
+    def test_the_installed_ministack_is_the_pinned_one(self):
+        ministack_ext.check_pins(cognito_triggers._hooked(), cognito_triggers.FINGERPRINTS)
+
+    def test_another_version_is_refused(self):
+        with self.assertRaisesRegex(ministack_ext.IncompatibleMiniStack, "1.5.34 is installed"):
+            ministack_ext.check_pins(cognito_triggers._hooked(), cognito_triggers.FINGERPRINTS, version="1.5.34")
+
+    def test_changed_internals_are_refused_by_name(self):
+        changed = dict(cognito_triggers.FINGERPRINTS, **{"cognito._sign_up": "0" * 16})
+        with self.assertRaisesRegex(ministack_ext.IncompatibleMiniStack, "cognito._sign_up"):
+            ministack_ext.check_pins(cognito_triggers._hooked(), changed)
+
+
+if __name__ == "__main__":
+    unittest.main()
