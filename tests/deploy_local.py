@@ -166,6 +166,21 @@ def main():
     check_identity_pool_access(check, aws, outputs, tokens["IdToken"], id_claims["sub"])
     check_lockout(check, idp, api["ClientId"], email, secret_hash(email))
 
+    # UpdateUserAttributes and VerifyUserAttribute (the project's emulator
+    # extension): the pool keeps the old email until the new one is verified.
+    new_email = f"ada.new{uuid.uuid4().hex[:8]}@example.com"
+    idp.update_user_attributes(AccessToken=tokens["AccessToken"],
+                               UserAttributes=[{"Name": "email", "Value": new_email}])
+    to_new = mails_to(new_email)
+    kept = {a["Name"]: a["Value"] for a in idp.get_user(AccessToken=tokens["AccessToken"])["UserAttributes"]}
+    idp.verify_user_attribute(AccessToken=tokens["AccessToken"], AttributeName="email", Code="123456")
+    changed = {a["Name"]: a["Value"] for a in idp.get_user(AccessToken=tokens["AccessToken"])["UserAttributes"]}
+    check("a changed email waits for its code, mailed by Rust custom-message, then takes effect",
+          to_new and to_new[-1]["Subject"] == f"Confirm your new {args.app_name} email address"
+          and "123456" in to_new[-1].get("BodyHtml", "") and kept.get("email") == email
+          and changed.get("email") == new_email and changed.get("email_verified") == "true",
+          (to_new[-1:] if to_new else to_new, kept.get("email"), changed.get("email")))
+
     passed = sum(results)
     print(f"{passed} passed, {len(results) - passed} failed")
     return 0 if passed == len(results) else 1

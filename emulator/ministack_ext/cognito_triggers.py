@@ -14,6 +14,8 @@
   with UserLambdaValidationException; a message without the code parameter
   with InvalidLambdaResponseException. (MiniStack already runs CustomMessage
   for AdminCreateUser.)
+- CustomMessage for the EMAIL_OTP sign-in code (`CustomMessage_Authentication`);
+  the attribute-verification sources are in attribute_verification.py.
 
 Events follow the shapes the Cognito developer guide documents for these
 trigger sources."""
@@ -61,6 +63,7 @@ def _hooked():
         "cognito._template_username": cognito._template_username,
         "cognito._expand_template": cognito._expand_template,
         "cognito._deliver_cognito_email": cognito._deliver_cognito_email,
+        "cognito._send_email_otp": cognito._send_email_otp,
         "lambda_svc._get_func_record_for_ref": lambda_svc._get_func_record_for_ref,
         "lambda_svc._execution_record_for_config": lambda_svc._execution_record_for_config,
         "lambda_svc._execute_function_with_config_scope": lambda_svc._execute_function_with_config_scope,
@@ -87,6 +90,7 @@ FINGERPRINTS = {  # python -m ministack_ext.fingerprints
     "cognito._template_username": "7665bcaded371809",
     "cognito._expand_template": "b735540165b16d4c",
     "cognito._deliver_cognito_email": "ab26c35cdb68bd1e",
+    "cognito._send_email_otp": "643d54476bad89ad",
     "lambda_svc._get_func_record_for_ref": "492b4efe8f903a0f",
     "lambda_svc._execution_record_for_config": "632acaa44892bdae",
     "lambda_svc._execute_function_with_config_scope": "26a9d5f64e175204",
@@ -201,29 +205,52 @@ def _with_message_source(original, source):
     return handler
 
 
+def deliver_code(pool, username, attr_dict, code, source, client_id=NO_CLIENT, metadata=None,
+                 attribute_name="email", default_template=None, type_name="CognitoVerificationMessage"):
+    """Mails `code` to the user's email through the pool's CustomMessage
+    trigger (`source`), or with `default_template()` (subject, message) when
+    the pool has none or the trigger leaves a field out."""
+    response = {}
+    if (pool.get("LambdaConfig") or {}).get("CustomMessage"):
+        event = _event(pool, source, username, client_id, dict(attr_dict or {}),
+                       {"codeParameter": CODE_PARAMETER, "usernameParameter": None,
+                        "clientMetadata": dict(metadata or {})},
+                       {"smsMessage": None, "emailMessage": None, "emailSubject": None})
+        response = run_trigger(pool, "CustomMessage", event)
+    message = response.get("emailMessage")
+    if message is not None and CODE_PARAMETER not in message:
+        raise InvalidMessage("CustomMessage emailMessage must contain the code parameter {####}.")
+    email = (attr_dict or {}).get("email")
+    if not email:
+        return None
+    subject_template, body_template = (default_template or (lambda: cognito._resolve_verification_template(pool)))()
+    display = cognito._template_username(pool, username, attr_dict)
+    subject = cognito._expand_template(response.get("emailSubject") or subject_template, display, code)
+    body = cognito._expand_template(message or body_template, display, code)
+    return cognito._deliver_cognito_email(pool, email, subject, body, type_name=type_name,
+                                          extra={"Username": username, "AttributeName": attribute_name})
+
+
 def _custom_verification_email(original):
     def send(pool, username, attr_dict, code, attribute_name="email"):
         current = _message_source.get()
         if current is None or not (pool.get("LambdaConfig") or {}).get("CustomMessage"):
             return original(pool, username, attr_dict, code, attribute_name)
         source, client_id, metadata = current
-        event = _event(pool, source, username, client_id, dict(attr_dict or {}),
-                       {"codeParameter": CODE_PARAMETER, "usernameParameter": None, "clientMetadata": metadata},
-                       {"smsMessage": None, "emailMessage": None, "emailSubject": None})
-        response = run_trigger(pool, "CustomMessage", event)
-        message = response.get("emailMessage")
-        if message is not None and CODE_PARAMETER not in message:
-            raise InvalidMessage("CustomMessage emailMessage must contain the code parameter {####}.")
-        email = (attr_dict or {}).get("email")
-        if not email:
-            return None
-        subject_template, body_template = cognito._resolve_verification_template(pool)
-        display = cognito._template_username(pool, username, attr_dict)
-        subject = cognito._expand_template(response.get("emailSubject") or subject_template, display, code)
-        body = cognito._expand_template(message or body_template, display, code)
-        return cognito._deliver_cognito_email(
-            pool, email, subject, body, type_name="CognitoVerificationMessage",
-            extra={"Username": username, "AttributeName": attribute_name})
+        return deliver_code(pool, username, attr_dict, code, source, client_id, metadata, attribute_name)
+
+    return send
+
+
+def _custom_email_otp(original):
+    """The EMAIL_OTP sign-in code: CustomMessage_Authentication."""
+    def send(pool, username, attr_dict, code):
+        if not (pool.get("LambdaConfig") or {}).get("CustomMessage"):
+            return original(pool, username, attr_dict, code)
+        return deliver_code(pool, username, attr_dict, code, "CustomMessage_Authentication",
+                            default_template=lambda: (cognito._DEFAULT_EMAIL_OTP_SUBJECT,
+                                                      cognito._DEFAULT_EMAIL_OTP_MESSAGE),
+                            type_name="CognitoEmailOtpMessage")
 
     return send
 
@@ -231,6 +258,7 @@ def _custom_verification_email(original):
 def install():
     check_pins(_hooked(), FINGERPRINTS)
     cognito._send_verification_email = _custom_verification_email(cognito._send_verification_email)
+    cognito._send_email_otp = _custom_email_otp(cognito._send_email_otp)
     cognito._sign_up = _with_message_source(cognito._sign_up, "CustomMessage_SignUp")
     cognito._resend_confirmation_code = _with_message_source(cognito._resend_confirmation_code, "CustomMessage_ResendCode")
     cognito._forgot_password = _with_message_source(cognito._forgot_password, "CustomMessage_ForgotPassword")

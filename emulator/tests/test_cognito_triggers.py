@@ -3,6 +3,7 @@ Only the Lambda runner (the extension's `run_trigger`) and the mail recorder
 are replaced, so the events and mails are what the emulator would send.
 The first test shows each gap on the bare emulator; the rest, that the
 extension closes it. Run: .venv-ministack/bin/python -m unittest discover emulator/tests"""
+import asyncio
 import json
 import sys
 import unittest
@@ -11,10 +12,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import ministack_ext  # noqa: E402
-from ministack_ext import cognito_triggers  # noqa: E402
+from ministack_ext import attribute_verification, cognito_triggers  # noqa: E402
 from ministack.services import cognito  # noqa: E402
 
-HOOKED_NAMES = [name.split(".", 1)[1] for name in cognito_triggers._hooked() if name.startswith("cognito.")]
+HOOKED_NAMES = sorted({name.split(".", 1)[1] for module in (cognito_triggers, attribute_verification)
+                       for name in module._hooked() if name.startswith("cognito.")})
 ARN = "arn:aws:lambda:us-east-1:000000000000:function:"
 
 
@@ -28,21 +30,24 @@ class Harness(unittest.TestCase):
     def setUp(self):
         self.saved = {name: getattr(cognito, name) for name in HOOKED_NAMES}
         self.saved_runner = cognito_triggers.run_trigger
+        self.addCleanup(self.restore)  # runs even when setUp fails half-way
         self.events, self.mails, self.failing = [], [], {}
         self.reply = {}
         if self.install:
             cognito_triggers.install()
+            attribute_verification.install()
             cognito_triggers.run_trigger = self.run_trigger
         cognito._deliver_cognito_email = lambda pool, to, subject, text, **kw: self.mails.append((to, subject, text))
         pool = body(cognito._create_user_pool({
             "PoolName": f"p{id(self)}", "UsernameAttributes": ["email"],
             "LambdaConfig": {"PostConfirmation": ARN + "post", "CustomMessage": ARN + "message"},
+            "UserAttributeUpdateSettings": {"AttributesRequireVerificationBeforeUpdate": ["email"]},
         }))["UserPool"]
         self.pool_id = pool["Id"]
         self.client_id = body(cognito._create_user_pool_client(
             {"UserPoolId": self.pool_id, "ClientName": "c"}))["UserPoolClient"]["ClientId"]
 
-    def tearDown(self):
+    def restore(self):
         for name, function in self.saved.items():
             setattr(cognito, name, function)
         cognito_triggers.run_trigger = self.saved_runner
@@ -62,6 +67,18 @@ class Harness(unittest.TestCase):
     def confirm(self, email="ada@example.com"):
         return cognito._confirm_sign_up({"ClientId": self.client_id, "Username": email, "ConfirmationCode": "123456"})
 
+    def signed_in(self, email="ada@example.com"):
+        self.sign_up(email)
+        self.confirm(email)
+        answer = cognito._initiate_auth({"ClientId": self.client_id, "AuthFlow": "USER_PASSWORD_AUTH",
+                                         "AuthParameters": {"USERNAME": email, "PASSWORD": "Correct-Horse-9-battery"}})
+        self.events.clear()
+        self.mails.clear()
+        return body(answer)["AuthenticationResult"]["AccessToken"]
+
+    def attributes(self, email="ada@example.com"):
+        return cognito._attr_list_to_dict(self.user(email)["Attributes"])
+
     def user(self, email="ada@example.com"):
         return cognito._resolve_user(cognito._user_pools[self.pool_id], email)[0]
 
@@ -77,6 +94,15 @@ class BareMiniStack(Harness):
         self.confirm()
         self.assertEqual(self.events, [], "bare MiniStack ran a trigger: the extension may be obsolete")
         self.assertEqual(self.mails[0][2], "Your verification code is 123456.")
+
+    def test_the_bare_emulator_changes_an_email_unverified_and_silently(self):
+        token = self.signed_in()
+        answer = cognito._update_user_attributes({"AccessToken": token, "UserAttributes": [
+            {"Name": "email", "Value": "new@example.com"}]})
+        self.assertEqual(body(answer), {"CodeDeliveryDetailsList": []})
+        self.assertEqual((self.mails, self.attributes("new@example.com")["email"]), ([], "new@example.com"))
+        answer = asyncio.run(cognito._dispatch_idp("VerifyUserAttribute", {"AccessToken": token}))
+        self.assertEqual(body(answer)["__type"], "InvalidAction")
 
 
 class PostConfirmation(Harness):
@@ -166,6 +192,59 @@ class CustomMessage(Harness):
         answer = self.sign_up()
         self.assertEqual(body(answer)["__type"], "InvalidLambdaResponseException")
         self.assertEqual(self.mails, [])
+
+
+class AttributeVerification(Harness):
+    def update_email(self, token, address="new@example.com"):
+        return cognito._update_user_attributes({"AccessToken": token, "UserAttributes": [
+            {"Name": "email", "Value": address}, {"Name": "name", "Value": "Ada L."}]})
+
+    def verify(self, token, code):
+        return asyncio.run(cognito._dispatch_idp("VerifyUserAttribute", {
+            "AccessToken": token, "AttributeName": "email", "Code": code}))
+
+    def test_a_new_email_waits_for_its_code_when_the_pool_requires_it(self):
+        token = self.signed_in()
+        self.reply["CustomMessage"] = {"emailSubject": "Confirm your new email", "emailMessage": "Code {####}"}
+        answer = self.update_email(token)
+        self.assertEqual(body(answer)["CodeDeliveryDetailsList"][0]["AttributeName"], "email")
+        self.assertEqual(self.sources(), ["CustomMessage_UpdateUserAttribute"])
+        self.assertEqual(self.mails, [("new@example.com", "Confirm your new email", "Code 123456")])
+        before = self.attributes()
+        self.assertEqual((before["email"], before["name"]), ("ada@example.com", "Ada L."))
+        self.assertEqual(body(self.verify(token, "000000"))["__type"], "CodeMismatchException")
+        self.assertEqual(self.verify(token, "123456")[0], 200)
+        after = self.attributes("new@example.com")
+        self.assertEqual((after["email"], after["email_verified"]), ("new@example.com", "true"))
+        self.assertEqual(body(self.verify(token, "123456"))["__type"], "ExpiredCodeException")
+
+    def test_without_the_setting_the_email_changes_at_once_unverified(self):
+        token = self.signed_in()
+        cognito._user_pools[self.pool_id]["UserAttributeUpdateSettings"] = {}
+        self.update_email(token)
+        changed = self.attributes("new@example.com")
+        self.assertEqual((changed["email"], changed["email_verified"]), ("new@example.com", "false"))
+        self.assertEqual([m[0] for m in self.mails], ["new@example.com"])
+        self.assertEqual(self.verify(token, "123456")[0], 200)
+        self.assertEqual(self.attributes("new@example.com")["email_verified"], "true")
+
+    def test_a_code_on_request_for_the_current_email(self):
+        token = self.signed_in()
+        answer = asyncio.run(cognito._dispatch_idp("GetUserAttributeVerificationCode", {
+            "AccessToken": token, "AttributeName": "email"}))
+        self.assertEqual(answer[0], 200)
+        self.assertEqual(self.sources(), ["CustomMessage_VerifyUserAttribute"])
+        self.assertEqual(self.mails[0][0], "ada@example.com")
+
+    def test_a_forged_token_is_refused(self):
+        self.assertEqual(body(self.verify("not-a-token", "123456"))["__type"], "NotAuthorizedException")
+
+    def test_the_email_sign_in_code_goes_through_the_trigger(self):
+        self.reply["CustomMessage"] = {"emailSubject": "Your code", "emailMessage": "Sign in with {####}"}
+        pool = cognito._user_pools[self.pool_id]
+        cognito._send_email_otp(pool, "ada", {"email": "ada@example.com"}, "123456")
+        self.assertEqual(self.sources(), ["CustomMessage_Authentication"])
+        self.assertEqual(self.mails, [("ada@example.com", "Your code", "Sign in with 123456")])
 
 
 class Pins(unittest.TestCase):

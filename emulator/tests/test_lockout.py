@@ -24,6 +24,7 @@ class SignIns(unittest.TestCase):
         self.saved = {name: getattr(cognito, name) for name in ("_record_auth_event", "_password_signin_refused")}
         self.clock = 1_000_000.0
         self.saved_now, lockout.now = lockout.now, lambda: self.clock
+        self.addCleanup(self.restore)  # runs even when setUp fails half-way
         if self.install:
             lockout.install()
         pool = body(cognito._create_user_pool({"PoolName": f"l{id(self)}", "UsernameAttributes": ["email"]}))
@@ -34,7 +35,7 @@ class SignIns(unittest.TestCase):
                           "UserAttributes": [{"Name": "email", "Value": "ada@example.com"}]})
         cognito._admin_confirm_sign_up({"UserPoolId": self.pool_id, "Username": "ada@example.com"})
 
-    def tearDown(self):
+    def restore(self):
         for name, function in self.saved.items():
             setattr(cognito, name, function)
         lockout.now = self.saved_now

@@ -1,0 +1,154 @@
+"""Verifying a changed email, which MiniStack 1.5.33 does not do: its
+UpdateUserAttributes replaces the email at once and mails nothing, and it has
+no GetUserAttributeVerificationCode or VerifyUserAttribute.
+
+As Cognito documents it:
+- UpdateUserAttributes with a new email mails a code to the new address
+  (`CustomMessage_UpdateUserAttribute`) and answers its CodeDeliveryDetails.
+  When the pool's UserAttributeUpdateSettings require verification of email,
+  the old address stays the user's (and verified) until the new one is
+  verified; otherwise the new address replaces it, unverified.
+- GetUserAttributeVerificationCode mails a code for the email
+  (`CustomMessage_VerifyUserAttribute`): the pending address if there is one.
+- VerifyUserAttribute with that code makes the address the user's and
+  verified; a wrong code answers CodeMismatchException, none issued
+  ExpiredCodeException.
+Codes are fixed, like MiniStack's other codes."""
+from ministack.core.concurrency import run_reentrant
+from ministack.core.responses import error_response_json, json_response
+from ministack.services import cognito
+
+from . import check_pins
+from .cognito_triggers import InvalidMessage, TriggerFailed, _lambda_validation_error, deliver_code
+
+ATTRIBUTE_CODE = "123456"
+
+
+def _hooked():
+    return {
+        "cognito._update_user_attributes": cognito._update_user_attributes,
+        "cognito._dispatch_idp": cognito._dispatch_idp,
+        "cognito._run_idp_handler": cognito._run_idp_handler,
+        "cognito._user_pool_for_access_token": cognito._user_pool_for_access_token,
+        "cognito._merge_attributes": cognito._merge_attributes,
+        "cognito._masked_destination": cognito._masked_destination,
+        "cognito._attr_list_to_dict": cognito._attr_list_to_dict,
+    }
+
+
+FINGERPRINTS = {  # python -m ministack_ext.fingerprints
+    "cognito._update_user_attributes": "f2dcbe6711fd7b22",
+    "cognito._dispatch_idp": "eff61c61ce4d793c",
+    "cognito._run_idp_handler": "85681acebd624562",
+    "cognito._user_pool_for_access_token": "e0126455e8b401f7",
+    "cognito._merge_attributes": "3d325e67e25f2443",
+    "cognito._masked_destination": "0e45b22e946a9aa5",
+    "cognito._attr_list_to_dict": "e2b078a8a62b4feb",
+}
+
+
+def _requires_verification(pool, attribute):
+    settings = pool.get("UserAttributeUpdateSettings") or {}
+    return attribute in (settings.get("AttributesRequireVerificationBeforeUpdate") or [])
+
+
+def _delivery(address):
+    return {"Destination": cognito._masked_destination(address), "DeliveryMedium": "EMAIL", "AttributeName": "email"}
+
+
+def _mail_code(pool, user, address, source, data):
+    attributes = dict(cognito._attr_list_to_dict(user.get("Attributes", [])), email=address)
+    user["_attribute_code"] = ATTRIBUTE_CODE
+    try:
+        deliver_code(pool, user["Username"], attributes, ATTRIBUTE_CODE, source,
+                     metadata=data.get("ClientMetadata"))
+    except TriggerFailed as err:
+        return _lambda_validation_error("CustomMessage", err)
+    except InvalidMessage as err:
+        return error_response_json("InvalidLambdaResponseException", str(err), 400)
+    return None
+
+
+def _update_user_attributes(original):
+    def update(data):
+        user, pool = cognito._user_pool_for_access_token(data.get("AccessToken", ""))
+        current = cognito._attr_list_to_dict(user.get("Attributes", [])) if user else {}
+        updates = data.get("UserAttributes") or []
+        new_email = next((a.get("Value") for a in updates if a.get("Name") == "email"), None)
+        if user is None or new_email is None or new_email == current.get("email"):
+            return original(data)
+        if _requires_verification(pool, "email"):
+            # The rest of the update applies now; the email waits for its code.
+            answer = original(dict(data, UserAttributes=[a for a in updates if a.get("Name") != "email"]))
+            if answer[0] != 200:
+                return answer
+            user["_pending_email"] = new_email
+        else:
+            answer = original(dict(data, UserAttributes=[*updates, {"Name": "email_verified", "Value": "false"}]))
+            if answer[0] != 200:
+                return answer
+            user.pop("_pending_email", None)
+        failed = _mail_code(pool, user, new_email, "CustomMessage_UpdateUserAttribute", data)
+        return failed or json_response({"CodeDeliveryDetailsList": [_delivery(new_email)]})
+
+    return update
+
+
+def _get_user_attribute_verification_code(data):
+    user, pool = cognito._user_pool_for_access_token(data.get("AccessToken", ""))
+    if not user:
+        return error_response_json("NotAuthorizedException", "Invalid access token.", 400)
+    if data.get("AttributeName") != "email":
+        return error_response_json("InvalidParameterException", "Only email can be verified here.", 400)
+    address = user.get("_pending_email") or cognito._attr_list_to_dict(user.get("Attributes", [])).get("email")
+    if not address:
+        return error_response_json("InvalidParameterException", "The user has no email.", 400)
+    failed = _mail_code(pool, user, address, "CustomMessage_VerifyUserAttribute", data)
+    return failed or json_response({"CodeDeliveryDetails": _delivery(address)})
+
+
+def _verify_user_attribute(data):
+    user, _pool = cognito._user_pool_for_access_token(data.get("AccessToken", ""))
+    if not user:
+        return error_response_json("NotAuthorizedException", "Invalid access token.", 400)
+    if data.get("AttributeName") != "email":
+        return error_response_json("InvalidParameterException", "Only email can be verified here.", 400)
+    issued = user.get("_attribute_code")
+    if not issued:
+        return error_response_json("ExpiredCodeException", "Invalid code provided, please request a code again.", 400)
+    if data.get("Code") != issued:
+        return error_response_json("CodeMismatchException", "Invalid verification code provided, please try again.", 400)
+    address = user.pop("_pending_email", None)
+    user.pop("_attribute_code")
+    changes = [{"Name": "email_verified", "Value": "true"}]
+    if address:
+        changes.append({"Name": "email", "Value": address})
+    user["Attributes"] = cognito._merge_attributes(user.get("Attributes", []), changes)
+    return json_response({})
+
+
+EXTRA_ACTIONS = {
+    "GetUserAttributeVerificationCode": _get_user_attribute_verification_code,
+    "VerifyUserAttribute": _verify_user_attribute,
+}
+
+
+def _dispatch_idp(original):
+    async def dispatch(action, data):
+        handler = EXTRA_ACTIONS.get(action)
+        if handler is None:
+            return await original(action, data)
+        # As MiniStack runs its own handlers: access-token checks first (AUTH),
+        # in a thread of their own so a trigger Lambda can call back.
+        return await run_reentrant(cognito._run_idp_handler, handler, action, data,
+                                   thread_name="ministack-cognito-trigger")
+
+    return dispatch
+
+
+def install():
+    check_pins(_hooked(), FINGERPRINTS)
+    # Scoped to the token's pool region like MiniStack's other token calls.
+    cognito._UNSIGNED_IDP_ACTIONS.update(EXTRA_ACTIONS)
+    cognito._update_user_attributes = _update_user_attributes(cognito._update_user_attributes)
+    cognito._dispatch_idp = _dispatch_idp(cognito._dispatch_idp)
