@@ -94,12 +94,20 @@ def _update_user_attributes(original):
     return update
 
 
-def _get_user_attribute_verification_code(data):
+def _caller_verifying_email(data):
+    """(user, pool, None) for the token's owner verifying email, or (.., error)."""
     user, pool = cognito._user_pool_for_access_token(data.get("AccessToken", ""))
     if not user:
-        return error_response_json("NotAuthorizedException", "Invalid access token.", 400)
+        return None, None, error_response_json("NotAuthorizedException", "Invalid access token.", 400)
     if data.get("AttributeName") != "email":
-        return error_response_json("InvalidParameterException", "Only email can be verified here.", 400)
+        return None, None, error_response_json("InvalidParameterException", "Only email can be verified here.", 400)
+    return user, pool, None
+
+
+def _get_user_attribute_verification_code(data):
+    user, pool, refused = _caller_verifying_email(data)
+    if refused:
+        return refused
     address = user.get("_pending_email") or cognito._attr_list_to_dict(user.get("Attributes", [])).get("email")
     if not address:
         return error_response_json("InvalidParameterException", "The user has no email.", 400)
@@ -108,11 +116,9 @@ def _get_user_attribute_verification_code(data):
 
 
 def _verify_user_attribute(data):
-    user, _pool = cognito._user_pool_for_access_token(data.get("AccessToken", ""))
-    if not user:
-        return error_response_json("NotAuthorizedException", "Invalid access token.", 400)
-    if data.get("AttributeName") != "email":
-        return error_response_json("InvalidParameterException", "Only email can be verified here.", 400)
+    user, _pool, refused = _caller_verifying_email(data)
+    if refused:
+        return refused
     issued = user.get("_attribute_code")
     if not issued:
         return error_response_json("ExpiredCodeException", "Invalid code provided, please request a code again.", 400)
