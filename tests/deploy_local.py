@@ -1,12 +1,10 @@
 #!/usr/bin/env python3
 """Checks a stack deployed from cloudformation/template.yaml to MiniStack's
 CloudFormation engine (by scripts/deploy --endpoint-url): every resource
-complete, the outputs, the pool's trigger wiring, and the Rust triggers
-running inside the emulated user pool.
-
-MiniStack 1.5.x invokes PreSignUp on SignUp, CustomMessage on AdminCreateUser
-and PreTokenGeneration V2 on sign-in; it has no PostConfirmation trigger, so
-the test adds the user to the default group itself before signing in.
+complete, the outputs, the pool's trigger wiring, the Rust triggers running
+inside the emulated user pool (with the project's extension, emulator/, for
+the triggers MiniStack does not fire), identity-pool access, and the
+deployed HTTP API (its CORS answers and the Rust API Lambda behind it).
 Prints one line per check and a closing `N passed, N failed` line.
 """
 import argparse
@@ -14,8 +12,10 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 import sys
 import time
+import urllib.error
 import urllib.request
 import uuid
 
@@ -42,6 +42,8 @@ def main():
     parser.add_argument("--endpoint", required=True)
     parser.add_argument("--stack", required=True)
     parser.add_argument("--app-name", default="Secure App (local)")
+    parser.add_argument("--origin", default="http://localhost:5173",
+                        help="an origin the stack's AllowedOrigins parameter allows")
     args = parser.parse_args()
     aws = dict(endpoint_url=args.endpoint, region_name=REGION,
                aws_access_key_id="local", aws_secret_access_key="local")
@@ -165,6 +167,7 @@ def main():
 
     check_identity_pool_access(check, aws, outputs, tokens["IdToken"], id_claims["sub"])
     check_lockout(check, idp, api["ClientId"], email, secret_hash(email))
+    check_deployed_api(check, args.endpoint, outputs, args.origin)
 
     # UpdateUserAttributes and VerifyUserAttribute (the project's emulator
     # extension): the pool keeps the old email until the new one is verified.
@@ -184,6 +187,42 @@ def main():
     passed = sum(results)
     print(f"{passed} passed, {len(results) - passed} failed")
     return 0 if passed == len(results) else 1
+
+
+def http(method, url, headers=None):
+    """(status, headers, body) of one request; HTTP errors are answers too."""
+    request = urllib.request.Request(url, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, response.headers, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers, error.read()
+
+
+def check_deployed_api(check, endpoint, outputs, origin):
+    """The HTTP API as deployed: API Gateway's own CORS answers (from the
+    template's CorsConfiguration, the same policy the API's router applies
+    locally) and the deployed Rust API Lambda behind a public route."""
+    api_id = re.match(r"https://([^.]+)\.execute-api\.", outputs["ApiUrl"]).group(1)
+    base = f"{endpoint}/_aws/execute-api/{api_id}/$default"
+
+    def preflight(from_origin):
+        return http("OPTIONS", f"{base}/api/users/me", {
+            "Origin": from_origin, "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": "authorization"})
+
+    status, headers, _ = preflight(origin)
+    check("deployed API: a preflight from the allowed origin is granted",
+          status < 300 and headers.get("Access-Control-Allow-Origin") == origin
+          and headers.get("Access-Control-Max-Age") == "600", (status, dict(headers)))
+    status, headers, _ = preflight("https://evil.example")
+    check("deployed API: a preflight from another origin gets no CORS grant",
+          headers.get("Access-Control-Allow-Origin") is None, (status, dict(headers)))
+    status, headers, body = http("GET", f"{base}/api/health", {"Origin": "https://evil.example"})
+    check("deployed API: the Rust API Lambda answers GET /api/health through the gateway, "
+          "with its request ID and no grant for another origin",
+          status == 200 and json.loads(body) == {"status": "ok"} and headers.get("x-request-id")
+          and headers.get("Access-Control-Allow-Origin") is None, (status, dict(headers), body[:300]))
 
 
 def check_lockout(check, idp, client_id, email, secret_hash):

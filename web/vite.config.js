@@ -1,11 +1,10 @@
-// The local web server: serves the client and forwards /api to the API
-// Lambda run by `cargo lambda watch` (its function URL), so the page and
-// the API share one origin, and /_ministack to the emulator.
+// The local web server: serves the client and forwards /api to the API's
+// local server (the Lambda's router over HTTP), so the page and the API
+// share one origin, and /_ministack to the emulator.
 import { defineConfig } from 'vite';
 import { resolve } from 'node:path';
 
-const lambdaUrl = process.env.API_LAMBDA_URL ?? 'http://127.0.0.1:9000/lambda-url/api';
-const target = new URL(lambdaUrl);
+const apiUrl = process.env.API_URL ?? 'http://127.0.0.1:9000';
 
 export default defineConfig({
   root: import.meta.dirname,
@@ -20,10 +19,7 @@ export default defineConfig({
       ...(process.env.AWS_ENDPOINT_URL
         ? { '/_ministack': { target: process.env.AWS_ENDPOINT_URL } }
         : {}),
-      '/api': {
-        target: target.origin,
-        rewrite: (path) => target.pathname.replace(/\/$/, '') + path,
-      },
+      '/api': { target: apiUrl },
     },
   },
   build: {

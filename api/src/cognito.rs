@@ -1,7 +1,9 @@
-//! The user pool, seen from the API: every Cognito call the routes make,
-//! with SECRET_HASH for the confidential client and errors mapped once.
+//! The user pool over Cognito: every call the routes make, with SECRET_HASH
+//! for the confidential client and errors mapped once.
 
-use crate::error::{from_cognito, ApiError};
+use crate::error::{from_cognito, ApiError, ErrorCode};
+use crate::pool::{Attributes, SignIn, Tokens, UserPool, UserSummary};
+use async_trait::async_trait;
 use aws_sdk_cognitoidentityprovider::error::ProvideErrorMetadata;
 use aws_sdk_cognitoidentityprovider::types::{
     AttributeType, AuthFlowType, AuthenticationResultType, ChallengeNameType,
@@ -9,32 +11,7 @@ use aws_sdk_cognitoidentityprovider::types::{
 };
 use aws_sdk_cognitoidentityprovider::Client;
 use base64::Engine;
-use serde::Serialize;
 use std::collections::BTreeMap;
-
-#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
-pub struct Tokens {
-    pub access_token: String,
-    pub id_token: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub refresh_token: Option<String>,
-    pub expires_in: i32,
-    pub token_type: String,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum SignIn {
-    Tokens(Tokens),
-    MfaRequired { session: String },
-}
-
-#[derive(Clone, Debug, Serialize)]
-pub struct UserSummary {
-    pub username: String,
-    pub enabled: bool,
-    pub status: String,
-    pub attributes: BTreeMap<String, String>,
-}
 
 pub struct Cognito {
     client: Client,
@@ -114,8 +91,11 @@ impl Cognito {
         let tag = aws_lc_rs::hmac::sign(&key, format!("{username}{}", self.client_id).as_bytes());
         base64::engine::general_purpose::STANDARD.encode(tag.as_ref())
     }
+}
 
-    pub async fn sign_up(
+#[async_trait]
+impl UserPool for Cognito {
+    async fn sign_up(
         &self,
         email: &str,
         password: &str,
@@ -138,7 +118,7 @@ impl Cognito {
         Ok((output.user_sub, !output.user_confirmed))
     }
 
-    pub async fn confirm_sign_up(&self, email: &str, code: &str) -> Result<(), ApiError> {
+    async fn confirm_sign_up(&self, email: &str, code: &str) -> Result<(), ApiError> {
         self.client
             .confirm_sign_up()
             .client_id(&self.client_id)
@@ -151,7 +131,7 @@ impl Cognito {
         Ok(())
     }
 
-    pub async fn resend_code(&self, email: &str) -> Result<(), ApiError> {
+    async fn resend_code(&self, email: &str) -> Result<(), ApiError> {
         self.client
             .resend_confirmation_code()
             .client_id(&self.client_id)
@@ -163,7 +143,7 @@ impl Cognito {
         Ok(())
     }
 
-    pub async fn sign_in(&self, email: &str, password: &str) -> Result<SignIn, ApiError> {
+    async fn sign_in(&self, email: &str, password: &str) -> Result<SignIn, ApiError> {
         let output = self
             .client
             .initiate_auth()
@@ -183,15 +163,14 @@ impl Cognito {
             Some(other) => {
                 tracing::warn!(challenge = %other.as_str(), "unsupported sign-in challenge");
                 Err(ApiError::new(
-                    lambda_http::http::StatusCode::FORBIDDEN,
-                    "challenge_unsupported",
+                    ErrorCode::ChallengeUnsupported,
                     "This account needs a sign-in step the API does not support.",
                 ))
             }
         }
     }
 
-    pub async fn sign_in_mfa(
+    async fn sign_in_mfa(
         &self,
         email: &str,
         session: &str,
@@ -214,7 +193,7 @@ impl Cognito {
 
     /// `username` is the user's Cognito username (the token's `username`
     /// claim), which the refresh flow's SECRET_HASH is computed over.
-    pub async fn refresh(&self, username: &str, refresh_token: &str) -> Result<Tokens, ApiError> {
+    async fn refresh(&self, username: &str, refresh_token: &str) -> Result<Tokens, ApiError> {
         let output = self
             .client
             .initiate_auth()
@@ -232,7 +211,7 @@ impl Cognito {
     /// ID and refresh tokens), then revokes the refresh token given as well.
     /// A failed revocation after a successful global sign-out is only logged:
     /// the token is already invalid.
-    pub async fn sign_out(
+    async fn sign_out(
         &self,
         access_token: &str,
         refresh_token: Option<&str>,
@@ -262,7 +241,7 @@ impl Cognito {
         Ok(())
     }
 
-    pub async fn forgot_password(&self, email: &str) -> Result<(), ApiError> {
+    async fn forgot_password(&self, email: &str) -> Result<(), ApiError> {
         self.client
             .forgot_password()
             .client_id(&self.client_id)
@@ -274,7 +253,7 @@ impl Cognito {
         Ok(())
     }
 
-    pub async fn reset_password(
+    async fn reset_password(
         &self,
         email: &str,
         code: &str,
@@ -293,7 +272,7 @@ impl Cognito {
         Ok(())
     }
 
-    pub async fn change_password(
+    async fn change_password(
         &self,
         access_token: &str,
         old: &str,
@@ -310,7 +289,7 @@ impl Cognito {
         Ok(())
     }
 
-    pub async fn mfa_setup(&self, access_token: &str) -> Result<String, ApiError> {
+    async fn mfa_setup(&self, access_token: &str) -> Result<String, ApiError> {
         self.client
             .associate_software_token()
             .access_token(access_token)
@@ -321,7 +300,7 @@ impl Cognito {
             .ok_or_else(ApiError::internal)
     }
 
-    pub async fn mfa_verify(&self, access_token: &str, code: &str) -> Result<(), ApiError> {
+    async fn mfa_verify(&self, access_token: &str, code: &str) -> Result<(), ApiError> {
         let output = self
             .client
             .verify_software_token()
@@ -337,7 +316,7 @@ impl Cognito {
         self.set_mfa(access_token, true).await
     }
 
-    pub async fn set_mfa(&self, access_token: &str, enabled: bool) -> Result<(), ApiError> {
+    async fn set_mfa(&self, access_token: &str, enabled: bool) -> Result<(), ApiError> {
         self.client
             .set_user_mfa_preference()
             .access_token(access_token)
@@ -355,7 +334,7 @@ impl Cognito {
 
     /// The user's attributes, through the access token: Cognito refuses a
     /// revoked token here, unlike local verification.
-    pub async fn get_user(&self, access_token: &str) -> Result<BTreeMap<String, String>, ApiError> {
+    async fn get_user(&self, access_token: &str) -> Result<Attributes, ApiError> {
         let output = self
             .client
             .get_user()
@@ -366,7 +345,7 @@ impl Cognito {
         Ok(attributes_map(&output.user_attributes))
     }
 
-    pub async fn update_attributes(
+    async fn update_attributes(
         &self,
         access_token: &str,
         values: &[(&str, &str)],
@@ -387,7 +366,7 @@ impl Cognito {
 
     /// Deletes the user. Callers check the session with [`Cognito::get_user`]
     /// first, so a revoked token deletes nothing.
-    pub async fn delete_user(&self, username: &str) -> Result<(), ApiError> {
+    async fn delete_user(&self, username: &str) -> Result<(), ApiError> {
         self.client
             .admin_delete_user()
             .user_pool_id(&self.pool_id)
@@ -398,7 +377,7 @@ impl Cognito {
         Ok(())
     }
 
-    pub async fn list_users(
+    async fn list_users(
         &self,
         limit: i32,
         token: Option<&str>,
@@ -421,12 +400,7 @@ impl Cognito {
         Ok((users, output.pagination_token))
     }
 
-    pub async fn set_group(
-        &self,
-        username: &str,
-        group: &str,
-        member: bool,
-    ) -> Result<(), ApiError> {
+    async fn set_group(&self, username: &str, group: &str, member: bool) -> Result<(), ApiError> {
         if member {
             self.client
                 .admin_add_user_to_group()
@@ -449,7 +423,7 @@ impl Cognito {
         Ok(())
     }
 
-    pub async fn set_enabled(&self, username: &str, enabled: bool) -> Result<(), ApiError> {
+    async fn set_enabled(&self, username: &str, enabled: bool) -> Result<(), ApiError> {
         if enabled {
             self.client
                 .admin_enable_user()

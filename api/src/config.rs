@@ -60,7 +60,7 @@ impl Config {
             allowed_origins: env.list("ALLOWED_ORIGINS"),
             min_password_score,
             app_name: env.or("APP_NAME", "Secure App").to_owned(),
-            default_group: env.or("DEFAULT_GROUP", "users").to_owned(),
+            default_group: env.or("DEFAULT_GROUP", infra::groups::USERS).to_owned(),
         })
     }
 }

@@ -1,24 +1,19 @@
-//! The caller's own items in the user-data table (`userId` = `sub`,
-//! `itemId` = a time-ordered UUID), paginated with an opaque cursor.
+//! The item store over the user-data table (`userId` = `sub`, `itemId` = a
+//! time-ordered UUID), paginated with an opaque cursor.
 
 use crate::error::ApiError;
-use aws_sdk_dynamodb::types::AttributeValue;
+use crate::items::{decode_cursor, encode_cursor, Item, ItemStore};
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, WriteRequest};
 use aws_sdk_dynamodb::Client;
-use base64::Engine;
-use serde::Serialize;
 use std::collections::HashMap;
+use std::time::Duration;
 
-pub const TITLE_MAX_CHARS: usize = 200;
-pub const CONTENT_MAX_CHARS: usize = 4_000;
-
-#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
-pub struct Item {
-    pub id: String,
-    pub title: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub content: Option<String>,
-    pub created_at: String,
-}
+/// BatchWriteItem's limit per call.
+pub const BATCH_SIZE: usize = 25;
+/// Attempts at a batch's unprocessed items before giving up (backoff from
+/// 50 ms, doubling).
+const BATCH_ATTEMPTS: u32 = 6;
 
 pub struct DataStore {
     client: Client,
@@ -47,22 +42,11 @@ fn dynamo<E: std::error::Error>(operation: &'static str) -> impl FnOnce(E) -> Ap
     move |e| infra::Error::aws(operation, e).into()
 }
 
-/// Item IDs are UUIDs; anything else cannot name an item.
-pub fn valid_id(id: &str) -> bool {
-    uuid::Uuid::parse_str(id).is_ok() && id.len() == 36
-}
-
-pub fn encode_cursor(item_id: &str) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(item_id)
-}
-
-pub fn decode_cursor(cursor: &str) -> Result<String, ApiError> {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(cursor)
-        .ok()
-        .and_then(|bytes| String::from_utf8(bytes).ok())
-        .filter(|id| valid_id(id))
-        .ok_or_else(|| ApiError::bad_request("The cursor is not valid."))
+fn key(user_id: &str, item_id: &str) -> Record {
+    HashMap::from([
+        ("userId".to_owned(), AttributeValue::S(user_id.to_owned())),
+        ("itemId".to_owned(), AttributeValue::S(item_id.to_owned())),
+    ])
 }
 
 impl DataStore {
@@ -73,26 +57,53 @@ impl DataStore {
         }
     }
 
-    fn key(user_id: &str, item_id: &str) -> Record {
-        HashMap::from([
-            ("userId".to_owned(), AttributeValue::S(user_id.to_owned())),
-            ("itemId".to_owned(), AttributeValue::S(item_id.to_owned())),
-        ])
+    /// Deletes up to [`BATCH_SIZE`] keys, retrying what DynamoDB leaves
+    /// unprocessed (throttling) with backoff.
+    async fn delete_batch(&self, keys: Vec<Record>) -> Result<(), ApiError> {
+        let mut pending: Vec<WriteRequest> = keys
+            .into_iter()
+            .map(|key| {
+                DeleteRequest::builder()
+                    .set_key(Some(key))
+                    .build()
+                    .map(|delete| WriteRequest::builder().delete_request(delete).build())
+                    .map_err(|_| ApiError::internal())
+            })
+            .collect::<Result<_, _>>()?;
+        for attempt in 0..BATCH_ATTEMPTS {
+            if pending.is_empty() {
+                return Ok(());
+            }
+            if attempt > 0 {
+                tokio::time::sleep(Duration::from_millis(50 << (attempt - 1))).await;
+            }
+            let output = self
+                .client
+                .batch_write_item()
+                .request_items(&self.table, pending)
+                .send()
+                .await
+                .map_err(dynamo("DynamoDB BatchWriteItem"))?;
+            pending = output
+                .unprocessed_items
+                .and_then(|mut left| left.remove(&self.table))
+                .unwrap_or_default();
+        }
+        if pending.is_empty() {
+            return Ok(());
+        }
+        tracing::error!(
+            left = pending.len(),
+            "BatchWriteItem left items unprocessed"
+        );
+        Err(ApiError::internal())
     }
+}
 
-    pub async fn create(
-        &self,
-        user_id: &str,
-        title: &str,
-        content: Option<&str>,
-    ) -> Result<Item, ApiError> {
-        let item = Item {
-            id: uuid::Uuid::now_v7().to_string(),
-            title: title.to_owned(),
-            content: content.map(str::to_owned),
-            created_at: infra::profile::now_rfc3339(),
-        };
-        let mut record = Self::key(user_id, &item.id);
+#[async_trait]
+impl ItemStore for DataStore {
+    async fn create(&self, user_id: &str, item: &Item) -> Result<(), ApiError> {
+        let mut record = key(user_id, &item.id);
         record.insert("title".into(), AttributeValue::S(item.title.clone()));
         record.insert(
             "createdAt".into(),
@@ -109,15 +120,15 @@ impl DataStore {
             .send()
             .await
             .map_err(dynamo("DynamoDB PutItem"))?;
-        Ok(item)
+        Ok(())
     }
 
-    pub async fn get(&self, user_id: &str, item_id: &str) -> Result<Option<Item>, ApiError> {
+    async fn get(&self, user_id: &str, item_id: &str) -> Result<Option<Item>, ApiError> {
         let output = self
             .client
             .get_item()
             .table_name(&self.table)
-            .set_key(Some(Self::key(user_id, item_id)))
+            .set_key(Some(key(user_id, item_id)))
             .consistent_read(true)
             .send()
             .await
@@ -125,13 +136,12 @@ impl DataStore {
         output.item.as_ref().map(item).transpose()
     }
 
-    /// Deletes the item; `false` when there was none.
-    pub async fn delete(&self, user_id: &str, item_id: &str) -> Result<bool, ApiError> {
+    async fn delete(&self, user_id: &str, item_id: &str) -> Result<bool, ApiError> {
         let result = self
             .client
             .delete_item()
             .table_name(&self.table)
-            .set_key(Some(Self::key(user_id, item_id)))
+            .set_key(Some(key(user_id, item_id)))
             .condition_expression("attribute_exists(itemId)")
             .send()
             .await;
@@ -147,8 +157,7 @@ impl DataStore {
         }
     }
 
-    /// A page of the user's items, oldest first, and the cursor of the next.
-    pub async fn list(
+    async fn list(
         &self,
         user_id: &str,
         limit: i32,
@@ -160,7 +169,7 @@ impl DataStore {
             .table_name(&self.table)
             .key_condition_expression("userId = :user")
             .expression_attribute_values(":user", AttributeValue::S(user_id.to_owned()))
-            .set_exclusive_start_key(after.map(|id| Self::key(user_id, id)))
+            .set_exclusive_start_key(after.map(|id| key(user_id, id)))
             .limit(limit)
             .consistent_read(true)
             .send()
@@ -179,53 +188,20 @@ impl DataStore {
         Ok((items, next))
     }
 
-    /// Deletes every item of the user (account deletion).
-    pub async fn delete_all(&self, user_id: &str) -> Result<usize, ApiError> {
+    async fn delete_all(&self, user_id: &str) -> Result<usize, ApiError> {
         let mut deleted = 0;
         let mut after = None;
         loop {
             let (items, next) = self.list(user_id, 100, after.as_deref()).await?;
-            for item in &items {
-                self.delete(user_id, &item.id).await?;
-                deleted += 1;
+            for batch in items.chunks(BATCH_SIZE) {
+                let keys = batch.iter().map(|item| key(user_id, &item.id)).collect();
+                self.delete_batch(keys).await?;
+                deleted += batch.len();
             }
             match next {
                 Some(cursor) => after = Some(decode_cursor(&cursor)?),
                 None => return Ok(deleted),
             }
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cursors_round_trip_and_refuse_garbage() {
-        let id = uuid::Uuid::now_v7().to_string();
-        assert_eq!(decode_cursor(&encode_cursor(&id)).unwrap(), id);
-        for bad in [
-            "",
-            "!!!",
-            &encode_cursor("not-a-uuid"),
-            &encode_cursor(&"a".repeat(5000)),
-        ] {
-            assert!(decode_cursor(bad).is_err(), "{bad}");
-        }
-    }
-
-    #[test]
-    fn ids_must_be_uuids() {
-        assert!(valid_id(&uuid::Uuid::now_v7().to_string()));
-        for bad in [
-            "",
-            "1",
-            "../etc",
-            "00000000000000000000000000000000",
-            "{00000000-0000-0000-0000-000000000000}",
-        ] {
-            assert!(!valid_id(bad), "{bad}");
         }
     }
 }

@@ -1,84 +1,198 @@
-//! The API's one error type and its one mapping to HTTP, including every
-//! Cognito error code.
+//! The API's one error type, its codes, and its one mapping to HTTP,
+//! including every Cognito error code.
 
-use lambda_http::http::StatusCode;
-use serde_json::{json, Value};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// Every error code the API answers with; each has one HTTP status.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    InvalidRequest,
+    MalformedJson,
+    UnsupportedMediaType,
+    PayloadTooLarge,
+    PasswordTooLong,
+    WeakPassword,
+    InvalidCode,
+    ExpiredCode,
+    Rejected,
+    MfaNotSetUp,
+    Unauthorized,
+    InvalidCredentials,
+    Forbidden,
+    ProtectedField,
+    NotConfirmed,
+    PasswordResetRequired,
+    ChallengeUnsupported,
+    NotFound,
+    MethodNotAllowed,
+    AccountExists,
+    TooManyRequests,
+    TemporaryFailure,
+}
+
+impl ErrorCode {
+    pub fn status(self) -> StatusCode {
+        use ErrorCode as C;
+        match self {
+            C::InvalidRequest
+            | C::MalformedJson
+            | C::PasswordTooLong
+            | C::WeakPassword
+            | C::InvalidCode
+            | C::ExpiredCode
+            | C::Rejected
+            | C::MfaNotSetUp => StatusCode::BAD_REQUEST,
+            C::Unauthorized | C::InvalidCredentials => StatusCode::UNAUTHORIZED,
+            C::Forbidden
+            | C::ProtectedField
+            | C::NotConfirmed
+            | C::PasswordResetRequired
+            | C::ChallengeUnsupported => StatusCode::FORBIDDEN,
+            C::NotFound => StatusCode::NOT_FOUND,
+            C::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            C::AccountExists => StatusCode::CONFLICT,
+            C::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            C::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            C::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+            C::TemporaryFailure => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+}
+
+/// Why a password was refused, from zxcvbn.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+pub struct PasswordFeedback {
+    pub score: u8,
+    pub min_score: u8,
+    pub feedback: Feedback,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Feedback {
+    pub warning: Option<String>,
+    pub suggestions: Vec<String>,
+}
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ApiError {
-    pub status: StatusCode,
-    pub code: &'static str,
+    pub code: ErrorCode,
     pub message: String,
-    /// Extra fields for the body (e.g. password feedback).
-    pub details: Option<Value>,
+    pub password: Option<Box<PasswordFeedback>>,
+}
+
+/// Every error answer: `{"error": {...}}`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    pub code: ErrorCode,
+    pub message: String,
+    /// The request's ID, as in the `x-request-id` header and the logs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub password: Option<PasswordFeedback>,
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
         ApiError {
-            status,
             code,
             message: message.into(),
-            details: None,
+            password: None,
         }
     }
 
-    pub fn with_details(mut self, details: Value) -> Self {
-        self.details = Some(details);
+    pub fn status(&self) -> StatusCode {
+        self.code.status()
+    }
+
+    pub fn with_password_feedback(mut self, feedback: PasswordFeedback) -> Self {
+        self.password = Some(Box::new(feedback));
         self
     }
 
-    pub fn body(&self) -> Value {
-        let mut error = json!({"code": self.code, "message": self.message});
-        if let Some(Value::Object(extra)) = &self.details {
-            for (k, v) in extra {
-                error[k] = v.clone();
-            }
+    pub fn body(&self, request_id: Option<String>) -> ErrorBody {
+        ErrorBody {
+            error: ErrorDetail {
+                code: self.code,
+                message: self.message.clone(),
+                request_id,
+                password: self.password.as_deref().cloned(),
+            },
         }
-        json!({ "error": error })
     }
 
     pub fn bad_request(message: impl Into<String>) -> Self {
-        ApiError::new(StatusCode::BAD_REQUEST, "invalid_request", message)
+        ApiError::new(ErrorCode::InvalidRequest, message)
     }
 
     /// The one answer to every missing, malformed, forged, expired or revoked
     /// token, so responses say nothing about why.
     pub fn unauthorized() -> Self {
-        ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
-            "Sign in to continue.",
-        )
+        ApiError::new(ErrorCode::Unauthorized, "Sign in to continue.")
     }
 
     /// The one answer to a wrong password and to an unknown user.
     pub fn invalid_credentials() -> Self {
         ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "invalid_credentials",
+            ErrorCode::InvalidCredentials,
             "Incorrect email or password.",
         )
     }
 
     pub fn forbidden() -> Self {
-        ApiError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "You are not allowed to do this.",
-        )
+        ApiError::new(ErrorCode::Forbidden, "You are not allowed to do this.")
     }
 
     pub fn not_found() -> Self {
-        ApiError::new(StatusCode::NOT_FOUND, "not_found", "Not found.")
+        ApiError::new(ErrorCode::NotFound, "Not found.")
+    }
+
+    pub fn no_route() -> Self {
+        ApiError::new(ErrorCode::NotFound, "No such route.")
+    }
+
+    pub fn method_not_allowed() -> Self {
+        ApiError::new(
+            ErrorCode::MethodNotAllowed,
+            "This method is not allowed here.",
+        )
+    }
+
+    pub fn payload_too_large(limit_bytes: usize) -> Self {
+        ApiError::new(
+            ErrorCode::PayloadTooLarge,
+            format!("The body is larger than {} KiB.", limit_bytes / 1024),
+        )
+    }
+
+    pub fn invalid_code() -> Self {
+        ApiError::new(ErrorCode::InvalidCode, "The code is not valid.")
     }
 
     pub fn internal() -> Self {
         ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "temporary_failure",
+            ErrorCode::TemporaryFailure,
             "Temporary failure, please try again.",
         )
+    }
+}
+
+/// The error travels in the response's extensions; the error layer
+/// (`layers::render_errors`) writes the body with the request ID.
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut response = self.status().into_response();
+        response.extensions_mut().insert(self);
+        response
     }
 }
 
@@ -93,55 +207,39 @@ impl From<infra::Error> for ApiError {
 /// answer. Unknown users map like wrong passwords, so callers never learn
 /// whether an account exists.
 pub fn from_cognito(code: Option<&str>, message: Option<&str>) -> ApiError {
-    use StatusCode as S;
+    use ErrorCode as C;
     match code.unwrap_or_default() {
         "NotAuthorizedException" | "UserNotFoundException" => ApiError::invalid_credentials(),
         "UsernameExistsException" | "AliasExistsException" => ApiError::new(
-            S::CONFLICT,
-            "account_exists",
+            C::AccountExists,
             "An account with this email already exists.",
         ),
         "InvalidPasswordException" => ApiError::new(
-            S::BAD_REQUEST,
-            "weak_password",
+            C::WeakPassword,
             "The password does not meet the password policy.",
         ),
-        "CodeMismatchException" | "EnableSoftwareTokenMFAException" => {
-            ApiError::new(S::BAD_REQUEST, "invalid_code", "The code is not valid.")
+        "CodeMismatchException" | "EnableSoftwareTokenMFAException" => ApiError::invalid_code(),
+        "ExpiredCodeException" => {
+            ApiError::new(C::ExpiredCode, "The code has expired; request a new one.")
         }
-        "ExpiredCodeException" => ApiError::new(
-            S::BAD_REQUEST,
-            "expired_code",
-            "The code has expired; request a new one.",
-        ),
-        "UserNotConfirmedException" => ApiError::new(
-            S::FORBIDDEN,
-            "not_confirmed",
-            "Confirm your email address first.",
-        ),
-        "PasswordResetRequiredException" => ApiError::new(
-            S::FORBIDDEN,
-            "password_reset_required",
-            "Reset your password to continue.",
-        ),
+        "UserNotConfirmedException" => {
+            ApiError::new(C::NotConfirmed, "Confirm your email address first.")
+        }
+        "PasswordResetRequiredException" => {
+            ApiError::new(C::PasswordResetRequired, "Reset your password to continue.")
+        }
         "LimitExceededException"
         | "TooManyRequestsException"
-        | "TooManyFailedAttemptsException" => ApiError::new(
-            S::TOO_MANY_REQUESTS,
-            "too_many_requests",
-            "Too many attempts; try again later.",
-        ),
+        | "TooManyFailedAttemptsException" => {
+            ApiError::new(C::TooManyRequests, "Too many attempts; try again later.")
+        }
         "InvalidParameterException" => ApiError::bad_request("The request is not valid."),
-        "SoftwareTokenMFANotFoundException" => ApiError::new(
-            S::BAD_REQUEST,
-            "mfa_not_set_up",
-            "Set up an authenticator app first.",
-        ),
-        "UserLambdaValidationException" => ApiError::new(
-            S::BAD_REQUEST,
-            "rejected",
-            trigger_message(message.unwrap_or_default()),
-        ),
+        "SoftwareTokenMFANotFoundException" => {
+            ApiError::new(C::MfaNotSetUp, "Set up an authenticator app first.")
+        }
+        "UserLambdaValidationException" => {
+            ApiError::new(C::Rejected, trigger_message(message.unwrap_or_default()))
+        }
         "ResourceNotFoundException" => ApiError::not_found(),
         other => {
             tracing::error!(code = other, "unmapped Cognito error");
@@ -163,6 +261,7 @@ fn trigger_message(message: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn unknown_user_and_wrong_password_look_the_same() {
@@ -181,7 +280,7 @@ mod tests {
             Some("UserLambdaValidationException"),
             Some("PreSignUp failed with error Disposable email addresses are not allowed."),
         );
-        assert_eq!(err.status, StatusCode::BAD_REQUEST);
+        assert_eq!(err.status(), StatusCode::BAD_REQUEST);
         assert_eq!(err.message, "Disposable email addresses are not allowed.");
         let odd = from_cognito(Some("UserLambdaValidationException"), Some("stack trace"));
         assert_eq!(odd.message, "The request was rejected.");
@@ -190,19 +289,41 @@ mod tests {
     #[test]
     fn unknown_codes_are_a_generic_temporary_failure() {
         let err = from_cognito(Some("InternalErrorException"), Some("arn:aws:secret"));
-        assert_eq!(err.status, StatusCode::SERVICE_UNAVAILABLE);
-        assert!(!err.body().to_string().contains("arn"));
+        assert_eq!(err.status(), StatusCode::SERVICE_UNAVAILABLE);
+        let body = serde_json::to_string(&err.body(None)).unwrap();
+        assert!(!body.contains("arn"));
     }
 
     #[test]
     fn bodies_have_one_shape() {
-        let body = ApiError::unauthorized().body();
+        let body = serde_json::to_value(ApiError::unauthorized().body(None)).unwrap();
         assert_eq!(
             body,
             json!({"error": {"code": "unauthorized", "message": "Sign in to continue."}})
         );
-        let detailed =
-            ApiError::bad_request("x").with_details(json!({"feedback": {"warning": "w"}}));
-        assert_eq!(detailed.body()["error"]["feedback"]["warning"], "w");
+        let detailed = ApiError::bad_request("x").with_password_feedback(PasswordFeedback {
+            score: 1,
+            min_score: 3,
+            feedback: Feedback {
+                warning: Some("w".into()),
+                suggestions: vec![],
+            },
+        });
+        let body = serde_json::to_value(detailed.body(Some("r-1".into()))).unwrap();
+        assert_eq!(body["error"]["feedback"]["warning"], "w");
+        assert_eq!(body["error"]["score"], 1);
+        assert_eq!(body["error"]["request_id"], "r-1");
+    }
+
+    #[test]
+    fn codes_serialise_as_the_documented_strings() {
+        assert_eq!(
+            serde_json::to_value(ErrorCode::MfaNotSetUp).unwrap(),
+            "mfa_not_set_up"
+        );
+        assert_eq!(
+            serde_json::to_value(ErrorCode::TemporaryFailure).unwrap(),
+            "temporary_failure"
+        );
     }
 }

@@ -1,11 +1,12 @@
-//! The pool's key set over HTTP(S).
+//! Where the pool's key set comes from: HTTP(S) in Lambda and locally, or a
+//! fixed set (tests over the in-memory pool).
 
 use crate::token::JwksSource;
+use axum::http::Uri;
 use http_body_util::{BodyExt, Empty, Limited};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use jsonwebtoken::jwk::JwkSet;
-use lambda_http::http::Uri;
 use std::time::Duration;
 
 const MAX_JWKS_BYTES: usize = 64 * 1024;
@@ -53,5 +54,20 @@ impl JwksSource for HttpJwks {
             .map_err(|e| format!("JWKS body: {e}"))?
             .to_bytes();
         serde_json::from_slice(&body).map_err(|e| format!("JWKS JSON: {e}"))
+    }
+}
+
+/// The key source the API's state holds.
+pub enum KeySource {
+    Http(Box<HttpJwks>),
+    Fixed(JwkSet),
+}
+
+impl JwksSource for KeySource {
+    async fn fetch(&self) -> Result<JwkSet, String> {
+        match self {
+            KeySource::Http(http) => http.fetch().await,
+            KeySource::Fixed(set) => Ok(set.clone()),
+        }
     }
 }

@@ -1,15 +1,12 @@
+use api::state::AppState;
 use infra::env::Env;
-use lambda_http::{service_fn, Error, Request};
+use std::sync::Arc;
 
 #[tokio::main(flavor = "current_thread")]
-async fn main() -> Result<(), Error> {
+async fn main() -> Result<(), lambda_http::Error> {
     infra::telemetry::init();
     let config = api::config::Config::from_env(&Env::from_process())?;
     let sdk = infra::aws::load_config().await;
-    let app = api::App::new(config, &sdk).await?;
-    lambda_http::run(service_fn(|request: Request| {
-        let app = &app;
-        async move { Ok::<_, Error>(app.handle(request).await) }
-    }))
-    .await
+    let state = AppState::from_aws(config, &sdk).await?;
+    lambda_http::run(api::router(Arc::new(state))).await
 }

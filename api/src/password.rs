@@ -1,8 +1,6 @@
 //! Password strength with zxcvbn, scored against the user's own details.
 
-use crate::error::ApiError;
-use lambda_http::http::StatusCode;
-use serde_json::json;
+use crate::error::{ApiError, ErrorCode, Feedback, PasswordFeedback};
 
 /// Cognito refuses longer passwords; refusing them first also bounds the
 /// scoring work.
@@ -17,8 +15,7 @@ pub fn check(password: &str, min_score: u8, user_inputs: &[&str]) -> Result<(), 
     }
     if password.chars().count() > MAX_PASSWORD_CHARS {
         return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "password_too_long",
+            ErrorCode::PasswordTooLong,
             "Passwords can have at most 256 characters.",
         ));
     }
@@ -44,15 +41,17 @@ pub fn check(password: &str, min_score: u8, user_inputs: &[&str]) -> Result<(), 
         .map(|f| f.suggestions().iter().map(|s| s.to_string()).collect())
         .unwrap_or_default();
     Err(ApiError::new(
-        StatusCode::BAD_REQUEST,
-        "weak_password",
+        ErrorCode::WeakPassword,
         "This password is too easy to guess.",
     )
-    .with_details(json!({
-        "score": score,
-        "min_score": min_score,
-        "feedback": {"warning": warning, "suggestions": suggestions},
-    })))
+    .with_password_feedback(PasswordFeedback {
+        score,
+        min_score,
+        feedback: Feedback {
+            warning,
+            suggestions,
+        },
+    }))
 }
 
 #[cfg(test)]
@@ -68,16 +67,10 @@ mod tests {
     #[test]
     fn weak_passwords_fail_with_feedback() {
         let err = check("password1", 3, &[]).unwrap_err();
-        assert_eq!(err.code, "weak_password");
-        let details = err.details.unwrap();
-        assert!(details["score"].as_u64().unwrap() < 3);
-        assert!(
-            !details["feedback"]["suggestions"]
-                .as_array()
-                .unwrap()
-                .is_empty()
-                || !details["feedback"]["warning"].is_null()
-        );
+        assert_eq!(err.code, ErrorCode::WeakPassword);
+        let details = err.password.unwrap();
+        assert!(details.score < 3);
+        assert!(!details.feedback.suggestions.is_empty() || details.feedback.warning.is_some());
     }
 
     #[test]
@@ -96,8 +89,14 @@ mod tests {
     #[test]
     fn length_is_capped_before_scoring() {
         let long = "x".repeat(MAX_PASSWORD_CHARS + 1);
-        assert_eq!(check(&long, 0, &[]).unwrap_err().code, "password_too_long");
+        assert_eq!(
+            check(&long, 0, &[]).unwrap_err().code,
+            ErrorCode::PasswordTooLong
+        );
         assert!(check(&"aB3$".repeat(64), 0, &[]).is_ok());
-        assert_eq!(check("", 0, &[]).unwrap_err().code, "invalid_request");
+        assert_eq!(
+            check("", 0, &[]).unwrap_err().code,
+            ErrorCode::InvalidRequest
+        );
     }
 }

@@ -7,6 +7,7 @@ pub mod aws;
 pub mod directory;
 pub mod env;
 pub mod error;
+pub mod groups;
 pub mod mailer;
 pub mod profile;
 pub mod reconcile;

@@ -1,6 +1,6 @@
 # The local stack, shared by scripts/dev and scripts/test: the template
-# deployed to MiniStack, the API served by `cargo lambda watch`, and the web
-# client served by Vite. Source after common.sh.
+# deployed to MiniStack, the API's router served as an HTTP server, and the
+# web client served by Vite. Source after common.sh.
 
 # web/node_modules from web/package-lock.json, reinstalled only when it changes.
 ensure_web() {
@@ -27,10 +27,11 @@ deploy_local_stack() { # endpoint, stack name, outputs dir
     --stack-name "$2" --outputs-dir "$3"
 }
 
-# The API Lambda under `cargo lambda watch` (rebuilt as you edit), configured
-# from the deployed stack's outputs. Sets API_LAMBDA_URL.
-serve_api() { # endpoint, outputs dir, port, web origin
-  local endpoint=$1 dir=$2 port=$3 origin=$4
+# The API's router served by the `api-local` binary (scripts/lib/api-server),
+# configured from the deployed stack's outputs as the Lambda is from the
+# template; with --watch, rebuilt as you edit. Sets API_URL.
+serve_api() { # endpoint, outputs dir, port, web origin [--watch]
+  local endpoint=$1 dir=$2 port=$3 origin=$4 watch=${5:-}
   (
     # shellcheck disable=SC1091
     source "$dir/stack.env"
@@ -45,15 +46,15 @@ PROFILES_TABLE="$PROFILES_TABLE"
 USER_DATA_TABLE="$USER_DATA_TABLE"
 ALLOWED_ORIGINS="$origin"
 APP_NAME="Secure App (local)"
+API_LISTEN="127.0.0.1:$port"
 RUST_LOG="info"
 ENV
   )
-  step "Building the API"
-  cargo build -p api --bin api
-  start_background api cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$port" \
-    --env-file "$dir/api.env" --manifest-path "$ROOT/api/Cargo.toml"
-  API_LAMBDA_URL="http://127.0.0.1:$port/lambda-url/api"
-  wait_for_http "$API_LAMBDA_URL/api/health" 300 api
+  step "Building the API's local server (the Lambda's router, served over HTTP)"
+  cargo build --locked -p api --bin api-local --features local
+  start_background api "$ROOT/scripts/lib/api-server" "$dir/api.env" $watch
+  API_URL="http://127.0.0.1:$port"
+  wait_for_http "$API_URL/api/health" 120 api
 }
 
 # The web client on Vite, /api forwarded to the API; amplify_outputs.json is
@@ -68,7 +69,7 @@ outputs["custom"]["api_url"] = ""
 outputs["custom"]["app_name"] = "Secure App (local)"
 json.dump(outputs, open(sys.argv[2], "w"), indent=2)
 PY
-  start_background web env API_LAMBDA_URL="$API_LAMBDA_URL" AWS_ENDPOINT_URL="$endpoint" WEB_PORT="$port" \
+  start_background web env API_URL="$API_URL" AWS_ENDPOINT_URL="$endpoint" WEB_PORT="$port" \
     WEB_PUBLIC_DIR="$dir/web" "$ROOT/web/node_modules/.bin/vite" --config "$ROOT/web/vite.config.js"
   wait_for_http "http://127.0.0.1:$port/amplify_outputs.json" 60 web
 }

@@ -1,10 +1,10 @@
-// Attacks on the running API (its `cargo lambda watch` URL, so no proxy in
-// front trims what reaches it) on the local stack: forged tokens, a revoked session,
+// Attacks on the running API (its own local server, the Lambda's router, so
+// no proxy in front trims what reaches it) on the local stack: forged tokens, a revoked session,
 // account enumeration, and one user reaching for another's data or for
 // admin rights. Prints one line per check and the counts; exits 1 if any
 // attack succeeded.
 //
-//   node tests/security/attacks.mjs --url http://127.0.0.1:9000/lambda-url/api \
+//   node tests/security/attacks.mjs --url http://127.0.0.1:9000 \
 //     --endpoint http://127.0.0.1:4566 --state-dir .local/ministack-4566
 //
 // The emulator keeps each pool's signing key in its state directory, so the
@@ -48,15 +48,26 @@ async function call(method, path, { body, token, raw } = {}) {
     headers,
     body: body === undefined ? undefined : JSON.stringify(body),
   });
-  const text = await response.text();
+  let text = await response.text();
   let json = null;
   try {
     json = JSON.parse(text);
   } catch {
     json = null;
   }
+  // Error bodies carry the answer's request ID; answers are compared
+  // without it (it differs on every request by design).
+  if (json?.error) {
+    errorBodies.total += 1;
+    if (json.error.request_id && json.error.request_id === response.headers.get('x-request-id')) {
+      errorBodies.withRequestId += 1;
+    }
+    const { request_id: _, ...error } = json.error;
+    text = JSON.stringify({ ...json, error });
+  }
   return { status: response.status, body: json, text };
 }
+const errorBodies = { total: 0, withRequestId: 0 };
 
 async function newUser(label) {
   const email = `${label}-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.com`;
@@ -150,8 +161,6 @@ const forgeries = {
   garbage: 'garbage',
   'three empty parts': '..',
   'non-base64 parts': '!!.??.**',
-  // (Header bytes above 0x7f are refused by `cargo lambda watch` itself, with
-  // a 500 of its own; the API's answer to them is in api/tests/fuzz.rs.)
   'JSON in place of base64': '{"alg":"none"}.{"sub":"x"}.',
 };
 let refusal = null;
@@ -246,6 +255,31 @@ check(refreshed.status === 401, 'the revoked refresh token is refused', `${refre
 const bobAfter = await signIn(bob.email);
 const bobProfile = await call('GET', '/api/users/me', { token: bobAfter.tokens.access_token });
 check(bobProfile.status === 200 && bobProfile.body.name === 'Ada Lovelace', "bob's account and profile are untouched", bobProfile.text);
+
+// Another site's page must get no CORS grant (preflight or simple request).
+for (const [name, init] of Object.entries({
+  preflight: {
+    method: 'OPTIONS',
+    headers: { origin: 'https://evil.example', 'access-control-request-method': 'GET', 'access-control-request-headers': 'authorization' },
+  },
+  'credentialed GET': { method: 'GET', headers: { origin: 'https://evil.example', authorization: `Bearer ${bobAfter.tokens.access_token}` } },
+})) {
+  results.attacks += 1;
+  const response = await fetch(`${args.url}/api/users/me`, init);
+  await response.arrayBuffer();
+  const granted = response.headers.get('access-control-allow-origin');
+  if (granted) results.accepted += 1;
+  check(!granted, `no CORS grant for a foreign origin: ${name}`, `access-control-allow-origin: ${granted}`);
+}
+// Callers cannot choose the request ID that logs and error bodies carry.
+results.attacks += 1;
+const forgedId = await fetch(`${args.url}/api/users/me`, { headers: { 'x-request-id': 'forged-request-id' } });
+await forgedId.arrayBuffer();
+check(forgedId.headers.get('x-request-id') !== 'forged-request-id', 'a caller-chosen x-request-id is replaced', forgedId.headers.get('x-request-id'));
+check(
+  errorBodies.total > 0 && errorBodies.withRequestId === errorBodies.total,
+  `every error body carries its answer's x-request-id (${errorBodies.withRequestId}/${errorBodies.total})`,
+);
 
 console.log(
   `security: ${results.attacks} attacks, ${results.accepted} accepted; ${results.passed} checks passed, ${results.failed} failed`,

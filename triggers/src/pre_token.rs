@@ -68,10 +68,13 @@ impl Default for RolePermissions {
             .chain(&["admin:users:read", "admin:users:write"]);
         RolePermissions(BTreeMap::from([
             (
-                "users".to_owned(),
+                infra::groups::USERS.to_owned(),
                 user.iter().map(|p| p.to_string()).collect(),
             ),
-            ("admin".to_owned(), admin.map(|p| p.to_string()).collect()),
+            (
+                infra::groups::ADMIN.to_owned(),
+                admin.map(|p| p.to_string()).collect(),
+            ),
         ]))
     }
 }

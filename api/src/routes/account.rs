@@ -1,17 +1,19 @@
 //! `/api/users/me`: the caller's profile, merged from Cognito (which honours
 //! revocation) and the profiles table, created there if missing.
 
-use crate::app::{App, Caller};
-use crate::error::ApiError;
-use crate::http::{json, json_body};
-use infra::profile::{Profile, ProfileStore};
-use lambda_http::http::StatusCode;
-use lambda_http::{Body, Request, Response};
-use serde::Deserialize;
-use serde_json::{json, Value};
-use std::collections::BTreeMap;
+use crate::error::{ApiError, ErrorBody, ErrorCode};
+use crate::extract::{Caller, JsonBody};
+use crate::pool::Attributes;
+use crate::state::SharedState;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use infra::profile::Profile;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
 
-type Answer = Result<Response<Body>, ApiError>;
+pub const TAG: &str = "account";
 
 /// Fields a user can never set on themselves.
 const PROTECTED_FIELDS: &[&str] = &[
@@ -26,79 +28,109 @@ const PROTECTED_FIELDS: &[&str] = &[
     "email_verified",
 ];
 
-/// Cognito's attributes for the caller; a revoked or deleted session is a 401.
-async fn attributes(app: &App, caller: &Caller) -> Result<BTreeMap<String, String>, ApiError> {
-    app.cognito
+/// A revoked or deleted session is a 401, not "wrong password".
+fn session_error(err: ApiError) -> ApiError {
+    match err.code {
+        ErrorCode::InvalidCredentials => ApiError::unauthorized(),
+        _ => err,
+    }
+}
+
+/// Cognito's attributes for the caller.
+async fn attributes(state: &SharedState, caller: &Caller) -> Result<Attributes, ApiError> {
+    state
+        .pool
         .get_user(&caller.token)
         .await
-        .map_err(|err| match err.code {
-            "invalid_credentials" => ApiError::unauthorized(),
-            _ => err,
-        })
+        .map_err(session_error)
 }
 
 /// The stored profile, created from the attributes when missing. A failed
-/// (or, on some emulators, never invoked) post-confirmation leaves neither a
-/// profile nor the default group; this repairs both, idempotently.
+/// post-confirmation leaves neither a profile nor the default group; this
+/// repairs both, idempotently.
 async fn profile(
-    app: &App,
+    state: &SharedState,
     caller: &Caller,
-    attributes: &BTreeMap<String, String>,
+    attributes: &Attributes,
 ) -> Result<Profile, ApiError> {
-    if let Some(profile) = app.profiles.get(&caller.claims.sub).await? {
+    if let Some(profile) = state.profiles.get(&caller.claims.sub).await? {
         return Ok(profile);
     }
     let created = Profile {
         user_id: caller.claims.sub.clone(),
         email: attributes.get("email").cloned().unwrap_or_default(),
         name: attributes.get("name").cloned().unwrap_or_default(),
-        role: app.config.default_group.clone(),
+        role: state.config.default_group.clone(),
         created_at: infra::profile::now_rfc3339(),
     };
-    app.profiles.create_if_absent(&created).await?;
+    state.profiles.create_if_absent(&created).await?;
     tracing::info!(user_id = %created.user_id, "missing profile created");
     if caller.claims.groups.is_empty() {
-        let username = caller
-            .claims
-            .username
-            .as_deref()
-            .unwrap_or(&caller.claims.sub);
-        app.cognito
-            .set_group(username, &app.config.default_group, true)
+        state
+            .pool
+            .set_group(caller.username(), &state.config.default_group, true)
             .await?;
-        tracing::info!(user_id = %created.user_id, group = %app.config.default_group, "missing default group added");
+        tracing::info!(user_id = %created.user_id, group = %state.config.default_group, "missing default group added");
     }
-    Ok(app
+    Ok(state
         .profiles
         .get(&caller.claims.sub)
         .await?
         .unwrap_or(created))
 }
 
-fn view(caller: &Caller, attributes: &BTreeMap<String, String>, profile: &Profile) -> Value {
-    json!({
-        "sub": caller.claims.sub,
-        "email": attributes.get("email"),
-        "email_verified": attributes.get("email_verified").map(|v| v == "true").unwrap_or(false),
-        "name": attributes.get("name"),
-        "phone_number": attributes.get("phone_number"),
-        "groups": caller.claims.groups,
-        "profile": {"role": profile.role, "name": profile.name, "created_at": profile.created_at},
-    })
+#[derive(Serialize, ToSchema)]
+pub struct ProfileView {
+    pub role: String,
+    pub name: String,
+    pub created_at: String,
 }
 
-pub async fn get(app: &App, request: &Request) -> Answer {
-    let caller = app.caller(request).await?;
-    let attributes = attributes(app, &caller).await?;
-    let profile = profile(app, &caller, &attributes).await?;
-    Ok(json(StatusCode::OK, &view(&caller, &attributes, &profile)))
+#[derive(Serialize, ToSchema)]
+pub struct Me {
+    pub sub: String,
+    pub email: Option<String>,
+    pub email_verified: bool,
+    pub name: Option<String>,
+    pub phone_number: Option<String>,
+    /// From the verified token's `cognito:groups`.
+    pub groups: Vec<String>,
+    pub profile: ProfileView,
 }
 
-#[derive(Deserialize)]
+fn view(caller: &Caller, attributes: &Attributes, profile: Profile) -> Me {
+    Me {
+        sub: caller.claims.sub.clone(),
+        email: attributes.get("email").cloned(),
+        email_verified: attributes
+            .get("email_verified")
+            .is_some_and(|v| v == "true"),
+        name: attributes.get("name").cloned(),
+        phone_number: attributes.get("phone_number").cloned(),
+        groups: caller.claims.groups.clone(),
+        profile: ProfileView {
+            role: profile.role,
+            name: profile.name,
+            created_at: profile.created_at,
+        },
+    }
+}
+
+#[utoipa::path(get, path = "/api/users/me", tag = TAG, operation_id = "getMe",
+    summary = "The caller's profile (created on first use if missing)",
+    responses((status = 200, body = Me), (status = 401, body = ErrorBody)))]
+pub async fn get(State(state): State<SharedState>, caller: Caller) -> Result<Json<Me>, ApiError> {
+    let attributes = attributes(&state, &caller).await?;
+    let profile = profile(&state, &caller, &attributes).await?;
+    Ok(Json(view(&caller, &attributes, profile)))
+}
+
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct Update {
-    name: Option<String>,
-    phone_number: Option<String>,
+pub struct ProfileUpdate {
+    pub name: Option<String>,
+    /// E.164, e.g. +14155550123.
+    pub phone_number: Option<String>,
 }
 
 /// E.164: a plus, a non-zero digit, 15 digits at most.
@@ -109,21 +141,27 @@ pub fn valid_phone(phone: &str) -> bool {
         && !digits.starts_with('0')
 }
 
-pub async fn update(app: &App, request: &Request) -> Answer {
-    let caller = app.caller(request).await?;
-    let raw: Value = json_body(request)?;
-    if let Some(field) = raw.as_object().and_then(|fields| {
-        fields
-            .keys()
-            .find(|k| PROTECTED_FIELDS.contains(&k.as_str()))
-    }) {
+#[utoipa::path(put, path = "/api/users/me", tag = TAG, operation_id = "updateMe",
+    summary = "Change the caller's name or phone number",
+    request_body = ProfileUpdate,
+    responses(
+        (status = 200, body = Me),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "A protected field (role, groups, ...) was sent", body = ErrorBody),
+    ))]
+pub async fn update(
+    State(state): State<SharedState>,
+    caller: Caller,
+    JsonBody(raw): JsonBody<serde_json::Map<String, Value>>,
+) -> Result<Json<Me>, ApiError> {
+    if let Some(field) = raw.keys().find(|k| PROTECTED_FIELDS.contains(&k.as_str())) {
         return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "protected_field",
+            ErrorCode::ProtectedField,
             format!("The field {field} cannot be changed here."),
         ));
     }
-    let update: Update = serde_json::from_value(raw)
+    let update: ProfileUpdate = serde_json::from_value(Value::Object(raw))
         .map_err(|_| ApiError::bad_request("Only name and phone_number can be changed."))?;
     let name = update
         .name
@@ -131,12 +169,10 @@ pub async fn update(app: &App, request: &Request) -> Answer {
         .map(|n| infra::validate::name(n).map_err(|e| ApiError::bad_request(e.to_string())))
         .transpose()?;
     let phone = update.phone_number.as_deref().map(str::trim);
-    if let Some(phone) = phone {
-        if !valid_phone(phone) {
-            return Err(ApiError::bad_request(
-                "The phone number must be in E.164 form, e.g. +14155550123.",
-            ));
-        }
+    if phone.is_some_and(|phone| !valid_phone(phone)) {
+        return Err(ApiError::bad_request(
+            "The phone number must be in E.164 form, e.g. +14155550123.",
+        ));
     }
     let changes: Vec<(&str, &str)> = [("name", name), ("phone_number", phone)]
         .into_iter()
@@ -146,36 +182,34 @@ pub async fn update(app: &App, request: &Request) -> Answer {
         return Err(ApiError::bad_request("Nothing to change."));
     }
     // Cognito first: it refuses a revoked token before anything is stored.
-    app.cognito
+    state
+        .pool
         .update_attributes(&caller.token, &changes)
         .await
-        .map_err(|err| match err.code {
-            "invalid_credentials" => ApiError::unauthorized(),
-            _ => err,
-        })?;
-    let attributes = attributes(app, &caller).await?;
-    let mut profile = profile(app, &caller, &attributes).await?;
+        .map_err(session_error)?;
+    let attributes = attributes(&state, &caller).await?;
+    let mut profile = profile(&state, &caller, &attributes).await?;
     if let Some(name) = name {
-        app.profiles.update_name(&caller.claims.sub, name).await?;
+        state.profiles.update_name(&caller.claims.sub, name).await?;
         profile.name = name.to_owned();
     }
-    Ok(json(StatusCode::OK, &view(&caller, &attributes, &profile)))
+    Ok(Json(view(&caller, &attributes, profile)))
 }
 
-pub async fn delete(app: &App, request: &Request) -> Answer {
-    let caller = app.caller(request).await?;
+#[utoipa::path(delete, path = "/api/users/me", tag = TAG, operation_id = "deleteMe",
+    summary = "Delete the account, its profile and all its items",
+    responses((status = 204, description = "Deleted"), (status = 401, body = ErrorBody)))]
+pub async fn delete(
+    State(state): State<SharedState>,
+    caller: Caller,
+) -> Result<StatusCode, ApiError> {
     // Checks the session with Cognito before any data is removed.
-    attributes(app, &caller).await?;
-    let items = app.data.delete_all(&caller.claims.sub).await?;
-    app.profiles.delete(&caller.claims.sub).await?;
-    let username = caller
-        .claims
-        .username
-        .as_deref()
-        .unwrap_or(&caller.claims.sub);
-    app.cognito.delete_user(username).await?;
+    attributes(&state, &caller).await?;
+    let items = state.items.delete_all(&caller.claims.sub).await?;
+    state.profiles.delete(&caller.claims.sub).await?;
+    state.pool.delete_user(caller.username()).await?;
     tracing::info!(user_id = %caller.claims.sub, items, "account deleted");
-    Ok(crate::http::empty(StatusCode::NO_CONTENT))
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[cfg(test)]

@@ -1,62 +1,164 @@
 //! Admin routes, for members of the `admin` group only (from the verified
 //! token's `cognito:groups`).
 
-use crate::app::App;
-use crate::error::ApiError;
-use crate::http::json;
-use lambda_http::http::StatusCode;
-use lambda_http::{Body, Request, Response};
-use serde_json::json;
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::{Admin, PageQuery, PathParams};
+use crate::pool::UserSummary;
+use crate::state::SharedState;
+use axum::extract::State;
+use axum::Json;
+use serde::Serialize;
+use utoipa::ToSchema;
 
-type Answer = Result<Response<Body>, ApiError>;
-
-const GROUPS: &[&str] = &["admin", "users"];
+pub const TAG: &str = "admin";
 
 fn username(raw: &str) -> Result<&str, ApiError> {
     let ok = !raw.is_empty() && raw.len() <= 128 && !raw.chars().any(char::is_control);
     ok.then_some(raw).ok_or_else(ApiError::not_found)
 }
 
-pub async fn list_users(app: &App, request: &Request) -> Answer {
-    app.admin(request).await?;
-    let (limit, cursor) = super::data::page(request, 60)?;
-    if cursor.as_ref().is_some_and(|c| c.len() > 4096) {
+#[derive(Serialize, ToSchema)]
+pub struct UserPage {
+    pub users: Vec<UserSummary>,
+    /// Pass as `cursor` for the next page; null on the last.
+    pub next_cursor: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/admin/users", tag = TAG,
+    summary = "List users (limit 1-60)",
+    params(PageQuery),
+    responses(
+        (status = 200, body = UserPage),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "Not in the admin group", body = ErrorBody),
+    ))]
+pub async fn list_users(
+    State(state): State<SharedState>,
+    _: Admin,
+    query: PageQuery,
+) -> Result<Json<UserPage>, ApiError> {
+    let page = query.page(60)?;
+    if page.cursor.as_ref().is_some_and(|c| c.len() > 4096) {
         return Err(ApiError::bad_request("The cursor is not valid."));
     }
-    let (users, next) = app.cognito.list_users(limit, cursor.as_deref()).await?;
-    Ok(json(
-        StatusCode::OK,
-        &json!({"users": users, "next_cursor": next}),
-    ))
+    let (users, next_cursor) = state
+        .pool
+        .list_users(page.limit, page.cursor.as_deref())
+        .await?;
+    Ok(Json(UserPage { users, next_cursor }))
 }
 
-pub async fn set_group(
-    app: &App,
-    request: &Request,
-    user: &str,
-    group: &str,
+#[derive(Serialize, ToSchema)]
+pub struct Membership {
+    pub username: String,
+    pub group: String,
+    pub member: bool,
+}
+
+async fn set_group(
+    state: SharedState,
+    Admin(admin): Admin,
+    (user, group): (String, String),
     member: bool,
-) -> Answer {
-    let admin = app.admin(request).await?;
-    let user = username(user)?;
-    if !GROUPS.contains(&group) {
+) -> Result<Json<Membership>, ApiError> {
+    let user = username(&user)?;
+    if !infra::groups::ALL.contains(&group.as_str()) {
         return Err(ApiError::not_found());
     }
-    app.cognito.set_group(user, group, member).await?;
+    state.pool.set_group(user, &group, member).await?;
     tracing::info!(admin = %admin.claims.sub, user, group, member, "group membership changed");
-    Ok(json(
-        StatusCode::OK,
-        &json!({"username": user, "group": group, "member": member}),
-    ))
+    Ok(Json(Membership {
+        username: user.to_owned(),
+        group,
+        member,
+    }))
 }
 
-pub async fn set_enabled(app: &App, request: &Request, user: &str, enabled: bool) -> Answer {
-    let admin = app.admin(request).await?;
-    let user = username(user)?;
-    app.cognito.set_enabled(user, enabled).await?;
+#[utoipa::path(put, path = "/api/admin/users/{username}/groups/{group}", tag = TAG,
+    summary = "Add a user to a group (admin or users)",
+    params(("username" = String, Path), ("group" = String, Path)),
+    responses(
+        (status = 200, body = Membership),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, description = "No such user or group", body = ErrorBody),
+    ))]
+pub async fn add_to_group(
+    State(state): State<SharedState>,
+    admin: Admin,
+    PathParams(params): PathParams<(String, String)>,
+) -> Result<Json<Membership>, ApiError> {
+    set_group(state, admin, params, true).await
+}
+
+#[utoipa::path(delete, path = "/api/admin/users/{username}/groups/{group}", tag = TAG,
+    summary = "Remove a user from a group",
+    params(("username" = String, Path), ("group" = String, Path)),
+    responses(
+        (status = 200, body = Membership),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, description = "No such user or group", body = ErrorBody),
+    ))]
+pub async fn remove_from_group(
+    State(state): State<SharedState>,
+    admin: Admin,
+    PathParams(params): PathParams<(String, String)>,
+) -> Result<Json<Membership>, ApiError> {
+    set_group(state, admin, params, false).await
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct EnabledState {
+    pub username: String,
+    pub enabled: bool,
+}
+
+async fn set_enabled(
+    state: SharedState,
+    Admin(admin): Admin,
+    user: String,
+    enabled: bool,
+) -> Result<Json<EnabledState>, ApiError> {
+    let user = username(&user)?;
+    state.pool.set_enabled(user, enabled).await?;
     tracing::info!(admin = %admin.claims.sub, user, enabled, "user enabled state changed");
-    Ok(json(
-        StatusCode::OK,
-        &json!({"username": user, "enabled": enabled}),
-    ))
+    Ok(Json(EnabledState {
+        username: user.to_owned(),
+        enabled,
+    }))
+}
+
+#[utoipa::path(post, path = "/api/admin/users/{username}/disable", tag = TAG,
+    summary = "Disable a user and end their sessions",
+    params(("username" = String, Path)),
+    responses(
+        (status = 200, body = EnabledState),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+    ))]
+pub async fn disable(
+    State(state): State<SharedState>,
+    admin: Admin,
+    PathParams(user): PathParams<String>,
+) -> Result<Json<EnabledState>, ApiError> {
+    set_enabled(state, admin, user, false).await
+}
+
+#[utoipa::path(post, path = "/api/admin/users/{username}/enable", tag = TAG,
+    summary = "Enable a user again",
+    params(("username" = String, Path)),
+    responses(
+        (status = 200, body = EnabledState),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+    ))]
+pub async fn enable(
+    State(state): State<SharedState>,
+    admin: Admin,
+    PathParams(user): PathParams<String>,
+) -> Result<Json<EnabledState>, ApiError> {
+    set_enabled(state, admin, user, true).await
 }

@@ -1,17 +1,18 @@
 //! Sign-up, confirmation, sign-in (with TOTP MFA), tokens, sign-out,
 //! password reset and change, and MFA set-up.
 
-use crate::app::App;
-use crate::cognito::{SignIn, Tokens};
-use crate::error::ApiError;
-use crate::http::{json, json_body};
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::{Caller, JsonBody, OptionalJsonBody};
 use crate::password;
-use lambda_http::http::StatusCode;
-use lambda_http::{Body, Request, Response};
-use serde::Deserialize;
-use serde_json::json;
+use crate::pool::{SignIn, Tokens};
+use crate::state::SharedState;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
-type Answer = Result<Response<Body>, ApiError>;
+pub const TAG: &str = "auth";
 
 /// A normalised email address, or a 400.
 pub fn email(raw: &str) -> Result<String, ApiError> {
@@ -25,11 +26,7 @@ fn code(raw: &str) -> Result<&str, ApiError> {
     if (4..=10).contains(&code.len()) && code.chars().all(|c| c.is_ascii_digit()) {
         Ok(code)
     } else {
-        Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_code",
-            "The code is not valid.",
-        ))
+        Err(ApiError::invalid_code())
     }
 }
 
@@ -43,10 +40,17 @@ fn bounded<'a>(value: &'a str, field: &str, max: usize) -> Result<&'a str, ApiEr
     }
 }
 
-/// Token responses, with the user's Cognito username (needed to refresh:
-/// the refresh SECRET_HASH is computed over it).
-async fn token_answer(app: &App, tokens: Tokens) -> Answer {
-    let claims = app
+/// Tokens, with the user's Cognito username (needed to refresh: the refresh
+/// SECRET_HASH is computed over it).
+#[derive(Serialize, ToSchema)]
+pub struct TokenAnswer {
+    #[serde(flatten)]
+    pub tokens: Tokens,
+    pub username: String,
+}
+
+async fn token_answer(state: &SharedState, tokens: Tokens) -> Result<Json<TokenAnswer>, ApiError> {
+    let claims = state
         .verifier
         .verify(&tokens.access_token)
         .await
@@ -54,22 +58,41 @@ async fn token_answer(app: &App, tokens: Tokens) -> Answer {
             tracing::error!(reason = %e, "Cognito issued a token the API cannot verify");
             ApiError::internal()
         })?;
-    let mut body = serde_json::to_value(&tokens).map_err(|_| ApiError::internal())?;
-    body["username"] = json!(claims.username.unwrap_or(claims.sub));
-    Ok(json(StatusCode::OK, &body))
+    Ok(Json(TokenAnswer {
+        tokens,
+        username: claims.username.unwrap_or(claims.sub),
+    }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct SignUpBody {
-    email: String,
-    password: String,
-    name: String,
-    username: Option<String>,
+pub struct SignUpBody {
+    pub email: String,
+    /// Scored with zxcvbn against the user's own details.
+    pub password: String,
+    pub name: String,
+    /// Shown as `preferred_username`: letters, digits, '.', '_' and '-'.
+    pub username: Option<String>,
 }
 
-pub async fn sign_up(app: &App, request: &Request) -> Answer {
-    let body: SignUpBody = json_body(request)?;
+#[derive(Serialize, ToSchema)]
+pub struct SignedUp {
+    pub user_sub: String,
+    pub confirmation_required: bool,
+}
+
+#[utoipa::path(post, path = "/api/auth/signup", tag = TAG, security(()),
+    summary = "Sign up (password checked with zxcvbn)",
+    request_body = SignUpBody,
+    responses(
+        (status = 201, body = SignedUp),
+        (status = 400, description = "Invalid input, weak password (with zxcvbn feedback), or refused by pre sign-up", body = ErrorBody),
+        (status = 409, description = "An account with this email exists", body = ErrorBody),
+    ))]
+pub async fn sign_up(
+    State(state): State<SharedState>,
+    JsonBody(body): JsonBody<SignUpBody>,
+) -> Result<(StatusCode, Json<SignedUp>), ApiError> {
     let email = email(&body.email)?;
     let name =
         infra::validate::name(&body.name).map_err(|e| ApiError::bad_request(e.to_string()))?;
@@ -91,177 +114,315 @@ pub async fn sign_up(app: &App, request: &Request) -> Answer {
     }
     let mut inputs = vec![email.as_str(), name];
     inputs.extend(username);
-    password::check(&body.password, app.config.min_password_score, &inputs)?;
-    let (user_sub, confirmation_required) = app
-        .cognito
+    password::check(&body.password, state.config.min_password_score, &inputs)?;
+    let (user_sub, confirmation_required) = state
+        .pool
         .sign_up(&email, &body.password, name, username)
         .await?;
-    Ok(json(
+    Ok((
         StatusCode::CREATED,
-        &json!({"user_sub": user_sub, "confirmation_required": confirmation_required}),
+        Json(SignedUp {
+            user_sub,
+            confirmation_required,
+        }),
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct ConfirmBody {
-    email: String,
-    code: String,
+pub struct ConfirmBody {
+    pub email: String,
+    /// The code from the confirmation mail.
+    pub code: String,
 }
 
-pub async fn confirm(app: &App, request: &Request) -> Answer {
-    let body: ConfirmBody = json_body(request)?;
-    app.cognito
+#[derive(Serialize, ToSchema)]
+pub struct Confirmed {
+    pub confirmed: bool,
+}
+
+#[utoipa::path(post, path = "/api/auth/confirm", tag = TAG, security(()),
+    summary = "Confirm the email address with the mailed code",
+    request_body = ConfirmBody,
+    responses(
+        (status = 200, body = Confirmed),
+        (status = 400, description = "Wrong or expired code", body = ErrorBody),
+    ))]
+pub async fn confirm(
+    State(state): State<SharedState>,
+    JsonBody(body): JsonBody<ConfirmBody>,
+) -> Result<Json<Confirmed>, ApiError> {
+    state
+        .pool
         .confirm_sign_up(&email(&body.email)?, code(&body.code)?)
         .await?;
-    Ok(json(StatusCode::OK, &json!({"confirmed": true})))
+    Ok(Json(Confirmed { confirmed: true }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct EmailBody {
-    email: String,
+pub struct EmailBody {
+    pub email: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Message {
+    pub message: String,
 }
 
 /// The same answer whether or not the account exists or needs a code.
 const CODE_SENT: &str = "If an account needs it, a code is on its way.";
 
-fn same_for_everyone(result: Result<(), ApiError>) -> Answer {
+fn same_for_everyone(
+    result: Result<(), ApiError>,
+) -> Result<(StatusCode, Json<Message>), ApiError> {
+    use crate::error::ErrorCode as C;
     match result {
         Ok(()) => {}
         // Unknown, already confirmed or unverified accounts: say nothing.
         Err(err)
             if matches!(
                 err.code,
-                "invalid_credentials" | "invalid_request" | "not_found"
+                C::InvalidCredentials | C::InvalidRequest | C::NotFound
             ) => {}
         Err(err) => return Err(err),
     }
-    Ok(json(StatusCode::ACCEPTED, &json!({"message": CODE_SENT})))
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(Message {
+            message: CODE_SENT.to_owned(),
+        }),
+    ))
 }
 
-pub async fn resend_code(app: &App, request: &Request) -> Answer {
-    let body: EmailBody = json_body(request)?;
+#[utoipa::path(post, path = "/api/auth/resend-code", tag = TAG, security(()),
+    summary = "Send the confirmation code again (same answer for every address)",
+    request_body = EmailBody,
+    responses((status = 202, body = Message)))]
+pub async fn resend_code(
+    State(state): State<SharedState>,
+    JsonBody(body): JsonBody<EmailBody>,
+) -> Result<(StatusCode, Json<Message>), ApiError> {
     let email = email(&body.email)?;
-    same_for_everyone(app.cognito.resend_code(&email).await)
+    same_for_everyone(state.pool.resend_code(&email).await)
 }
 
-pub async fn forgot_password(app: &App, request: &Request) -> Answer {
-    let body: EmailBody = json_body(request)?;
+#[utoipa::path(post, path = "/api/auth/forgot-password", tag = TAG, security(()),
+    summary = "Mail a password reset code (same answer for every address)",
+    request_body = EmailBody,
+    responses((status = 202, body = Message)))]
+pub async fn forgot_password(
+    State(state): State<SharedState>,
+    JsonBody(body): JsonBody<EmailBody>,
+) -> Result<(StatusCode, Json<Message>), ApiError> {
     let email = email(&body.email)?;
-    same_for_everyone(app.cognito.forgot_password(&email).await)
+    same_for_everyone(state.pool.forgot_password(&email).await)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct SignInBody {
-    email: String,
-    password: String,
+pub struct SignInBody {
+    pub email: String,
+    pub password: String,
 }
 
-pub async fn sign_in(app: &App, request: &Request) -> Answer {
-    let body: SignInBody = json_body(request)?;
+#[derive(Serialize, ToSchema)]
+pub struct MfaChallenge {
+    /// Always `SOFTWARE_TOKEN_MFA`.
+    pub challenge: String,
+    pub session: String,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum SignInAnswer {
+    Tokens(TokenAnswer),
+    Mfa(MfaChallenge),
+}
+
+#[utoipa::path(post, path = "/api/auth/signin", tag = TAG, security(()),
+    summary = "Sign in with email and password",
+    description = "Answers tokens, or a TOTP challenge to answer at /api/auth/signin/mfa.",
+    request_body = SignInBody,
+    responses(
+        (status = 200, body = SignInAnswer),
+        (status = 401, description = "Wrong password or unknown user (one answer)", body = ErrorBody),
+        (status = 403, description = "Not confirmed, or a reset is required", body = ErrorBody),
+    ))]
+pub async fn sign_in(
+    State(state): State<SharedState>,
+    JsonBody(body): JsonBody<SignInBody>,
+) -> Result<Json<SignInAnswer>, ApiError> {
     // A malformed address or an over-long password cannot be anyone's:
     // answer exactly as for a wrong password.
     let email = email(&body.email).map_err(|_| ApiError::invalid_credentials())?;
     if body.password.is_empty() || body.password.chars().count() > password::MAX_PASSWORD_CHARS {
         return Err(ApiError::invalid_credentials());
     }
-    match app.cognito.sign_in(&email, &body.password).await? {
-        SignIn::Tokens(tokens) => token_answer(app, tokens).await,
-        SignIn::MfaRequired { session } => Ok(json(
-            StatusCode::OK,
-            &json!({"challenge": "SOFTWARE_TOKEN_MFA", "session": session}),
-        )),
+    match state.pool.sign_in(&email, &body.password).await? {
+        SignIn::Tokens(tokens) => Ok(Json(SignInAnswer::Tokens(
+            token_answer(&state, tokens).await?.0,
+        ))),
+        SignIn::MfaRequired { session } => Ok(Json(SignInAnswer::Mfa(MfaChallenge {
+            challenge: "SOFTWARE_TOKEN_MFA".to_owned(),
+            session,
+        }))),
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct MfaSignInBody {
-    email: String,
-    session: String,
-    code: String,
+pub struct MfaSignInBody {
+    pub email: String,
+    /// The `session` of the sign-in answer.
+    pub session: String,
+    /// The authenticator app's current code.
+    pub code: String,
 }
 
-pub async fn sign_in_mfa(app: &App, request: &Request) -> Answer {
-    let body: MfaSignInBody = json_body(request)?;
+#[utoipa::path(post, path = "/api/auth/signin/mfa", tag = TAG, security(()),
+    summary = "Answer the TOTP challenge of a sign-in",
+    request_body = MfaSignInBody,
+    responses(
+        (status = 200, body = TokenAnswer),
+        (status = 400, description = "Wrong code", body = ErrorBody),
+        (status = 401, description = "Expired or unknown session", body = ErrorBody),
+    ))]
+pub async fn sign_in_mfa(
+    State(state): State<SharedState>,
+    JsonBody(body): JsonBody<MfaSignInBody>,
+) -> Result<Json<TokenAnswer>, ApiError> {
     let email = email(&body.email)?;
     let session = bounded(&body.session, "session", 4096)?;
-    let tokens = app
-        .cognito
+    let tokens = state
+        .pool
         .sign_in_mfa(&email, session, code(&body.code)?)
         .await?;
-    token_answer(app, tokens).await
+    token_answer(&state, tokens).await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct RefreshBody {
-    refresh_token: String,
-    username: String,
+pub struct RefreshBody {
+    pub refresh_token: String,
+    /// The `username` of the sign-in answer.
+    pub username: String,
 }
 
-pub async fn refresh(app: &App, request: &Request) -> Answer {
-    let body: RefreshBody = json_body(request)?;
+#[utoipa::path(post, path = "/api/auth/refresh", tag = TAG, security(()),
+    summary = "New access and ID tokens from a refresh token",
+    request_body = RefreshBody,
+    responses(
+        (status = 200, body = TokenAnswer),
+        (status = 401, description = "Refresh token invalid, expired or revoked", body = ErrorBody),
+    ))]
+pub async fn refresh(
+    State(state): State<SharedState>,
+    JsonBody(body): JsonBody<RefreshBody>,
+) -> Result<Json<TokenAnswer>, ApiError> {
     let token = bounded(&body.refresh_token, "refresh_token", 8192)?;
     let username = bounded(&body.username, "username", 128)?;
-    let tokens = app.cognito.refresh(username, token).await?;
-    token_answer(app, tokens).await
+    let tokens = state.pool.refresh(username, token).await?;
+    token_answer(&state, tokens).await
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, ToSchema, Default)]
 #[serde(deny_unknown_fields)]
-struct SignOutBody {
-    refresh_token: Option<String>,
+pub struct SignOutBody {
+    /// Revoked as well, when given.
+    pub refresh_token: Option<String>,
 }
 
-pub async fn sign_out(app: &App, request: &Request) -> Answer {
-    let caller = app.caller(request).await?;
-    let body: SignOutBody = if crate::http::body_bytes(request).is_empty() {
-        SignOutBody::default()
-    } else {
-        json_body(request)?
-    };
+#[derive(Serialize, ToSchema)]
+pub struct SignedOut {
+    pub signed_out: bool,
+}
+
+#[utoipa::path(post, path = "/api/auth/signout", tag = TAG,
+    summary = "End every session of the user (GlobalSignOut)",
+    request_body(content = Option<SignOutBody>, description = "Optional"),
+    responses(
+        (status = 200, body = SignedOut),
+        (status = 401, body = ErrorBody),
+    ))]
+pub async fn sign_out(
+    State(state): State<SharedState>,
+    caller: Caller,
+    OptionalJsonBody(body): OptionalJsonBody<SignOutBody>,
+) -> Result<Json<SignedOut>, ApiError> {
+    let body = body.unwrap_or_default();
     let refresh_token = body
         .refresh_token
         .as_deref()
         .map(|t| bounded(t, "refresh_token", 8192))
         .transpose()?;
-    app.cognito.sign_out(&caller.token, refresh_token).await?;
-    Ok(json(StatusCode::OK, &json!({"signed_out": true})))
+    state.pool.sign_out(&caller.token, refresh_token).await?;
+    Ok(Json(SignedOut { signed_out: true }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct ResetBody {
-    email: String,
-    code: String,
-    password: String,
+pub struct ResetBody {
+    pub email: String,
+    /// The code from the reset mail.
+    pub code: String,
+    /// The new password (scored with zxcvbn).
+    pub password: String,
 }
 
-pub async fn reset_password(app: &App, request: &Request) -> Answer {
-    let body: ResetBody = json_body(request)?;
+#[derive(Serialize, ToSchema)]
+pub struct PasswordReset {
+    pub reset: bool,
+}
+
+#[utoipa::path(post, path = "/api/auth/reset-password", tag = TAG, security(()),
+    summary = "Set a new password with the mailed reset code",
+    request_body = ResetBody,
+    responses(
+        (status = 200, body = PasswordReset),
+        (status = 400, description = "Wrong or expired code, or a weak password", body = ErrorBody),
+    ))]
+pub async fn reset_password(
+    State(state): State<SharedState>,
+    JsonBody(body): JsonBody<ResetBody>,
+) -> Result<Json<PasswordReset>, ApiError> {
     let email = email(&body.email)?;
-    password::check(&body.password, app.config.min_password_score, &[&email])?;
-    app.cognito
+    password::check(&body.password, state.config.min_password_score, &[&email])?;
+    state
+        .pool
         .reset_password(&email, code(&body.code)?, &body.password)
         .await?;
-    Ok(json(StatusCode::OK, &json!({"reset": true})))
+    Ok(Json(PasswordReset { reset: true }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct ChangePasswordBody {
-    old_password: String,
-    new_password: String,
+pub struct ChangePasswordBody {
+    pub old_password: String,
+    /// Scored with zxcvbn against the user's own details.
+    pub new_password: String,
 }
 
-pub async fn change_password(app: &App, request: &Request) -> Answer {
-    let caller = app.caller(request).await?;
-    let body: ChangePasswordBody = json_body(request)?;
-    let attributes = app
-        .cognito
+#[derive(Serialize, ToSchema)]
+pub struct PasswordChanged {
+    pub changed: bool,
+}
+
+#[utoipa::path(post, path = "/api/auth/change-password", tag = TAG,
+    summary = "Change the password of the signed-in user",
+    request_body = ChangePasswordBody,
+    responses(
+        (status = 200, body = PasswordChanged),
+        (status = 400, description = "Weak new password", body = ErrorBody),
+        (status = 401, description = "Wrong old password or bad token", body = ErrorBody),
+    ))]
+pub async fn change_password(
+    State(state): State<SharedState>,
+    caller: Caller,
+    JsonBody(body): JsonBody<ChangePasswordBody>,
+) -> Result<Json<PasswordChanged>, ApiError> {
+    let attributes = state
+        .pool
         .get_user(&caller.token)
         .await
         .map_err(|_| ApiError::unauthorized())?;
@@ -269,67 +430,96 @@ pub async fn change_password(app: &App, request: &Request) -> Answer {
         .iter()
         .filter_map(|k| attributes.get(*k).map(String::as_str))
         .collect();
-    password::check(&body.new_password, app.config.min_password_score, &inputs)?;
+    password::check(&body.new_password, state.config.min_password_score, &inputs)?;
     bounded(
         &body.old_password,
         "old_password",
         password::MAX_PASSWORD_CHARS * 4,
     )?;
-    app.cognito
+    state
+        .pool
         .change_password(&caller.token, &body.old_password, &body.new_password)
         .await?;
-    Ok(json(StatusCode::OK, &json!({"changed": true})))
+    Ok(Json(PasswordChanged { changed: true }))
 }
 
-pub async fn mfa_setup(app: &App, request: &Request) -> Answer {
-    let caller = app.caller(request).await?;
-    let secret = app.cognito.mfa_setup(&caller.token).await?;
-    let label = caller
-        .claims
-        .username
-        .as_deref()
-        .unwrap_or(&caller.claims.sub);
-    let issuer = percent_encode(&app.config.app_name);
-    let uri = format!(
+#[derive(Serialize, ToSchema)]
+pub struct MfaSecret {
+    /// Base32, for manual entry.
+    pub secret: String,
+    /// For a QR code.
+    pub otpauth_uri: String,
+}
+
+#[utoipa::path(post, path = "/api/auth/mfa/setup", tag = TAG,
+    summary = "Start setting up an authenticator app",
+    responses((status = 200, body = MfaSecret), (status = 401, body = ErrorBody)))]
+pub async fn mfa_setup(
+    State(state): State<SharedState>,
+    caller: Caller,
+) -> Result<Json<MfaSecret>, ApiError> {
+    let secret = state.pool.mfa_setup(&caller.token).await?;
+    let issuer = percent_encode(&state.config.app_name);
+    let otpauth_uri = format!(
         "otpauth://totp/{issuer}:{}?secret={secret}&issuer={issuer}&algorithm=SHA1&digits=6&period=30",
-        percent_encode(label)
+        percent_encode(caller.username())
     );
-    Ok(json(
-        StatusCode::OK,
-        &json!({"secret": secret, "otpauth_uri": uri}),
-    ))
+    Ok(Json(MfaSecret {
+        secret,
+        otpauth_uri,
+    }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct CodeBody {
-    code: String,
+pub struct CodeBody {
+    pub code: String,
 }
 
-pub async fn mfa_verify(app: &App, request: &Request) -> Answer {
-    let caller = app.caller(request).await?;
-    let body: CodeBody = json_body(request)?;
-    app.cognito
+#[derive(Serialize, ToSchema)]
+pub struct MfaState {
+    pub mfa_enabled: bool,
+}
+
+#[utoipa::path(post, path = "/api/auth/mfa/verify", tag = TAG,
+    summary = "Verify the first code; TOTP is then required at sign-in",
+    request_body = CodeBody,
+    responses(
+        (status = 200, body = MfaState),
+        (status = 400, description = "Wrong code", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+    ))]
+pub async fn mfa_verify(
+    State(state): State<SharedState>,
+    caller: Caller,
+    JsonBody(body): JsonBody<CodeBody>,
+) -> Result<Json<MfaState>, ApiError> {
+    state
+        .pool
         .mfa_verify(&caller.token, code(&body.code)?)
         .await?;
-    Ok(json(StatusCode::OK, &json!({"mfa_enabled": true})))
+    Ok(Json(MfaState { mfa_enabled: true }))
 }
 
-pub async fn mfa_disable(app: &App, request: &Request) -> Answer {
-    let caller = app.caller(request).await?;
-    app.cognito.set_mfa(&caller.token, false).await?;
-    Ok(json(StatusCode::OK, &json!({"mfa_enabled": false})))
+#[utoipa::path(delete, path = "/api/auth/mfa", tag = TAG,
+    summary = "Turn TOTP off",
+    responses((status = 200, body = MfaState), (status = 401, body = ErrorBody)))]
+pub async fn mfa_disable(
+    State(state): State<SharedState>,
+    caller: Caller,
+) -> Result<Json<MfaState>, ApiError> {
+    state.pool.set_mfa(&caller.token, false).await?;
+    Ok(Json(MfaState { mfa_enabled: false }))
 }
 
+/// RFC 3986 percent-encoding of everything but the unreserved characters.
 fn percent_encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+    const RESERVED: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'.')
+        .remove(b'_')
+        .remove(b'~');
+    percent_encoding::utf8_percent_encode(text, RESERVED).to_string()
 }
 
 #[cfg(test)]
@@ -347,5 +537,6 @@ mod tests {
     #[test]
     fn percent_encoding_keeps_unreserved_only() {
         assert_eq!(percent_encode("Secure App:ada@x"), "Secure%20App%3Aada%40x");
+        assert_eq!(percent_encode("a-b.c_d~é"), "a-b.c_d~%C3%A9");
     }
 }

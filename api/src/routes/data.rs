@@ -1,62 +1,76 @@
 //! `/api/data`: the caller's own items. The key is always the verified
 //! `sub`, so no request can reach another user's items.
 
-use crate::app::App;
-use crate::data::{decode_cursor, valid_id, CONTENT_MAX_CHARS, TITLE_MAX_CHARS};
-use crate::error::ApiError;
-use crate::http::{json, json_body};
-use lambda_http::http::StatusCode;
-use lambda_http::{Body, Request, RequestExt, Response};
-use serde::Deserialize;
-use serde_json::json;
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::{Caller, JsonBody, PageQuery, PathParams};
+use crate::items::{decode_cursor, valid_id, Item, CONTENT_MAX_CHARS, TITLE_MAX_CHARS};
+use crate::state::SharedState;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
-type Answer = Result<Response<Body>, ApiError>;
+pub const TAG: &str = "data";
 
-/// `limit` (1-100, default 20) and `cursor` from the query string.
-pub fn page(request: &Request, max: i32) -> Result<(i32, Option<String>), ApiError> {
-    let query = request.query_string_parameters();
-    let limit = match query.first("limit") {
-        None => 20.min(max),
-        Some(raw) => raw
-            .parse::<i32>()
-            .ok()
-            .filter(|n| (1..=max).contains(n))
-            .ok_or_else(|| ApiError::bad_request(format!("limit must be 1 to {max}.")))?,
-    };
-    Ok((limit, query.first("cursor").map(str::to_owned)))
+#[derive(Serialize, ToSchema)]
+pub struct ItemPage {
+    pub items: Vec<Item>,
+    /// Pass as `cursor` for the next page; null on the last.
+    pub next_cursor: Option<String>,
 }
 
-pub async fn list(app: &App, request: &Request) -> Answer {
-    let caller = app.caller(request).await?;
-    let (limit, cursor) = page(request, 100)?;
-    let after = cursor.as_deref().map(decode_cursor).transpose()?;
-    let (items, next) = app
-        .data
-        .list(&caller.claims.sub, limit, after.as_deref())
+#[utoipa::path(get, path = "/api/data", tag = TAG, operation_id = "listItems",
+    summary = "The caller's items, oldest first (limit 1-100)",
+    params(PageQuery),
+    responses(
+        (status = 200, body = ItemPage),
+        (status = 400, description = "Bad limit or cursor", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+    ))]
+pub async fn list(
+    State(state): State<SharedState>,
+    caller: Caller,
+    query: PageQuery,
+) -> Result<Json<ItemPage>, ApiError> {
+    let page = query.page(100)?;
+    let after = page.cursor.as_deref().map(decode_cursor).transpose()?;
+    let (items, next_cursor) = state
+        .items
+        .list(&caller.claims.sub, page.limit, after.as_deref())
         .await?;
-    Ok(json(
-        StatusCode::OK,
-        &json!({"items": items, "next_cursor": next}),
-    ))
+    Ok(Json(ItemPage { items, next_cursor }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct NewItem {
-    title: String,
-    content: Option<String>,
+pub struct NewItem {
+    /// 1 to 200 characters.
+    pub title: String,
+    /// At most 4,000 characters.
+    pub content: Option<String>,
 }
 
-pub async fn create(app: &App, request: &Request) -> Answer {
-    let caller = app.caller(request).await?;
-    let item: NewItem = json_body(request)?;
-    let title = item.title.trim();
+#[utoipa::path(post, path = "/api/data", tag = TAG, operation_id = "createItem",
+    summary = "Store an item",
+    request_body = NewItem,
+    responses(
+        (status = 201, body = Item),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+    ))]
+pub async fn create(
+    State(state): State<SharedState>,
+    caller: Caller,
+    JsonBody(new): JsonBody<NewItem>,
+) -> Result<(StatusCode, Json<Item>), ApiError> {
+    let title = new.title.trim();
     if title.is_empty() || title.chars().count() > TITLE_MAX_CHARS {
         return Err(ApiError::bad_request(format!(
             "title needs 1 to {TITLE_MAX_CHARS} characters."
         )));
     }
-    if item
+    if new
         .content
         .as_ref()
         .is_some_and(|c| c.chars().count() > CONTENT_MAX_CHARS)
@@ -65,28 +79,48 @@ pub async fn create(app: &App, request: &Request) -> Answer {
             "content has at most {CONTENT_MAX_CHARS} characters."
         )));
     }
-    let created = app
-        .data
-        .create(&caller.claims.sub, title, item.content.as_deref())
-        .await?;
-    Ok(json(StatusCode::CREATED, &json!(created)))
+    let item = Item::new(title, new.content.as_deref());
+    state.items.create(&caller.claims.sub, &item).await?;
+    Ok((StatusCode::CREATED, Json(item)))
 }
 
-pub async fn get(app: &App, request: &Request, id: &str) -> Answer {
-    let caller = app.caller(request).await?;
-    if !valid_id(id) {
+#[utoipa::path(get, path = "/api/data/{id}", tag = TAG, operation_id = "getItem",
+    summary = "One of the caller's items",
+    params(("id" = String, Path, description = "The item's ID")),
+    responses(
+        (status = 200, body = Item),
+        (status = 401, body = ErrorBody),
+        (status = 404, description = "No such item of the caller's", body = ErrorBody),
+    ))]
+pub async fn get(
+    State(state): State<SharedState>,
+    caller: Caller,
+    PathParams(id): PathParams<String>,
+) -> Result<Json<Item>, ApiError> {
+    if !valid_id(&id) {
         return Err(ApiError::not_found());
     }
-    match app.data.get(&caller.claims.sub, id).await? {
-        Some(item) => Ok(json(StatusCode::OK, &json!(item))),
+    match state.items.get(&caller.claims.sub, &id).await? {
+        Some(item) => Ok(Json(item)),
         None => Err(ApiError::not_found()),
     }
 }
 
-pub async fn delete(app: &App, request: &Request, id: &str) -> Answer {
-    let caller = app.caller(request).await?;
-    if !valid_id(id) || !app.data.delete(&caller.claims.sub, id).await? {
+#[utoipa::path(delete, path = "/api/data/{id}", tag = TAG, operation_id = "deleteItem",
+    summary = "Delete one of the caller's items",
+    params(("id" = String, Path, description = "The item's ID")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, body = ErrorBody),
+        (status = 404, description = "No such item of the caller's", body = ErrorBody),
+    ))]
+pub async fn delete(
+    State(state): State<SharedState>,
+    caller: Caller,
+    PathParams(id): PathParams<String>,
+) -> Result<StatusCode, ApiError> {
+    if !valid_id(&id) || !state.items.delete(&caller.claims.sub, &id).await? {
         return Err(ApiError::not_found());
     }
-    Ok(crate::http::empty(StatusCode::NO_CONTENT))
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -26,7 +26,7 @@ fn parse_args(mut args: impl Iterator<Item = String>, env: &Env) -> Result<Args,
     let mut dry_run = false;
     let mut pool = env.optional("USER_POOL_ID").map(str::to_owned);
     let mut table = env.optional("PROFILES_TABLE").map(str::to_owned);
-    let mut group = env.or("DEFAULT_GROUP", "users").to_owned();
+    let mut group = env.or("DEFAULT_GROUP", infra::groups::USERS).to_owned();
     while let Some(arg) = args.next() {
         let mut value = || args.next().ok_or(format!("{arg} needs a value"));
         match arg.as_str() {

@@ -60,6 +60,7 @@ FUNCTION_CALLS = {
         "dynamodb:UpdateItem": ["ProfilesTable"],
         "dynamodb:DeleteItem": ["ProfilesTable", "UserDataTable"],
         "dynamodb:Query": ["UserDataTable"],
+        "dynamodb:BatchWriteItem": ["UserDataTable"],
         "cognito-idp:AdminAddUserToGroup": ["UserPool"],
         "cognito-idp:AdminRemoveUserFromGroup": ["UserPool"],
         "cognito-idp:AdminDeleteUser": ["UserPool"],

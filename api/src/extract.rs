@@ -1,0 +1,270 @@
+//! Typed extractors: the verified caller, JSON bodies with the API's own
+//! 415/400/413 answers, path parameters and the page query.
+
+use crate::error::{ApiError, ErrorCode};
+use crate::state::SharedState;
+use crate::token::AccessClaims;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode};
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use serde_json::Value;
+use utoipa::IntoParams;
+
+/// A caller with a verified access token.
+pub struct Caller {
+    pub claims: AccessClaims,
+    pub token: String,
+}
+
+impl Caller {
+    /// The Cognito username (the `username` claim, else `sub`).
+    pub fn username(&self) -> &str {
+        self.claims.username.as_deref().unwrap_or(&self.claims.sub)
+    }
+}
+
+/// A caller in the `admin` group.
+pub struct Admin(pub Caller);
+
+/// The bearer token of the Authorization header, if any.
+pub fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|t| !t.is_empty())
+}
+
+impl FromRequestParts<SharedState> for Caller {
+    type Rejection = ApiError;
+
+    /// The one 401 for every kind of bad token.
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &SharedState,
+    ) -> Result<Self, Self::Rejection> {
+        let token = bearer(&parts.headers).ok_or_else(ApiError::unauthorized)?;
+        match state.verifier.verify(token).await {
+            Ok(claims) => Ok(Caller {
+                claims,
+                token: token.to_owned(),
+            }),
+            Err(err) => {
+                tracing::info!(reason = %err, "token refused");
+                Err(ApiError::unauthorized())
+            }
+        }
+    }
+}
+
+impl FromRequestParts<SharedState> for Admin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &SharedState,
+    ) -> Result<Self, Self::Rejection> {
+        let caller = Caller::from_request_parts(parts, state).await?;
+        if caller.claims.in_group(infra::groups::ADMIN) {
+            Ok(Admin(caller))
+        } else {
+            Err(ApiError::forbidden())
+        }
+    }
+}
+
+/// A JSON object body as `T`: 413 over the size limit, 415 without a JSON
+/// content type, 400 for malformed JSON or the wrong shape.
+pub struct JsonBody<T>(pub T);
+
+/// Like [`JsonBody`], but an empty body is `None`.
+pub struct OptionalJsonBody<T>(pub Option<T>);
+
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"))
+}
+
+async fn body_bytes<S: Send + Sync>(request: Request, state: &S) -> Result<Bytes, ApiError> {
+    Bytes::from_request(request, state)
+        .await
+        .map_err(|rejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::payload_too_large(crate::layers::MAX_BODY_BYTES)
+            } else {
+                ApiError::bad_request("The body could not be read.")
+            }
+        })
+}
+
+/// `T` from JSON bytes that must hold an object.
+pub fn parse_object<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let value: Value = serde_json::from_slice(bytes)
+        .map_err(|_| ApiError::new(ErrorCode::MalformedJson, "The body is not valid JSON."))?;
+    // serde would read a struct from an array of its field values too.
+    if !value.is_object() {
+        return Err(ApiError::bad_request("The body must be a JSON object."));
+    }
+    serde_json::from_value(value).map_err(|e| ApiError::bad_request(shape_message(&e.to_string())))
+}
+
+fn unsupported_media_type() -> ApiError {
+    ApiError::new(
+        ErrorCode::UnsupportedMediaType,
+        "Send the body as application/json.",
+    )
+}
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        if !is_json(request.headers()) {
+            return Err(unsupported_media_type());
+        }
+        let bytes = body_bytes(request, state).await?;
+        parse_object(&bytes).map(JsonBody)
+    }
+}
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for OptionalJsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let json = is_json(request.headers());
+        let bytes = body_bytes(request, state).await?;
+        if bytes.is_empty() {
+            return Ok(OptionalJsonBody(None));
+        }
+        if !json {
+            return Err(unsupported_media_type());
+        }
+        parse_object(&bytes).map(|value| OptionalJsonBody(Some(value)))
+    }
+}
+
+/// serde's message without positions or echoed input.
+fn shape_message(raw: &str) -> String {
+    let first = raw.split(" at line ").next().unwrap_or(raw);
+    let field = first
+        .split('`')
+        .nth(1)
+        .filter(|f| f.len() <= 40 && f.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
+    match field {
+        Some(field) if first.starts_with("missing field") => {
+            format!("The field {field} is required.")
+        }
+        Some(field) if first.starts_with("unknown field") => {
+            format!("The field {field} is not accepted.")
+        }
+        _ => "The request body has the wrong shape.".to_owned(),
+    }
+}
+
+/// Decoded path parameters; a path that cannot be decoded names nothing (404).
+pub struct PathParams<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for PathParams<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Path(value)| PathParams(value))
+            .map_err(|_| ApiError::not_found())
+    }
+}
+
+/// `limit` and `cursor` from the query string.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// Page size, 1 to the route's maximum (100 for items, 60 for users);
+    /// 20 by default.
+    #[param(value_type = Option<i32>, minimum = 1, maximum = 100)]
+    limit: Option<String>,
+    /// The `next_cursor` of the previous page.
+    cursor: Option<String>,
+}
+
+/// A validated page request.
+pub struct Page {
+    pub limit: i32,
+    pub cursor: Option<String>,
+}
+
+impl PageQuery {
+    pub fn page(self, max: i32) -> Result<Page, ApiError> {
+        let limit = match self.limit {
+            None => 20.min(max),
+            Some(raw) => raw
+                .parse::<i32>()
+                .ok()
+                .filter(|n| (1..=max).contains(n))
+                .ok_or_else(|| ApiError::bad_request(format!("limit must be 1 to {max}.")))?,
+        };
+        Ok(Page {
+            limit,
+            cursor: self.cursor,
+        })
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for PageQuery {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Query::<PageQuery>::from_request_parts(parts, state)
+            .await
+            .map(|Query(query)| query)
+            .map_err(|_| ApiError::bad_request("The query string is not valid."))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Pair {
+        first: String,
+        second: String,
+    }
+
+    #[test]
+    fn a_struct_body_must_be_an_object_not_an_array_of_its_fields() {
+        let err = parse_object::<Pair>(br#"["a", "b"]"#).unwrap_err();
+        assert_eq!(err.code, ErrorCode::InvalidRequest);
+        assert!(parse_object::<Pair>(br#"{"first": "a", "second": "b"}"#).is_ok());
+    }
+
+    #[test]
+    fn shape_errors_name_the_field_without_echoing_input() {
+        let missing = parse_object::<Pair>(br#"{"first": "a"}"#).unwrap_err();
+        assert_eq!(missing.message, "The field second is required.");
+        let malformed = parse_object::<Pair>(b"{\"first\":").unwrap_err();
+        assert_eq!(malformed.code, ErrorCode::MalformedJson);
+    }
+
+    #[test]
+    fn bearer_tokens_need_the_scheme_and_a_value() {
+        let headers = |v: &str| {
+            let mut h = HeaderMap::new();
+            h.insert(AUTHORIZATION, v.parse().unwrap());
+            h
+        };
+        assert_eq!(bearer(&headers("Bearer abc")), Some("abc"));
+        assert_eq!(bearer(&headers("bearer  abc ")), Some("abc"));
+        assert_eq!(bearer(&headers("Basic abc")), None);
+        assert_eq!(bearer(&headers("Bearer ")), None);
+    }
+}

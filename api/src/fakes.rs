@@ -1,0 +1,538 @@
+//! In-memory stand-ins for the user pool, the profiles table and the items
+//! table, for route tests through `Router::oneshot` without AWS. They keep
+//! the rules the routes rely on (unique emails, confirmation before
+//! sign-in, one code, revocation seen by `get_user`, items keyed by user);
+//! the emulator tests check the real services.
+
+use crate::error::{from_cognito, ApiError};
+use crate::items::{encode_cursor, Item, ItemStore};
+use crate::pool::{Attributes, SignIn, Tokens, UserPool, UserSummary};
+use crate::profiles::Profiles;
+use async_trait::async_trait;
+use infra::profile::Profile;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
+
+/// The one code every confirmation, reset and TOTP step accepts.
+pub const CODE: &str = "123456";
+
+/// What an access token is minted for.
+pub struct Grant<'a> {
+    pub sub: &'a str,
+    pub groups: &'a BTreeSet<String>,
+}
+
+pub type Mint = Box<dyn Fn(&Grant) -> String + Send + Sync>;
+
+#[derive(Clone, Debug)]
+struct User {
+    sub: String,
+    email: String,
+    password: String,
+    confirmed: bool,
+    enabled: bool,
+    attributes: Attributes,
+    groups: BTreeSet<String>,
+    totp_secret: Option<String>,
+    mfa: bool,
+}
+
+#[derive(Default)]
+struct PoolData {
+    users: BTreeMap<String, User>,
+    /// Live access and refresh tokens → the user's sub.
+    access: HashMap<String, String>,
+    refresh: HashMap<String, String>,
+}
+
+/// A user pool whose usernames are `sub`s and whose sign-in alias is the
+/// email, like the stack's pool. Access tokens come from `mint`.
+pub struct InMemoryPool {
+    data: Mutex<PoolData>,
+    mint: Mint,
+}
+
+fn cognito(code: &str) -> ApiError {
+    from_cognito(Some(code), None)
+}
+
+impl PoolData {
+    fn by_email(&mut self, email: &str) -> Result<&mut User, ApiError> {
+        self.users
+            .values_mut()
+            .find(|u| u.email == email)
+            .ok_or_else(|| cognito("UserNotFoundException"))
+    }
+
+    fn by_token(&mut self, access_token: &str) -> Result<&mut User, ApiError> {
+        let sub = self
+            .access
+            .get(access_token)
+            .cloned()
+            .ok_or_else(|| cognito("NotAuthorizedException"))?;
+        self.users
+            .get_mut(&sub)
+            .ok_or_else(|| cognito("NotAuthorizedException"))
+    }
+
+    fn by_username(&mut self, username: &str) -> Result<&mut User, ApiError> {
+        self.users
+            .get_mut(username)
+            .ok_or_else(|| cognito("UserNotFoundException"))
+    }
+
+    fn revoke_all(&mut self, sub: &str) {
+        self.access.retain(|_, owner| owner != sub);
+        self.refresh.retain(|_, owner| owner != sub);
+    }
+}
+
+impl InMemoryPool {
+    pub fn new(mint: Mint) -> Self {
+        InMemoryPool {
+            data: Mutex::new(PoolData::default()),
+            mint,
+        }
+    }
+
+    fn data(&self) -> std::sync::MutexGuard<'_, PoolData> {
+        self.data
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn issue(&self, data: &mut PoolData, sub: &str, with_refresh: bool) -> Tokens {
+        let user = &data.users[sub];
+        let access_token = (self.mint)(&Grant {
+            sub,
+            groups: &user.groups,
+        });
+        data.access.insert(access_token.clone(), sub.to_owned());
+        let refresh_token = with_refresh.then(|| {
+            let token = format!("refresh-{}", uuid::Uuid::new_v4());
+            data.refresh.insert(token.clone(), sub.to_owned());
+            token
+        });
+        Tokens {
+            access_token,
+            id_token: format!("id-{}", uuid::Uuid::new_v4()),
+            refresh_token,
+            expires_in: 3600,
+            token_type: "Bearer".to_owned(),
+        }
+    }
+
+    /// The user's groups (for assertions).
+    pub fn groups_of(&self, email: &str) -> Vec<String> {
+        let mut data = self.data();
+        data.by_email(email)
+            .map(|u| u.groups.iter().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// Whether a user with this email exists.
+    pub fn has_user(&self, email: &str) -> bool {
+        self.data().by_email(email).is_ok()
+    }
+}
+
+#[async_trait]
+impl UserPool for InMemoryPool {
+    async fn sign_up(
+        &self,
+        email: &str,
+        password: &str,
+        name: &str,
+        username: Option<&str>,
+    ) -> Result<(String, bool), ApiError> {
+        let mut data = self.data();
+        if data.by_email(email).is_ok() {
+            return Err(cognito("UsernameExistsException"));
+        }
+        let sub = uuid::Uuid::new_v4().to_string();
+        let mut attributes = Attributes::from([
+            ("sub".to_owned(), sub.clone()),
+            ("email".to_owned(), email.to_owned()),
+            ("name".to_owned(), name.to_owned()),
+        ]);
+        if let Some(username) = username {
+            attributes.insert("preferred_username".to_owned(), username.to_owned());
+        }
+        let user = User {
+            sub: sub.clone(),
+            email: email.to_owned(),
+            password: password.to_owned(),
+            confirmed: false,
+            enabled: true,
+            attributes,
+            groups: BTreeSet::new(),
+            totp_secret: None,
+            mfa: false,
+        };
+        data.users.insert(sub.clone(), user);
+        Ok((sub, true))
+    }
+
+    async fn confirm_sign_up(&self, email: &str, code: &str) -> Result<(), ApiError> {
+        let mut data = self.data();
+        let user = data.by_email(email)?;
+        if code != CODE {
+            return Err(cognito("CodeMismatchException"));
+        }
+        user.confirmed = true;
+        user.groups.insert(infra::groups::USERS.to_owned());
+        Ok(())
+    }
+
+    async fn resend_code(&self, email: &str) -> Result<(), ApiError> {
+        let mut data = self.data();
+        if data.by_email(email)?.confirmed {
+            return Err(cognito("InvalidParameterException"));
+        }
+        Ok(())
+    }
+
+    async fn sign_in(&self, email: &str, password: &str) -> Result<SignIn, ApiError> {
+        let mut data = self.data();
+        let user = data
+            .by_email(email)
+            .map_err(|_| cognito("NotAuthorizedException"))?;
+        if user.password != password || !user.enabled {
+            return Err(cognito("NotAuthorizedException"));
+        }
+        if !user.confirmed {
+            return Err(cognito("UserNotConfirmedException"));
+        }
+        if user.mfa {
+            return Ok(SignIn::MfaRequired {
+                session: format!("session-{}", user.sub),
+            });
+        }
+        let sub = user.sub.clone();
+        Ok(SignIn::Tokens(self.issue(&mut data, &sub, true)))
+    }
+
+    async fn sign_in_mfa(
+        &self,
+        email: &str,
+        session: &str,
+        code: &str,
+    ) -> Result<Tokens, ApiError> {
+        let mut data = self.data();
+        let user = data.by_email(email)?;
+        if session != format!("session-{}", user.sub) {
+            return Err(cognito("NotAuthorizedException"));
+        }
+        if code != CODE {
+            return Err(cognito("CodeMismatchException"));
+        }
+        let sub = user.sub.clone();
+        Ok(self.issue(&mut data, &sub, true))
+    }
+
+    async fn refresh(&self, username: &str, refresh_token: &str) -> Result<Tokens, ApiError> {
+        let mut data = self.data();
+        match data.refresh.get(refresh_token) {
+            Some(sub) if sub == username => {
+                let sub = sub.clone();
+                Ok(self.issue(&mut data, &sub, false))
+            }
+            _ => Err(cognito("NotAuthorizedException")),
+        }
+    }
+
+    async fn sign_out(
+        &self,
+        access_token: &str,
+        refresh_token: Option<&str>,
+    ) -> Result<(), ApiError> {
+        let mut data = self.data();
+        let sub = data.by_token(access_token)?.sub.clone();
+        data.revoke_all(&sub);
+        if let Some(token) = refresh_token {
+            data.refresh.remove(token);
+        }
+        Ok(())
+    }
+
+    async fn forgot_password(&self, email: &str) -> Result<(), ApiError> {
+        self.data().by_email(email).map(|_| ())
+    }
+
+    async fn reset_password(
+        &self,
+        email: &str,
+        code: &str,
+        password: &str,
+    ) -> Result<(), ApiError> {
+        let mut data = self.data();
+        let user = data.by_email(email)?;
+        if code != CODE {
+            return Err(cognito("CodeMismatchException"));
+        }
+        user.password = password.to_owned();
+        Ok(())
+    }
+
+    async fn change_password(
+        &self,
+        access_token: &str,
+        old: &str,
+        new: &str,
+    ) -> Result<(), ApiError> {
+        let mut data = self.data();
+        let user = data.by_token(access_token)?;
+        if user.password != old {
+            return Err(cognito("NotAuthorizedException"));
+        }
+        user.password = new.to_owned();
+        Ok(())
+    }
+
+    async fn mfa_setup(&self, access_token: &str) -> Result<String, ApiError> {
+        let mut data = self.data();
+        let secret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP".to_owned();
+        data.by_token(access_token)?.totp_secret = Some(secret.clone());
+        Ok(secret)
+    }
+
+    async fn mfa_verify(&self, access_token: &str, code: &str) -> Result<(), ApiError> {
+        let mut data = self.data();
+        let user = data.by_token(access_token)?;
+        if user.totp_secret.is_none() {
+            return Err(cognito("SoftwareTokenMFANotFoundException"));
+        }
+        if code != CODE {
+            return Err(cognito("EnableSoftwareTokenMFAException"));
+        }
+        user.mfa = true;
+        Ok(())
+    }
+
+    async fn set_mfa(&self, access_token: &str, enabled: bool) -> Result<(), ApiError> {
+        let mut data = self.data();
+        let user = data.by_token(access_token)?;
+        if enabled && user.totp_secret.is_none() {
+            return Err(cognito("SoftwareTokenMFANotFoundException"));
+        }
+        user.mfa = enabled;
+        Ok(())
+    }
+
+    async fn get_user(&self, access_token: &str) -> Result<Attributes, ApiError> {
+        let mut data = self.data();
+        let user = data.by_token(access_token)?;
+        let mut attributes = user.attributes.clone();
+        attributes.insert("email_verified".to_owned(), user.confirmed.to_string());
+        Ok(attributes)
+    }
+
+    async fn update_attributes(
+        &self,
+        access_token: &str,
+        values: &[(&str, &str)],
+    ) -> Result<(), ApiError> {
+        let mut data = self.data();
+        let user = data.by_token(access_token)?;
+        for (name, value) in values {
+            user.attributes
+                .insert((*name).to_owned(), (*value).to_owned());
+        }
+        Ok(())
+    }
+
+    async fn delete_user(&self, username: &str) -> Result<(), ApiError> {
+        let mut data = self.data();
+        data.by_username(username)?;
+        data.users.remove(username);
+        data.revoke_all(username);
+        Ok(())
+    }
+
+    async fn list_users(
+        &self,
+        limit: i32,
+        token: Option<&str>,
+    ) -> Result<(Vec<UserSummary>, Option<String>), ApiError> {
+        let data = self.data();
+        let start: usize = match token {
+            Some(token) => token
+                .parse()
+                .map_err(|_| cognito("InvalidParameterException"))?,
+            None => 0,
+        };
+        let limit = usize::try_from(limit).unwrap_or(0);
+        let users: Vec<UserSummary> = data
+            .users
+            .values()
+            .skip(start)
+            .take(limit)
+            .map(|user| UserSummary {
+                username: user.sub.clone(),
+                enabled: user.enabled,
+                status: if user.confirmed {
+                    "CONFIRMED"
+                } else {
+                    "UNCONFIRMED"
+                }
+                .to_owned(),
+                attributes: user.attributes.clone(),
+            })
+            .collect();
+        let next = (start + users.len() < data.users.len()).then(|| (start + limit).to_string());
+        Ok((users, next))
+    }
+
+    async fn set_group(&self, username: &str, group: &str, member: bool) -> Result<(), ApiError> {
+        let mut data = self.data();
+        let user = data.by_username(username)?;
+        if member {
+            user.groups.insert(group.to_owned());
+        } else {
+            user.groups.remove(group);
+        }
+        Ok(())
+    }
+
+    async fn set_enabled(&self, username: &str, enabled: bool) -> Result<(), ApiError> {
+        let mut data = self.data();
+        data.by_username(username)?.enabled = enabled;
+        if !enabled {
+            data.revoke_all(username);
+        }
+        Ok(())
+    }
+}
+
+/// A switch that makes a store answer as an unreachable DynamoDB would.
+#[derive(Default)]
+pub struct Outage(AtomicBool);
+
+impl Outage {
+    pub fn set(&self, down: bool) {
+        self.0.store(down, Ordering::SeqCst);
+    }
+
+    fn check(&self) -> Result<(), ApiError> {
+        if self.0.load(Ordering::SeqCst) {
+            Err(ApiError::internal())
+        } else {
+            Ok(())
+        }
+    }
+}
+
+#[derive(Default)]
+pub struct InMemoryProfiles {
+    profiles: Mutex<HashMap<String, Profile>>,
+    pub outage: Outage,
+}
+
+impl InMemoryProfiles {
+    pub fn all(&self) -> Vec<Profile> {
+        self.profiles.lock().unwrap().values().cloned().collect()
+    }
+}
+
+#[async_trait]
+impl Profiles for InMemoryProfiles {
+    async fn get(&self, user_id: &str) -> Result<Option<Profile>, ApiError> {
+        self.outage.check()?;
+        Ok(self.profiles.lock().unwrap().get(user_id).cloned())
+    }
+
+    async fn create_if_absent(&self, profile: &Profile) -> Result<(), ApiError> {
+        self.outage.check()?;
+        self.profiles
+            .lock()
+            .unwrap()
+            .entry(profile.user_id.clone())
+            .or_insert_with(|| profile.clone());
+        Ok(())
+    }
+
+    async fn update_name(&self, user_id: &str, name: &str) -> Result<(), ApiError> {
+        self.outage.check()?;
+        match self.profiles.lock().unwrap().get_mut(user_id) {
+            Some(profile) => {
+                profile.name = name.to_owned();
+                Ok(())
+            }
+            None => Err(ApiError::internal()),
+        }
+    }
+
+    async fn delete(&self, user_id: &str) -> Result<(), ApiError> {
+        self.outage.check()?;
+        self.profiles.lock().unwrap().remove(user_id);
+        Ok(())
+    }
+}
+
+/// Items by (user, id); ids are UUID v7, so key order is creation order.
+#[derive(Default)]
+pub struct InMemoryItems {
+    items: Mutex<BTreeMap<(String, String), Item>>,
+    pub outage: Outage,
+}
+
+impl InMemoryItems {
+    pub fn count(&self, user_id: &str) -> usize {
+        let items = self.items.lock().unwrap();
+        items.keys().filter(|(user, _)| user == user_id).count()
+    }
+}
+
+#[async_trait]
+impl ItemStore for InMemoryItems {
+    async fn create(&self, user_id: &str, item: &Item) -> Result<(), ApiError> {
+        self.outage.check()?;
+        self.items
+            .lock()
+            .unwrap()
+            .insert((user_id.to_owned(), item.id.clone()), item.clone());
+        Ok(())
+    }
+
+    async fn get(&self, user_id: &str, item_id: &str) -> Result<Option<Item>, ApiError> {
+        self.outage.check()?;
+        let key = (user_id.to_owned(), item_id.to_owned());
+        Ok(self.items.lock().unwrap().get(&key).cloned())
+    }
+
+    async fn delete(&self, user_id: &str, item_id: &str) -> Result<bool, ApiError> {
+        self.outage.check()?;
+        let key = (user_id.to_owned(), item_id.to_owned());
+        Ok(self.items.lock().unwrap().remove(&key).is_some())
+    }
+
+    async fn list(
+        &self,
+        user_id: &str,
+        limit: i32,
+        after: Option<&str>,
+    ) -> Result<(Vec<Item>, Option<String>), ApiError> {
+        self.outage.check()?;
+        let items = self.items.lock().unwrap();
+        let mine: Vec<&Item> = items
+            .iter()
+            .filter(|((user, id), _)| user == user_id && after.is_none_or(|a| id.as_str() > a))
+            .map(|(_, item)| item)
+            .collect();
+        let limit = usize::try_from(limit).unwrap_or(0);
+        let page: Vec<Item> = mine.iter().take(limit).map(|i| (*i).clone()).collect();
+        let next = (mine.len() > limit)
+            .then(|| page.last().map(|item| encode_cursor(&item.id)))
+            .flatten();
+        Ok((page, next))
+    }
+
+    async fn delete_all(&self, user_id: &str) -> Result<usize, ApiError> {
+        self.outage.check()?;
+        let mut items = self.items.lock().unwrap();
+        let before = items.len();
+        items.retain(|(user, _), _| user != user_id);
+        Ok(before - items.len())
+    }
+}

@@ -1,0 +1,151 @@
+//! The middleware around every route, from tower-http: request IDs, tracing,
+//! security headers, CORS and the body limit; and the one place where
+//! errors become bodies.
+
+use crate::error::ApiError;
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use std::time::Duration;
+use tower::ServiceBuilder;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{
+    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
+
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+pub const SECURITY_HEADERS: &[(&str, &str)] = &[
+    (
+        "strict-transport-security",
+        "max-age=63072000; includeSubDomains; preload",
+    ),
+    ("x-content-type-options", "nosniff"),
+    ("x-frame-options", "DENY"),
+    ("referrer-policy", "no-referrer"),
+    (
+        "content-security-policy",
+        "default-src 'none'; frame-ancestors 'none'",
+    ),
+    ("cache-control", "no-store"),
+];
+
+/// The CORS policy; the template's `HttpApi` `CorsConfiguration` says the
+/// same (a test compares them), with the origins from one parameter.
+pub const CORS_METHODS: &[Method] = &[
+    Method::GET,
+    Method::POST,
+    Method::PUT,
+    Method::DELETE,
+    Method::OPTIONS,
+];
+pub const CORS_HEADERS: &[HeaderName] = &[AUTHORIZATION, CONTENT_TYPE];
+pub const CORS_MAX_AGE: Duration = Duration::from_secs(600);
+
+pub fn cors(allowed_origins: &[String]) -> CorsLayer {
+    let origins: Vec<HeaderValue> = allowed_origins
+        .iter()
+        .filter_map(|origin| HeaderValue::from_str(origin).ok())
+        .collect();
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::list(origins))
+        .allow_methods(CORS_METHODS.to_vec())
+        .allow_headers(CORS_HEADERS.to_vec())
+        .max_age(CORS_MAX_AGE)
+}
+
+/// The Lambda invocation's request ID when running in Lambda, else a new
+/// UUID. Callers cannot choose it: an incoming `x-request-id` is dropped.
+#[derive(Clone, Copy, Default)]
+pub struct LambdaOrRandomId;
+
+impl MakeRequestId for LambdaOrRandomId {
+    fn make_request_id<B>(&mut self, request: &axum::http::Request<B>) -> Option<RequestId> {
+        let id = request
+            .extensions()
+            .get::<lambda_http::Context>()
+            .map(|context| context.request_id.clone())
+            .filter(|id| !id.is_empty())
+            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        HeaderValue::from_str(&id).ok().map(RequestId::new)
+    }
+}
+
+async fn drop_caller_request_id(mut request: Request, next: Next) -> Response {
+    request.headers_mut().remove(REQUEST_ID);
+    next.run(request).await
+}
+
+fn request_id_of<B>(request: &axum::http::Request<B>) -> Option<String> {
+    request
+        .extensions()
+        .get::<RequestId>()
+        .and_then(|id| id.header_value().to_str().ok())
+        .map(str::to_owned)
+}
+
+/// Every error, the routes' and the layers' (the body limit's 413), as the
+/// one JSON shape with the request ID.
+pub async fn render_errors(request: Request, next: Next) -> Response {
+    let request_id = request_id_of(&request);
+    let mut response = next.run(request).await;
+    let error = match response.extensions_mut().remove::<ApiError>() {
+        Some(error) => error,
+        None if response.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            ApiError::payload_too_large(MAX_BODY_BYTES)
+        }
+        None => return response,
+    };
+    let mut rendered = (error.status(), axum::Json(error.body(request_id))).into_response();
+    for (name, value) in response.headers() {
+        if name != CONTENT_TYPE && name != axum::http::header::CONTENT_LENGTH {
+            rendered.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    rendered
+}
+
+/// The layers, outermost first.
+pub fn around(router: Router, allowed_origins: &[String]) -> Router {
+    let security_headers = SECURITY_HEADERS.iter().map(|(name, value)| {
+        SetResponseHeaderLayer::overriding(
+            HeaderName::from_static(name),
+            HeaderValue::from_static(value),
+        )
+    });
+    let mut router = router
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(render_errors))
+        .layer(cors(allowed_origins));
+    for layer in security_headers {
+        router = router.layer(layer);
+    }
+    router.layer(
+        ServiceBuilder::new()
+            .layer(axum::middleware::from_fn(drop_caller_request_id))
+            .layer(SetRequestIdLayer::new(REQUEST_ID, LambdaOrRandomId))
+            .layer(
+                TraceLayer::new_for_http()
+                    .make_span_with(|request: &axum::http::Request<Body>| {
+                        tracing::info_span!(
+                            "request",
+                            request_id = request_id_of(request).unwrap_or_default(),
+                            method = %request.method(),
+                            path = %request.uri().path(),
+                        )
+                    })
+                    .on_request(())
+                    .on_response(DefaultOnResponse::new().level(Level::INFO)),
+            )
+            .layer(PropagateRequestIdLayer::new(REQUEST_ID)),
+    )
+}

@@ -1,0 +1,96 @@
+//! The user pool as the routes see it: every Cognito operation they use,
+//! behind a trait so routes run against Cognito ([`crate::cognito`]) or an
+//! in-memory pool ([`crate::fakes`]).
+
+use crate::error::ApiError;
+use async_trait::async_trait;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use utoipa::ToSchema;
+
+#[derive(Clone, Debug, Serialize, PartialEq, Eq, ToSchema)]
+pub struct Tokens {
+    pub access_token: String,
+    pub id_token: String,
+    /// Present on sign-in; refresh answers without one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+    pub expires_in: i32,
+    pub token_type: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SignIn {
+    Tokens(Tokens),
+    MfaRequired { session: String },
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq, Eq, ToSchema)]
+pub struct UserSummary {
+    pub username: String,
+    pub enabled: bool,
+    pub status: String,
+    pub attributes: BTreeMap<String, String>,
+}
+
+pub type Attributes = BTreeMap<String, String>;
+
+/// Cognito's errors arrive already mapped ([`crate::error::from_cognito`]).
+#[async_trait]
+pub trait UserPool: Send + Sync {
+    /// Returns the new user's `sub` and whether a confirmation code was sent.
+    async fn sign_up(
+        &self,
+        email: &str,
+        password: &str,
+        name: &str,
+        username: Option<&str>,
+    ) -> Result<(String, bool), ApiError>;
+    async fn confirm_sign_up(&self, email: &str, code: &str) -> Result<(), ApiError>;
+    async fn resend_code(&self, email: &str) -> Result<(), ApiError>;
+    async fn sign_in(&self, email: &str, password: &str) -> Result<SignIn, ApiError>;
+    async fn sign_in_mfa(&self, email: &str, session: &str, code: &str)
+        -> Result<Tokens, ApiError>;
+    /// `username` is the user's Cognito username (the token's `username`
+    /// claim), which the refresh flow's SECRET_HASH is computed over.
+    async fn refresh(&self, username: &str, refresh_token: &str) -> Result<Tokens, ApiError>;
+    /// Ends every session of the user, then revokes the refresh token given.
+    async fn sign_out(
+        &self,
+        access_token: &str,
+        refresh_token: Option<&str>,
+    ) -> Result<(), ApiError>;
+    async fn forgot_password(&self, email: &str) -> Result<(), ApiError>;
+    async fn reset_password(&self, email: &str, code: &str, password: &str)
+        -> Result<(), ApiError>;
+    async fn change_password(
+        &self,
+        access_token: &str,
+        old: &str,
+        new: &str,
+    ) -> Result<(), ApiError>;
+    /// The new TOTP secret (base32).
+    async fn mfa_setup(&self, access_token: &str) -> Result<String, ApiError>;
+    /// Verifies the first TOTP code, then makes TOTP the preferred MFA.
+    async fn mfa_verify(&self, access_token: &str, code: &str) -> Result<(), ApiError>;
+    async fn set_mfa(&self, access_token: &str, enabled: bool) -> Result<(), ApiError>;
+    /// The user's attributes, through the access token: Cognito refuses a
+    /// revoked token here, unlike local verification.
+    async fn get_user(&self, access_token: &str) -> Result<Attributes, ApiError>;
+    async fn update_attributes(
+        &self,
+        access_token: &str,
+        values: &[(&str, &str)],
+    ) -> Result<(), ApiError>;
+    /// Callers check the session with [`UserPool::get_user`] first, so a
+    /// revoked token deletes nothing.
+    async fn delete_user(&self, username: &str) -> Result<(), ApiError>;
+    async fn list_users(
+        &self,
+        limit: i32,
+        token: Option<&str>,
+    ) -> Result<(Vec<UserSummary>, Option<String>), ApiError>;
+    async fn set_group(&self, username: &str, group: &str, member: bool) -> Result<(), ApiError>;
+    /// Disabling also signs the user out everywhere.
+    async fn set_enabled(&self, username: &str, enabled: bool) -> Result<(), ApiError>;
+}

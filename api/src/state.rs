@@ -1,0 +1,75 @@
+//! The API's state, built once per instance: settings, the token verifier,
+//! and the user pool, profiles and items behind their traits.
+
+use crate::cognito::Cognito;
+use crate::config::Config;
+use crate::data::DataStore;
+use crate::items::ItemStore;
+use crate::jwks::{HttpJwks, KeySource};
+use crate::pool::UserPool;
+use crate::profiles::Profiles;
+use crate::token::{TokenSettings, Verifier};
+use infra::profile::DynamoProfileStore;
+use std::sync::Arc;
+
+pub struct AppState {
+    pub config: Config,
+    pub pool: Arc<dyn UserPool>,
+    pub profiles: Arc<dyn Profiles>,
+    pub items: Arc<dyn ItemStore>,
+    pub verifier: Verifier<KeySource>,
+}
+
+pub type SharedState = Arc<AppState>;
+
+impl AppState {
+    /// Over Cognito and DynamoDB, reading the API client's secret from the
+    /// pool when the configuration lacks it.
+    pub async fn from_aws(config: Config, sdk: &aws_config::SdkConfig) -> infra::Result<AppState> {
+        let cognito_client = infra::aws::cognito(sdk);
+        let secret = match &config.api_client_secret {
+            Some(secret) => secret.clone(),
+            None => {
+                Cognito::client_secret(&cognito_client, &config.user_pool_id, &config.api_client_id)
+                    .await?
+            }
+        };
+        AppState::over_aws_clients(config, cognito_client, infra::aws::dynamodb(sdk), &secret)
+    }
+
+    /// Over given clients (each may aim at its own endpoint).
+    pub fn over_aws_clients(
+        config: Config,
+        cognito: aws_sdk_cognitoidentityprovider::Client,
+        dynamodb: aws_sdk_dynamodb::Client,
+        client_secret: &str,
+    ) -> infra::Result<AppState> {
+        let jwks =
+            HttpJwks::new(&config.jwks_url).map_err(|e| infra::env::invalid("JWKS_URL", &e))?;
+        Ok(AppState {
+            pool: Arc::new(Cognito::new(
+                cognito,
+                &config.user_pool_id,
+                &config.api_client_id,
+                client_secret,
+            )),
+            profiles: Arc::new(DynamoProfileStore::new(
+                dynamodb.clone(),
+                &config.profiles_table,
+            )),
+            items: Arc::new(DataStore::new(dynamodb, &config.user_data_table)),
+            verifier: verifier(&config, KeySource::Http(Box::new(jwks))),
+            config,
+        })
+    }
+}
+
+pub fn verifier(config: &Config, keys: KeySource) -> Verifier<KeySource> {
+    Verifier::new(
+        TokenSettings {
+            issuer: config.issuer.clone(),
+            allowed_client_ids: config.allowed_client_ids.clone(),
+        },
+        keys,
+    )
+}

@@ -1,0 +1,187 @@
+//! The router over the in-memory pool and stores, with access tokens signed
+//! by the test key and verified by the real verifier: route tests through
+//! `Router::oneshot`, no AWS.
+
+#![allow(dead_code)]
+
+use api::config::Config;
+use api::fakes::{Grant, InMemoryItems, InMemoryPool, InMemoryProfiles};
+use api::jwks::KeySource;
+use api::state::{verifier, AppState};
+use axum::body::Body;
+use axum::http::{HeaderMap, Method, Request, StatusCode};
+use axum::Router;
+use http_body_util::BodyExt;
+use infra::env::Env;
+use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
+use serde_json::{json, Value};
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+use tower::ServiceExt;
+
+pub const STRONG: &str = "violet-Quasar-harbor-71!";
+pub const ORIGIN: &str = "http://localhost:5173";
+const ISSUER: &str = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_TEST";
+const CLIENT: &str = "api-client";
+
+fn key_file(name: &str) -> Vec<u8> {
+    std::fs::read(format!("{}/tests/keys/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+}
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+/// A Cognito-shaped access token for the grant, signed with the test key.
+fn mint(grant: &Grant) -> String {
+    let claims = json!({
+        "sub": grant.sub,
+        "iss": ISSUER,
+        "client_id": CLIENT,
+        "token_use": "access",
+        "username": grant.sub,
+        "cognito:groups": grant.groups,
+        "iat": now(),
+        "exp": now() + 3600,
+        "jti": uuid::Uuid::new_v4().to_string(),
+    });
+    let mut header = Header::new(Algorithm::RS256);
+    header.kid = Some("test-key-1".into());
+    let key = EncodingKey::from_rsa_pem(&key_file("signing.pem")).unwrap();
+    encode(&header, &claims, &key).unwrap()
+}
+
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Value,
+}
+
+pub struct Api {
+    pub pool: Arc<InMemoryPool>,
+    pub profiles: Arc<InMemoryProfiles>,
+    pub items: Arc<InMemoryItems>,
+    router: Router,
+}
+
+impl Api {
+    pub fn new() -> Api {
+        let env = Env::from_pairs([
+            ("AWS_REGION", "us-east-1"),
+            ("USER_POOL_ID", "us-east-1_TEST"),
+            ("API_CLIENT_ID", CLIENT),
+            ("API_CLIENT_SECRET", "secret"),
+            ("PROFILES_TABLE", "profiles"),
+            ("USER_DATA_TABLE", "data"),
+            ("ALLOWED_ORIGINS", ORIGIN),
+            ("APP_NAME", "Acme"),
+        ]);
+        let config = Config::from_env(&env).unwrap();
+        let keys = serde_json::from_slice(&key_file("jwks.json")).unwrap();
+        let pool = Arc::new(InMemoryPool::new(Box::new(mint)));
+        let profiles = Arc::new(InMemoryProfiles::default());
+        let items = Arc::new(InMemoryItems::default());
+        let state = AppState {
+            verifier: verifier(&config, KeySource::Fixed(keys)),
+            config,
+            pool: pool.clone(),
+            profiles: profiles.clone(),
+            items: items.clone(),
+        };
+        Api {
+            pool,
+            profiles,
+            items,
+            router: api::router(Arc::new(state)),
+        }
+    }
+
+    pub async fn send(&self, request: Request<Body>) -> Reply {
+        let response = self.router.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes).expect("a JSON body")
+        };
+        Reply {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+        token: Option<&str>,
+    ) -> Reply {
+        self.send(request(method, path, body, token)).await
+    }
+
+    /// Signs up, confirms and signs in a new user; returns (email, tokens).
+    pub async fn user(&self, name: &str) -> (String, Value) {
+        let email = format!("{name}-{}@example.com", uuid::Uuid::new_v4().simple());
+        let reply = self
+            .call(
+                Method::POST,
+                "/api/auth/signup",
+                Some(json!({"email": email, "password": STRONG, "name": "Ada Lovelace"})),
+                None,
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+        let reply = self
+            .call(
+                Method::POST,
+                "/api/auth/confirm",
+                Some(json!({"email": email, "code": api::fakes::CODE})),
+                None,
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+        let tokens = self.sign_in(&email).await;
+        (email, tokens)
+    }
+
+    pub async fn sign_in(&self, email: &str) -> Value {
+        let reply = self
+            .call(
+                Method::POST,
+                "/api/auth/signin",
+                Some(json!({"email": email, "password": STRONG})),
+                None,
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+        reply.body
+    }
+}
+
+pub fn request(
+    method: Method,
+    path: &str,
+    body: Option<Value>,
+    token: Option<&str>,
+) -> Request<Body> {
+    let mut builder = Request::builder().method(method).uri(path);
+    if body.is_some() {
+        builder = builder.header("content-type", "application/json");
+    }
+    if let Some(token) = token {
+        builder = builder.header("authorization", format!("Bearer {token}"));
+    }
+    let body = body.map(|b| Body::from(b.to_string())).unwrap_or_default();
+    builder.body(body).unwrap()
+}
+
+pub fn access(tokens: &Value) -> &str {
+    tokens["access_token"].as_str().expect("an access token")
+}
