@@ -44,9 +44,9 @@ CASES = {
     ),
     "a function role granted more than its code calls": (
         "dev",
-        {"template": [("                  - dynamodb:DeleteItem\n                  - dynamodb:Query\n                Resource: !GetAtt UserDataTable.Arn\n\n  ApiFunction:",
-                       "                  - dynamodb:DeleteItem\n                  - dynamodb:Query\n                  - dynamodb:Scan\n"
-                       "                Resource: !GetAtt UserDataTable.Arn\n\n  ApiFunction:")]},
+        {"template": [("                  - dynamodb:Query\n                Resource: !GetAtt UserDataTable.Arn\n",
+                       "                  - dynamodb:Query\n                  - dynamodb:Scan\n"
+                       "                Resource: !GetAtt UserDataTable.Arn\n")]},
         ["ApiRole grants dynamodb:Scan, which api never calls", "ApiFunction must not: dynamodb:Scan"],
     ),
     "an identity-pool role without the LeadingKeys condition": (

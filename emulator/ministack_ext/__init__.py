@@ -42,6 +42,6 @@ def install():
         module.install()
 
 
-from . import attribute_verification, cognito_triggers, iam_conditions, lockout  # noqa: E402  (they import check_pins)
+from . import attribute_verification, cognito_triggers, http_api_cors, iam_conditions, lockout  # noqa: E402,E501  (they import check_pins)
 
-MODULES = [cognito_triggers, attribute_verification, iam_conditions, lockout]
+MODULES = [cognito_triggers, attribute_verification, iam_conditions, lockout, http_api_cors]
