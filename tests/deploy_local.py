@@ -25,7 +25,7 @@ from botocore.exceptions import ClientError
 REGION = "us-east-1"
 EXPECTED_OUTPUTS = {
     "Region", "UserPoolId", "UserPoolArn", "UserPoolProviderName", "WebClientId", "ApiClientId",
-    "IdentityPoolId", "ProfilesTableName", "UserDataTableName", "ApiUrl", "HostedUiDomain",
+    "IdentityPoolId", "ProfilesTableName", "UserDataTableName", "UsernamesTableName", "ApiUrl", "HostedUiDomain",
     "PreSignUpFunctionArn", "PostConfirmationFunctionArn", "CustomMessageFunctionArn",
     "PreTokenGenerationFunctionArn",
 }
@@ -92,8 +92,8 @@ def main():
     check("identity pool refuses unauthenticated identities",
           identity_pool["AllowUnauthenticatedIdentities"] is False, identity_pool)
     tables = boto3.client("dynamodb", **aws).list_tables()["TableNames"]
-    check("profiles and user-data tables exist",
-          {outputs["ProfilesTableName"], outputs["UserDataTableName"]} <= set(tables), tables)
+    check("profiles, user-data and usernames tables exist",
+          {outputs["ProfilesTableName"], outputs["UserDataTableName"], outputs["UsernamesTableName"]} <= set(tables), tables)
 
     secret = api["ClientSecret"]
 

@@ -118,12 +118,12 @@ impl UserPool for Cognito {
         Ok((output.user_sub, !output.user_confirmed))
     }
 
-    async fn confirm_sign_up(&self, email: &str, code: &str) -> Result<(), ApiError> {
+    async fn confirm_sign_up(&self, username: &str, code: &str) -> Result<(), ApiError> {
         self.client
             .confirm_sign_up()
             .client_id(&self.client_id)
-            .secret_hash(self.secret_hash(email))
-            .username(email)
+            .secret_hash(self.secret_hash(username))
+            .username(username)
             .confirmation_code(code)
             .send()
             .await
@@ -131,27 +131,27 @@ impl UserPool for Cognito {
         Ok(())
     }
 
-    async fn resend_code(&self, email: &str) -> Result<(), ApiError> {
+    async fn resend_code(&self, username: &str) -> Result<(), ApiError> {
         self.client
             .resend_confirmation_code()
             .client_id(&self.client_id)
-            .secret_hash(self.secret_hash(email))
-            .username(email)
+            .secret_hash(self.secret_hash(username))
+            .username(username)
             .send()
             .await
             .map_err(|e| fail("ResendConfirmationCode", e))?;
         Ok(())
     }
 
-    async fn sign_in(&self, email: &str, password: &str) -> Result<SignIn, ApiError> {
+    async fn sign_in(&self, username: &str, password: &str) -> Result<SignIn, ApiError> {
         let output = self
             .client
             .initiate_auth()
             .client_id(&self.client_id)
             .auth_flow(AuthFlowType::UserPasswordAuth)
-            .auth_parameters("USERNAME", email)
+            .auth_parameters("USERNAME", username)
             .auth_parameters("PASSWORD", password)
-            .auth_parameters("SECRET_HASH", self.secret_hash(email))
+            .auth_parameters("SECRET_HASH", self.secret_hash(username))
             .send()
             .await
             .map_err(|e| fail("InitiateAuth", e))?;
@@ -172,7 +172,7 @@ impl UserPool for Cognito {
 
     async fn sign_in_mfa(
         &self,
-        email: &str,
+        username: &str,
         session: &str,
         code: &str,
     ) -> Result<Tokens, ApiError> {
@@ -182,28 +182,25 @@ impl UserPool for Cognito {
             .client_id(&self.client_id)
             .challenge_name(ChallengeNameType::SoftwareTokenMfa)
             .session(session)
-            .challenge_responses("USERNAME", email)
+            .challenge_responses("USERNAME", username)
             .challenge_responses("SOFTWARE_TOKEN_MFA_CODE", code)
-            .challenge_responses("SECRET_HASH", self.secret_hash(email))
+            .challenge_responses("SECRET_HASH", self.secret_hash(username))
             .send()
             .await
             .map_err(|e| fail("RespondToAuthChallenge", e))?;
         tokens(output.authentication_result)
     }
 
-    /// `username` is the user's Cognito username (the token's `username`
-    /// claim), which the refresh flow's SECRET_HASH is computed over.
-    async fn refresh(&self, username: &str, refresh_token: &str) -> Result<Tokens, ApiError> {
+    async fn refresh(&self, refresh_token: &str) -> Result<Tokens, ApiError> {
         let output = self
             .client
-            .initiate_auth()
+            .get_tokens_from_refresh_token()
             .client_id(&self.client_id)
-            .auth_flow(AuthFlowType::RefreshTokenAuth)
-            .auth_parameters("REFRESH_TOKEN", refresh_token)
-            .auth_parameters("SECRET_HASH", self.secret_hash(username))
+            .client_secret(&self.client_secret)
+            .refresh_token(refresh_token)
             .send()
             .await
-            .map_err(|e| fail("InitiateAuth refresh", e))?;
+            .map_err(|e| fail("GetTokensFromRefreshToken", e))?;
         tokens(output.authentication_result)
     }
 
@@ -241,12 +238,12 @@ impl UserPool for Cognito {
         Ok(())
     }
 
-    async fn forgot_password(&self, email: &str) -> Result<(), ApiError> {
+    async fn forgot_password(&self, username: &str) -> Result<(), ApiError> {
         self.client
             .forgot_password()
             .client_id(&self.client_id)
-            .secret_hash(self.secret_hash(email))
-            .username(email)
+            .secret_hash(self.secret_hash(username))
+            .username(username)
             .send()
             .await
             .map_err(|e| fail("ForgotPassword", e))?;
@@ -255,15 +252,15 @@ impl UserPool for Cognito {
 
     async fn reset_password(
         &self,
-        email: &str,
+        username: &str,
         code: &str,
         password: &str,
     ) -> Result<(), ApiError> {
         self.client
             .confirm_forgot_password()
             .client_id(&self.client_id)
-            .secret_hash(self.secret_hash(email))
-            .username(email)
+            .secret_hash(self.secret_hash(username))
+            .username(username)
             .confirmation_code(code)
             .password(password)
             .send()

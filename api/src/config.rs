@@ -14,6 +14,7 @@ pub struct Config {
     pub jwks_url: String,
     pub profiles_table: String,
     pub user_data_table: String,
+    pub usernames_table: String,
     pub allowed_origins: Vec<String>,
     pub min_password_score: u8,
     pub app_name: String,
@@ -57,6 +58,7 @@ impl Config {
             jwks_url,
             profiles_table: env.required("PROFILES_TABLE")?.to_owned(),
             user_data_table: env.required("USER_DATA_TABLE")?.to_owned(),
+            usernames_table: env.required("USERNAMES_TABLE")?.to_owned(),
             allowed_origins: env.list("ALLOWED_ORIGINS"),
             min_password_score,
             app_name: env.or("APP_NAME", "Secure App").to_owned(),
@@ -75,6 +77,7 @@ mod tests {
             ("API_CLIENT_ID", "api"),
             ("PROFILES_TABLE", "profiles"),
             ("USER_DATA_TABLE", "data"),
+            ("USERNAMES_TABLE", "usernames"),
             ("AWS_REGION", "eu-west-1"),
         ]
     }

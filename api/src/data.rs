@@ -30,12 +30,12 @@ fn text(record: &Record, key: &str) -> Option<String> {
 }
 
 fn item(record: &Record) -> Result<Item, ApiError> {
-    Ok(Item {
-        id: text(record, "itemId").ok_or_else(ApiError::internal)?,
-        title: text(record, "title").unwrap_or_default(),
-        content: text(record, "content"),
-        created_at: text(record, "createdAt").unwrap_or_default(),
-    })
+    Ok(Item::stored(
+        text(record, "itemId").ok_or_else(ApiError::internal)?,
+        text(record, "title").unwrap_or_default(),
+        text(record, "content"),
+        text(record, "createdAt").unwrap_or_default(),
+    ))
 }
 
 fn dynamo<E: std::error::Error>(operation: &'static str) -> impl FnOnce(E) -> ApiError {

@@ -30,6 +30,7 @@ pub enum ErrorCode {
     NotFound,
     MethodNotAllowed,
     AccountExists,
+    UsernameTaken,
     TooManyRequests,
     TemporaryFailure,
 }
@@ -54,7 +55,7 @@ impl ErrorCode {
             | C::ChallengeUnsupported => StatusCode::FORBIDDEN,
             C::NotFound => StatusCode::NOT_FOUND,
             C::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            C::AccountExists => StatusCode::CONFLICT,
+            C::AccountExists | C::UsernameTaken => StatusCode::CONFLICT,
             C::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             C::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             C::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,

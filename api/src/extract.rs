@@ -21,6 +21,21 @@ pub struct Caller {
 }
 
 impl Caller {
+    /// The caller of a verified access token; the one 401 for every kind of
+    /// bad token.
+    pub async fn verified(state: &SharedState, token: &str) -> Result<Caller, ApiError> {
+        match state.verifier.verify(token).await {
+            Ok(claims) => Ok(Caller {
+                claims,
+                token: token.to_owned(),
+            }),
+            Err(err) => {
+                tracing::info!(reason = %err, "token refused");
+                Err(ApiError::unauthorized())
+            }
+        }
+    }
+
     /// The Cognito username (the `username` claim, else `sub`).
     pub fn username(&self) -> &str {
         self.claims.username.as_deref().unwrap_or(&self.claims.sub)
@@ -49,16 +64,7 @@ impl FromRequestParts<SharedState> for Caller {
         state: &SharedState,
     ) -> Result<Self, Self::Rejection> {
         let token = bearer(&parts.headers).ok_or_else(ApiError::unauthorized)?;
-        match state.verifier.verify(token).await {
-            Ok(claims) => Ok(Caller {
-                claims,
-                token: token.to_owned(),
-            }),
-            Err(err) => {
-                tracing::info!(reason = %err, "token refused");
-                Err(ApiError::unauthorized())
-            }
-        }
+        Caller::verified(state, token).await
     }
 }
 

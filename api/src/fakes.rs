@@ -5,6 +5,7 @@
 //! the emulator tests check the real services.
 
 use crate::error::{from_cognito, ApiError};
+use crate::identity::UsernameIndex;
 use crate::items::{encode_cursor, Item, ItemStore};
 use crate::pool::{Attributes, SignIn, Tokens, UserPool, UserSummary};
 use crate::profiles::Profiles;
@@ -58,10 +59,11 @@ fn cognito(code: &str) -> ApiError {
 }
 
 impl PoolData {
-    fn by_email(&mut self, email: &str) -> Result<&mut User, ApiError> {
+    /// By email or by Cognito username (the sub), as Cognito's USERNAME.
+    fn by_email(&mut self, login: &str) -> Result<&mut User, ApiError> {
         self.users
             .values_mut()
-            .find(|u| u.email == email)
+            .find(|u| u.email == login || u.sub == login)
             .ok_or_else(|| cognito("UserNotFoundException"))
     }
 
@@ -231,14 +233,11 @@ impl UserPool for InMemoryPool {
         Ok(self.issue(&mut data, &sub, true))
     }
 
-    async fn refresh(&self, username: &str, refresh_token: &str) -> Result<Tokens, ApiError> {
+    async fn refresh(&self, refresh_token: &str) -> Result<Tokens, ApiError> {
         let mut data = self.data();
-        match data.refresh.get(refresh_token) {
-            Some(sub) if sub == username => {
-                let sub = sub.clone();
-                Ok(self.issue(&mut data, &sub, false))
-            }
-            _ => Err(cognito("NotAuthorizedException")),
+        match data.refresh.get(refresh_token).cloned() {
+            Some(sub) => Ok(self.issue(&mut data, &sub, false)),
+            None => Err(cognito("NotAuthorizedException")),
         }
     }
 
@@ -534,5 +533,88 @@ impl ItemStore for InMemoryItems {
         let before = items.len();
         items.retain(|(user, _), _| user != user_id);
         Ok(before - items.len())
+    }
+}
+
+#[derive(Clone, Debug)]
+struct Claim {
+    email: String,
+    user: Option<String>,
+}
+
+/// The usernames index in memory, with the conditions of the DynamoDB one.
+#[derive(Default)]
+pub struct InMemoryUsernames {
+    names: Mutex<HashMap<String, Claim>>,
+}
+
+impl InMemoryUsernames {
+    pub fn len(&self) -> usize {
+        self.names.lock().unwrap().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+#[async_trait]
+impl UsernameIndex for InMemoryUsernames {
+    async fn claim(&self, name: &str, email: &str) -> Result<bool, ApiError> {
+        let mut names = self.names.lock().unwrap();
+        match names.get(name) {
+            Some(claim) if claim.email != email || claim.user.is_some() => Ok(false),
+            _ => {
+                names.insert(
+                    name.to_owned(),
+                    Claim {
+                        email: email.to_owned(),
+                        user: None,
+                    },
+                );
+                Ok(true)
+            }
+        }
+    }
+
+    async fn bind(&self, name: &str, cognito_username: &str) -> Result<(), ApiError> {
+        let mut names = self.names.lock().unwrap();
+        let claim = names.entry(name.to_owned()).or_insert(Claim {
+            email: String::new(),
+            user: None,
+        });
+        claim.user = Some(cognito_username.to_owned());
+        Ok(())
+    }
+
+    async fn release(&self, name: &str, email: &str) -> Result<(), ApiError> {
+        let mut names = self.names.lock().unwrap();
+        if names
+            .get(name)
+            .is_some_and(|c| c.email == email && c.user.is_none())
+        {
+            names.remove(name);
+        }
+        Ok(())
+    }
+
+    async fn lookup(&self, name: &str) -> Result<Option<String>, ApiError> {
+        Ok(self
+            .names
+            .lock()
+            .unwrap()
+            .get(name)
+            .and_then(|c| c.user.clone()))
+    }
+
+    async fn remove(&self, name: &str, cognito_username: &str) -> Result<(), ApiError> {
+        let mut names = self.names.lock().unwrap();
+        if names
+            .get(name)
+            .is_some_and(|c| c.user.as_deref() == Some(cognito_username))
+        {
+            names.remove(name);
+        }
+        Ok(())
     }
 }

@@ -18,17 +18,30 @@ pub struct Item {
     pub title: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub content: Option<String>,
+    /// The original API's name for what the item holds: its content, or
+    /// its title when it has none.
+    pub value: String,
     /// RFC 3339.
     pub created_at: String,
 }
 
 impl Item {
     pub fn new(title: &str, content: Option<&str>) -> Item {
+        Item::stored(
+            uuid::Uuid::now_v7().to_string(),
+            title.to_owned(),
+            content.map(str::to_owned),
+            infra::profile::now_rfc3339(),
+        )
+    }
+
+    pub fn stored(id: String, title: String, content: Option<String>, created_at: String) -> Item {
         Item {
-            id: uuid::Uuid::now_v7().to_string(),
-            title: title.to_owned(),
-            content: content.map(str::to_owned),
-            created_at: infra::profile::now_rfc3339(),
+            value: content.clone().unwrap_or_else(|| title.clone()),
+            id,
+            title,
+            content,
+            created_at,
         }
     }
 }

@@ -3,8 +3,8 @@
 //!
 //! Layout: `router` assembles `routes` (handlers only adapt) with `layers`
 //! around them; `extract` holds the typed extractors; `state` the
-//! instance's dependencies behind the traits of `pool`, `profiles` and
-//! `items`, implemented over AWS by `cognito` and `data` and in memory by
+//! instance's dependencies behind the traits of `pool`, `profiles`, `items`
+//! and `identity` (the usernames index), implemented over AWS by `cognito` and `data` and in memory by
 //! `fakes`.
 
 pub mod cognito;
@@ -13,6 +13,7 @@ pub mod data;
 pub mod error;
 pub mod extract;
 pub mod fakes;
+pub mod identity;
 pub mod items;
 pub mod jwks;
 pub mod layers;

@@ -36,6 +36,8 @@ pub struct UserSummary {
 pub type Attributes = BTreeMap<String, String>;
 
 /// Cognito's errors arrive already mapped ([`crate::error::from_cognito`]).
+/// `username` is what Cognito takes as USERNAME: the email, or the user's
+/// Cognito username (its `sub`, as the usernames index holds it).
 #[async_trait]
 pub trait UserPool: Send + Sync {
     /// Returns the new user's `sub` and whether a confirmation code was sent.
@@ -46,23 +48,31 @@ pub trait UserPool: Send + Sync {
         name: &str,
         username: Option<&str>,
     ) -> Result<(String, bool), ApiError>;
-    async fn confirm_sign_up(&self, email: &str, code: &str) -> Result<(), ApiError>;
-    async fn resend_code(&self, email: &str) -> Result<(), ApiError>;
-    async fn sign_in(&self, email: &str, password: &str) -> Result<SignIn, ApiError>;
-    async fn sign_in_mfa(&self, email: &str, session: &str, code: &str)
-        -> Result<Tokens, ApiError>;
-    /// `username` is the user's Cognito username (the token's `username`
-    /// claim), which the refresh flow's SECRET_HASH is computed over.
-    async fn refresh(&self, username: &str, refresh_token: &str) -> Result<Tokens, ApiError>;
+    async fn confirm_sign_up(&self, username: &str, code: &str) -> Result<(), ApiError>;
+    async fn resend_code(&self, username: &str) -> Result<(), ApiError>;
+    async fn sign_in(&self, username: &str, password: &str) -> Result<SignIn, ApiError>;
+    async fn sign_in_mfa(
+        &self,
+        username: &str,
+        session: &str,
+        code: &str,
+    ) -> Result<Tokens, ApiError>;
+    /// New ID and access tokens (and a new refresh token when the client
+    /// rotates them) from a refresh token alone (GetTokensFromRefreshToken).
+    async fn refresh(&self, refresh_token: &str) -> Result<Tokens, ApiError>;
     /// Ends every session of the user, then revokes the refresh token given.
     async fn sign_out(
         &self,
         access_token: &str,
         refresh_token: Option<&str>,
     ) -> Result<(), ApiError>;
-    async fn forgot_password(&self, email: &str) -> Result<(), ApiError>;
-    async fn reset_password(&self, email: &str, code: &str, password: &str)
-        -> Result<(), ApiError>;
+    async fn forgot_password(&self, username: &str) -> Result<(), ApiError>;
+    async fn reset_password(
+        &self,
+        username: &str,
+        code: &str,
+        password: &str,
+    ) -> Result<(), ApiError>;
     async fn change_password(
         &self,
         access_token: &str,

@@ -4,6 +4,7 @@
 use crate::cognito::Cognito;
 use crate::config::Config;
 use crate::data::DataStore;
+use crate::identity::{DynamoUsernames, UsernameIndex};
 use crate::items::ItemStore;
 use crate::jwks::{HttpJwks, KeySource};
 use crate::pool::UserPool;
@@ -17,6 +18,7 @@ pub struct AppState {
     pub pool: Arc<dyn UserPool>,
     pub profiles: Arc<dyn Profiles>,
     pub items: Arc<dyn ItemStore>,
+    pub usernames: Arc<dyn UsernameIndex>,
     pub verifier: Verifier<KeySource>,
 }
 
@@ -56,6 +58,10 @@ impl AppState {
             profiles: Arc::new(DynamoProfileStore::new(
                 dynamodb.clone(),
                 &config.profiles_table,
+            )),
+            usernames: Arc::new(DynamoUsernames::new(
+                dynamodb.clone(),
+                &config.usernames_table,
             )),
             items: Arc::new(DataStore::new(dynamodb, &config.user_data_table)),
             verifier: verifier(&config, KeySource::Http(Box::new(jwks))),

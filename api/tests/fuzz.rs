@@ -204,6 +204,7 @@ fn malformed_requests_get_4xx_json_errors() {
         ("API_CLIENT_SECRET", "secret"),
         ("PROFILES_TABLE", "profiles"),
         ("USER_DATA_TABLE", "data"),
+        ("USERNAMES_TABLE", "usernames"),
         ("JWKS_URL", "http://127.0.0.1:9/jwks.json"),
     ]);
     let sdk = runtime

@@ -136,6 +136,9 @@ start_ministack() { # port
 start_moto() { # port
   local port=$1
   # TOTP codes are checked for real (against moto's fixed secret).
-  start_background moto env MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP=true moto_server -H 127.0.0.1 -p "$port"
+  # With the project's extension (emulator/moto_ext: GetTokensFromRefreshToken),
+  # which refuses to start on any other moto than the one it was written for.
+  start_background moto env MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP=true \
+    "$VENV/bin/python" "$ROOT/emulator/moto_launch.py" -H 127.0.0.1 -p "$port"
   wait_for_http "http://127.0.0.1:$port/moto-api/" 30 moto
 }

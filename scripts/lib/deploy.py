@@ -200,6 +200,7 @@ def write_outputs(directory, outputs, parameters, endpoint_url):
         "IDENTITY_POOL_ID": outputs["IdentityPoolId"],
         "PROFILES_TABLE": outputs["ProfilesTableName"],
         "USER_DATA_TABLE": outputs["UserDataTableName"],
+        "USERNAMES_TABLE": outputs["UsernamesTableName"],
         "API_URL": outputs["ApiUrl"],
     }
     if endpoint_url:

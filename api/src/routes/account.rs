@@ -6,7 +6,6 @@ use crate::extract::{Caller, JsonBody};
 use crate::pool::Attributes;
 use crate::state::SharedState;
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::Json;
 use infra::profile::Profile;
 use serde::{Deserialize, Serialize};
@@ -88,6 +87,10 @@ pub struct ProfileView {
 
 #[derive(Serialize, ToSchema)]
 pub struct Me {
+    /// The user's `sub` (the same as `sub`; the original API's name).
+    pub user_id: String,
+    /// The username chosen at sign-up, or the email when none was chosen.
+    pub username: Option<String>,
     pub sub: String,
     pub email: Option<String>,
     pub email_verified: bool,
@@ -95,11 +98,18 @@ pub struct Me {
     pub phone_number: Option<String>,
     /// From the verified token's `cognito:groups`.
     pub groups: Vec<String>,
+    /// When the profile was created (ISO 8601, UTC).
+    pub created_at: String,
     pub profile: ProfileView,
 }
 
 fn view(caller: &Caller, attributes: &Attributes, profile: Profile) -> Me {
     Me {
+        user_id: caller.claims.sub.clone(),
+        username: attributes
+            .get("preferred_username")
+            .or_else(|| attributes.get("email"))
+            .cloned(),
         sub: caller.claims.sub.clone(),
         email: attributes.get("email").cloned(),
         email_verified: attributes
@@ -108,6 +118,7 @@ fn view(caller: &Caller, attributes: &Attributes, profile: Profile) -> Me {
         name: attributes.get("name").cloned(),
         phone_number: attributes.get("phone_number").cloned(),
         groups: caller.claims.groups.clone(),
+        created_at: profile.created_at.clone(),
         profile: ProfileView {
             role: profile.role,
             name: profile.name,
@@ -141,11 +152,29 @@ pub fn valid_phone(phone: &str) -> bool {
         && !digits.starts_with('0')
 }
 
+/// The changed fields, as the original API answered them.
+#[derive(Serialize, ToSchema)]
+pub struct ChangedFields {
+    pub name: Option<String>,
+    pub phone_number: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Updated {
+    pub message: String,
+    pub user: ChangedFields,
+    /// The whole profile, as `GET /api/users/me` answers it.
+    #[serde(flatten)]
+    pub me: Me,
+}
+
 #[utoipa::path(put, path = "/api/users/me", tag = TAG, operation_id = "updateMe",
     summary = "Change the caller's name or phone number",
-    request_body = ProfileUpdate,
+    request_body(content = ProfileUpdate, examples(
+        ("original" = (value = json!({"name": "John Doe", "phone_number": "+14155550123"}))),
+    )),
     responses(
-        (status = 200, body = Me),
+        (status = 200, body = Updated),
         (status = 400, body = ErrorBody),
         (status = 401, body = ErrorBody),
         (status = 403, description = "A protected field (role, groups, ...) was sent", body = ErrorBody),
@@ -154,7 +183,7 @@ pub async fn update(
     State(state): State<SharedState>,
     caller: Caller,
     JsonBody(raw): JsonBody<serde_json::Map<String, Value>>,
-) -> Result<Json<Me>, ApiError> {
+) -> Result<Json<Updated>, ApiError> {
     if let Some(field) = raw.keys().find(|k| PROTECTED_FIELDS.contains(&k.as_str())) {
         return Err(ApiError::new(
             ErrorCode::ProtectedField,
@@ -193,23 +222,46 @@ pub async fn update(
         state.profiles.update_name(&caller.claims.sub, name).await?;
         profile.name = name.to_owned();
     }
-    Ok(Json(view(&caller, &attributes, profile)))
+    let me = view(&caller, &attributes, profile);
+    Ok(Json(Updated {
+        message: "Your profile is updated.".to_owned(),
+        user: ChangedFields {
+            name: me.name.clone(),
+            phone_number: me.phone_number.clone(),
+        },
+        me,
+    }))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Deleted {
+    pub message: String,
+    pub deleted: bool,
 }
 
 #[utoipa::path(delete, path = "/api/users/me", tag = TAG, operation_id = "deleteMe",
-    summary = "Delete the account, its profile and all its items",
-    responses((status = 204, description = "Deleted"), (status = 401, body = ErrorBody)))]
+    summary = "Delete the account, its profile, its username and all its items",
+    responses((status = 200, body = Deleted), (status = 401, body = ErrorBody)))]
 pub async fn delete(
     State(state): State<SharedState>,
     caller: Caller,
-) -> Result<StatusCode, ApiError> {
+) -> Result<Json<Deleted>, ApiError> {
     // Checks the session with Cognito before any data is removed.
-    attributes(&state, &caller).await?;
+    let attributes = attributes(&state, &caller).await?;
     let items = state.items.delete_all(&caller.claims.sub).await?;
     state.profiles.delete(&caller.claims.sub).await?;
     state.pool.delete_user(caller.username()).await?;
+    if let Some(name) = attributes.get("preferred_username") {
+        state
+            .usernames
+            .remove(&crate::identity::key(name), caller.username())
+            .await?;
+    }
     tracing::info!(user_id = %caller.claims.sub, items, "account deleted");
-    Ok(StatusCode::NO_CONTENT)
+    Ok(Json(Deleted {
+        message: "Your account and its data are deleted.".to_owned(),
+        deleted: true,
+    }))
 }
 
 #[cfg(test)]

@@ -2,23 +2,62 @@
 //! password reset and change, and MFA set-up.
 
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{Caller, JsonBody, OptionalJsonBody};
+use crate::extract::{bearer, Caller, JsonBody, OptionalJsonBody};
+use crate::identity::{self, Identifier};
 use crate::password;
 use crate::pool::{SignIn, Tokens};
 use crate::state::SharedState;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 pub const TAG: &str = "auth";
 
-/// A normalised email address, or a 400.
-pub fn email(raw: &str) -> Result<String, ApiError> {
-    infra::validate::email(raw)
-        .map(|address| address.as_string())
-        .map_err(|invalid| ApiError::bad_request(invalid.to_string()))
+use identity::email;
+
+/// Who the request names: `email`, or `username` (the original API's field,
+/// which holds the email or the name chosen at sign-up), not both.
+fn named(email: Option<&str>, username: Option<&str>) -> Result<Identifier, ApiError> {
+    match (email, username) {
+        (Some(email), None) => identity::email(email).map(Identifier::Email),
+        (None, Some(username)) => identity::identifier(username),
+        (Some(_), Some(_)) => Err(ApiError::bad_request(
+            "Send either email or username, not both.",
+        )),
+        (None, None) => Err(ApiError::bad_request("The field username is required.")),
+    }
+}
+
+/// What Cognito takes as USERNAME for an identifier: the email, or the
+/// Cognito username a chosen name is bound to. An unknown name becomes a
+/// name no user has, so Cognito answers as for any unknown user, after the
+/// same calls: the answers and their timing do not tell names apart.
+async fn login(state: &SharedState, who: Identifier) -> Result<String, ApiError> {
+    match who {
+        Identifier::Email(email) => Ok(email),
+        Identifier::Username(name) => Ok(state
+            .usernames
+            .lookup(&name)
+            .await?
+            .unwrap_or_else(|| format!("unknown-{}", uuid::Uuid::new_v4()))),
+    }
+}
+
+/// One of two fields that mean the same (today's name, the original's).
+fn either<'a>(
+    ours: &'a Option<String>,
+    theirs: &'a Option<String>,
+    field: &str,
+) -> Result<&'a str, ApiError> {
+    match (ours, theirs) {
+        (Some(value), None) | (None, Some(value)) => Ok(value),
+        (Some(_), Some(_)) => Err(ApiError::bad_request(format!("Send {field} once."))),
+        (None, None) => Err(ApiError::bad_request(format!(
+            "The field {field} is required."
+        ))),
+    }
 }
 
 fn code(raw: &str) -> Result<&str, ApiError> {
@@ -77,17 +116,20 @@ pub struct SignUpBody {
 
 #[derive(Serialize, ToSchema)]
 pub struct SignedUp {
+    pub message: String,
     pub user_sub: String,
     pub confirmation_required: bool,
 }
 
 #[utoipa::path(post, path = "/api/auth/signup", tag = TAG, security(()),
     summary = "Sign up (password checked with zxcvbn)",
-    request_body = SignUpBody,
+    request_body(content = SignUpBody, examples(
+        ("original" = (value = json!({"username": "john.doe", "password": "violet-Quasar-harbor-71!", "email": "john@example.com", "name": "John Doe"}))),
+    )),
     responses(
         (status = 201, body = SignedUp),
         (status = 400, description = "Invalid input, weak password (with zxcvbn feedback), or refused by pre sign-up", body = ErrorBody),
-        (status = 409, description = "An account with this email exists", body = ErrorBody),
+        (status = 409, description = "An account with this email exists, or the username is taken", body = ErrorBody),
     ))]
 pub async fn sign_up(
     State(state): State<SharedState>,
@@ -101,49 +143,77 @@ pub async fn sign_up(
         .as_deref()
         .map(str::trim)
         .filter(|u| !u.is_empty());
-    if let Some(username) = username {
-        let valid = username.len() <= 64
-            && username
-                .chars()
-                .all(|c| c.is_alphanumeric() || "._-".contains(c));
-        if !valid {
-            return Err(ApiError::bad_request(
-                "The username may use letters, digits, '.', '_' and '-' (64 at most).",
-            ));
-        }
+    if username.is_some_and(|u| !identity::valid_username(u)) {
+        return Err(ApiError::bad_request(
+            "The username may use letters, digits, '.', '_' and '-' (64 at most).",
+        ));
     }
     let mut inputs = vec![email.as_str(), name];
     inputs.extend(username);
     password::check(&body.password, state.config.min_password_score, &inputs)?;
-    let (user_sub, confirmation_required) = state
+    let key = username.map(identity::key);
+    if let Some(key) = &key {
+        if !state.usernames.claim(key, &email).await? {
+            return Err(identity::taken());
+        }
+    }
+    let signed_up = state
         .pool
         .sign_up(&email, &body.password, name, username)
-        .await?;
+        .await;
+    let (user_sub, confirmation_required) = match (signed_up, &key) {
+        (Ok(done), Some(key)) => {
+            state.usernames.bind(key, &done.0).await?;
+            done
+        }
+        (Ok(done), None) => done,
+        (Err(err), Some(key)) => {
+            state.usernames.release(key, &email).await?;
+            return Err(err);
+        }
+        (Err(err), None) => return Err(err),
+    };
     Ok((
         StatusCode::CREATED,
         Json(SignedUp {
+            message: if confirmation_required {
+                "Signed up; the confirmation code is on its way to your email."
+            } else {
+                "Signed up."
+            }
+            .to_owned(),
             user_sub,
             confirmation_required,
         }),
     ))
 }
 
+/// Either `email` and `code`, or the original API's `username` (the email
+/// or the chosen name) and `confirmation_code`.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConfirmBody {
-    pub email: String,
+    pub email: Option<String>,
+    /// The email or the username chosen at sign-up.
+    pub username: Option<String>,
     /// The code from the confirmation mail.
-    pub code: String,
+    pub code: Option<String>,
+    /// The same as `code`.
+    pub confirmation_code: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
 pub struct Confirmed {
+    pub message: String,
     pub confirmed: bool,
 }
 
 #[utoipa::path(post, path = "/api/auth/confirm", tag = TAG, security(()),
     summary = "Confirm the email address with the mailed code",
-    request_body = ConfirmBody,
+    request_body(content = ConfirmBody, examples(
+        ("original" = (value = json!({"username": "john.doe", "confirmation_code": "123456"}))),
+        ("email" = (value = json!({"email": "john@example.com", "code": "123456"}))),
+    )),
     responses(
         (status = 200, body = Confirmed),
         (status = 400, description = "Wrong or expired code", body = ErrorBody),
@@ -152,17 +222,23 @@ pub async fn confirm(
     State(state): State<SharedState>,
     JsonBody(body): JsonBody<ConfirmBody>,
 ) -> Result<Json<Confirmed>, ApiError> {
-    state
-        .pool
-        .confirm_sign_up(&email(&body.email)?, code(&body.code)?)
-        .await?;
-    Ok(Json(Confirmed { confirmed: true }))
+    let code = code(either(&body.code, &body.confirmation_code, "code")?)?;
+    let who = named(body.email.as_deref(), body.username.as_deref())?;
+    let username = login(&state, who).await?;
+    state.pool.confirm_sign_up(&username, code).await?;
+    Ok(Json(Confirmed {
+        message: "Your email address is confirmed; you can sign in.".to_owned(),
+        confirmed: true,
+    }))
 }
 
+/// `email`, or the original API's `username` (the email or the chosen name).
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct EmailBody {
-    pub email: String,
+pub struct WhoBody {
+    pub email: Option<String>,
+    /// The email or the username chosen at sign-up.
+    pub username: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -197,32 +273,50 @@ fn same_for_everyone(
 
 #[utoipa::path(post, path = "/api/auth/resend-code", tag = TAG, security(()),
     summary = "Send the confirmation code again (same answer for every address)",
-    request_body = EmailBody,
+    request_body(content = WhoBody, examples(
+        ("original" = (value = json!({"username": "john.doe"}))),
+        ("email" = (value = json!({"email": "john@example.com"}))),
+    )),
     responses((status = 202, body = Message)))]
 pub async fn resend_code(
     State(state): State<SharedState>,
-    JsonBody(body): JsonBody<EmailBody>,
+    JsonBody(body): JsonBody<WhoBody>,
 ) -> Result<(StatusCode, Json<Message>), ApiError> {
-    let email = email(&body.email)?;
-    same_for_everyone(state.pool.resend_code(&email).await)
+    let username = login(
+        &state,
+        named(body.email.as_deref(), body.username.as_deref())?,
+    )
+    .await?;
+    same_for_everyone(state.pool.resend_code(&username).await)
 }
 
 #[utoipa::path(post, path = "/api/auth/forgot-password", tag = TAG, security(()),
     summary = "Mail a password reset code (same answer for every address)",
-    request_body = EmailBody,
+    request_body(content = WhoBody, examples(
+        ("original" = (value = json!({"username": "john.doe"}))),
+        ("email" = (value = json!({"email": "john@example.com"}))),
+    )),
     responses((status = 202, body = Message)))]
 pub async fn forgot_password(
     State(state): State<SharedState>,
-    JsonBody(body): JsonBody<EmailBody>,
+    JsonBody(body): JsonBody<WhoBody>,
 ) -> Result<(StatusCode, Json<Message>), ApiError> {
-    let email = email(&body.email)?;
-    same_for_everyone(state.pool.forgot_password(&email).await)
+    let username = login(
+        &state,
+        named(body.email.as_deref(), body.username.as_deref())?,
+    )
+    .await?;
+    same_for_everyone(state.pool.forgot_password(&username).await)
 }
 
+/// `email` or the original API's `username` (the email or the chosen
+/// name), and `password`.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SignInBody {
-    pub email: String,
+    pub email: Option<String>,
+    /// The email or the username chosen at sign-up.
+    pub username: Option<String>,
     pub password: String,
 }
 
@@ -241,9 +335,12 @@ pub enum SignInAnswer {
 }
 
 #[utoipa::path(post, path = "/api/auth/signin", tag = TAG, security(()),
-    summary = "Sign in with email and password",
+    summary = "Sign in with email or username, and password",
     description = "Answers tokens, or a TOTP challenge to answer at /api/auth/signin/mfa.",
-    request_body = SignInBody,
+    request_body(content = SignInBody, examples(
+        ("original" = (value = json!({"username": "john.doe", "password": "violet-Quasar-harbor-71!"}))),
+        ("email" = (value = json!({"email": "john@example.com", "password": "violet-Quasar-harbor-71!"}))),
+    )),
     responses(
         (status = 200, body = SignInAnswer),
         (status = 401, description = "Wrong password or unknown user (one answer)", body = ErrorBody),
@@ -253,13 +350,15 @@ pub async fn sign_in(
     State(state): State<SharedState>,
     JsonBody(body): JsonBody<SignInBody>,
 ) -> Result<Json<SignInAnswer>, ApiError> {
-    // A malformed address or an over-long password cannot be anyone's:
+    // A malformed identifier or an over-long password cannot be anyone's:
     // answer exactly as for a wrong password.
-    let email = email(&body.email).map_err(|_| ApiError::invalid_credentials())?;
+    let who = named(body.email.as_deref(), body.username.as_deref())
+        .map_err(|_| ApiError::invalid_credentials())?;
     if body.password.is_empty() || body.password.chars().count() > password::MAX_PASSWORD_CHARS {
         return Err(ApiError::invalid_credentials());
     }
-    match state.pool.sign_in(&email, &body.password).await? {
+    let username = login(&state, who).await?;
+    match state.pool.sign_in(&username, &body.password).await? {
         SignIn::Tokens(tokens) => Ok(Json(SignInAnswer::Tokens(
             token_answer(&state, tokens).await?.0,
         ))),
@@ -273,7 +372,9 @@ pub async fn sign_in(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MfaSignInBody {
-    pub email: String,
+    pub email: Option<String>,
+    /// The email or the username chosen at sign-up (as at sign-in).
+    pub username: Option<String>,
     /// The `session` of the sign-in answer.
     pub session: String,
     /// The authenticator app's current code.
@@ -292,12 +393,14 @@ pub async fn sign_in_mfa(
     State(state): State<SharedState>,
     JsonBody(body): JsonBody<MfaSignInBody>,
 ) -> Result<Json<TokenAnswer>, ApiError> {
-    let email = email(&body.email)?;
     let session = bounded(&body.session, "session", 4096)?;
-    let tokens = state
-        .pool
-        .sign_in_mfa(&email, session, code(&body.code)?)
-        .await?;
+    let code = code(&body.code)?;
+    let username = login(
+        &state,
+        named(body.email.as_deref(), body.username.as_deref())?,
+    )
+    .await?;
+    let tokens = state.pool.sign_in_mfa(&username, session, code).await?;
     token_answer(&state, tokens).await
 }
 
@@ -305,13 +408,16 @@ pub async fn sign_in_mfa(
 #[serde(deny_unknown_fields)]
 pub struct RefreshBody {
     pub refresh_token: String,
-    /// The `username` of the sign-in answer.
-    pub username: String,
+    /// Accepted for older clients and not needed: the refresh token alone
+    /// names the user.
+    pub username: Option<String>,
 }
 
 #[utoipa::path(post, path = "/api/auth/refresh", tag = TAG, security(()),
-    summary = "New access and ID tokens from a refresh token",
-    request_body = RefreshBody,
+    summary = "New access and ID tokens from a refresh token (GetTokensFromRefreshToken)",
+    request_body(content = RefreshBody, examples(
+        ("original" = (value = json!({"refresh_token": "eyJjdHkiOiJKV1QiLCJlbmMi..."}))),
+    )),
     responses(
         (status = 200, body = TokenAnswer),
         (status = 401, description = "Refresh token invalid, expired or revoked", body = ErrorBody),
@@ -321,63 +427,96 @@ pub async fn refresh(
     JsonBody(body): JsonBody<RefreshBody>,
 ) -> Result<Json<TokenAnswer>, ApiError> {
     let token = bounded(&body.refresh_token, "refresh_token", 8192)?;
-    let username = bounded(&body.username, "username", 128)?;
-    let tokens = state.pool.refresh(username, token).await?;
+    if let Some(username) = &body.username {
+        bounded(username, "username", 128)?;
+    }
+    let tokens = state.pool.refresh(token).await?;
     token_answer(&state, tokens).await
 }
 
 #[derive(Deserialize, ToSchema, Default)]
 #[serde(deny_unknown_fields)]
 pub struct SignOutBody {
+    /// The original API's way to send the access token; the Authorization
+    /// header is the other (when both are sent they must be the same).
+    pub access_token: Option<String>,
     /// Revoked as well, when given.
     pub refresh_token: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
 pub struct SignedOut {
+    pub message: String,
     pub signed_out: bool,
 }
 
 #[utoipa::path(post, path = "/api/auth/signout", tag = TAG,
     summary = "End every session of the user (GlobalSignOut)",
-    request_body(content = Option<SignOutBody>, description = "Optional"),
+    description = "The access token comes in the Authorization header or as `access_token` in the body.",
+    request_body(content = Option<SignOutBody>, description = "Optional", examples(
+        ("original" = (value = json!({"access_token": "eyJraWQiOiJ..."}))),
+        ("with refresh token" = (value = json!({"refresh_token": "eyJjdHkiOiJKV1QiLCJlbmMi..."}))),
+    )),
     responses(
         (status = 200, body = SignedOut),
         (status = 401, body = ErrorBody),
     ))]
 pub async fn sign_out(
     State(state): State<SharedState>,
-    caller: Caller,
+    headers: HeaderMap,
     OptionalJsonBody(body): OptionalJsonBody<SignOutBody>,
 ) -> Result<Json<SignedOut>, ApiError> {
     let body = body.unwrap_or_default();
+    let token = match (bearer(&headers), body.access_token.as_deref()) {
+        (Some(header), Some(field)) if header != field => {
+            return Err(ApiError::bad_request(
+                "The access token in the body is not the one in the Authorization header.",
+            ))
+        }
+        (Some(token), _) | (None, Some(token)) => token,
+        (None, None) => return Err(ApiError::unauthorized()),
+    };
+    let caller = Caller::verified(&state, token).await?;
     let refresh_token = body
         .refresh_token
         .as_deref()
         .map(|t| bounded(t, "refresh_token", 8192))
         .transpose()?;
     state.pool.sign_out(&caller.token, refresh_token).await?;
-    Ok(Json(SignedOut { signed_out: true }))
+    Ok(Json(SignedOut {
+        message: "Signed out everywhere.".to_owned(),
+        signed_out: true,
+    }))
 }
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResetBody {
-    pub email: String,
+    pub email: Option<String>,
+    /// The email or the username chosen at sign-up.
+    pub username: Option<String>,
     /// The code from the reset mail.
-    pub code: String,
+    pub code: Option<String>,
+    /// The same as `code`.
+    pub confirmation_code: Option<String>,
     /// The new password (scored with zxcvbn).
-    pub password: String,
+    pub password: Option<String>,
+    /// The same as `password`.
+    pub new_password: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
 pub struct PasswordReset {
+    pub message: String,
     pub reset: bool,
 }
 
 #[utoipa::path(post, path = "/api/auth/reset-password", tag = TAG, security(()),
     summary = "Set a new password with the mailed reset code",
-    request_body = ResetBody,
+    request_body(content = ResetBody, examples(
+        ("original" = (value = json!({"username": "john.doe", "confirmation_code": "123456", "new_password": "orbit-Lantern-meadow-42?"}))),
+        ("email" = (value = json!({"email": "john@example.com", "code": "123456", "password": "orbit-Lantern-meadow-42?"}))),
+    )),
     responses(
         (status = 200, body = PasswordReset),
         (status = 400, description = "Wrong or expired code, or a weak password", body = ErrorBody),
@@ -386,13 +525,22 @@ pub async fn reset_password(
     State(state): State<SharedState>,
     JsonBody(body): JsonBody<ResetBody>,
 ) -> Result<Json<PasswordReset>, ApiError> {
-    let email = email(&body.email)?;
-    password::check(&body.password, state.config.min_password_score, &[&email])?;
+    let code = code(either(&body.code, &body.confirmation_code, "code")?)?;
+    let new_password = either(&body.password, &body.new_password, "new_password")?;
+    let who = named(body.email.as_deref(), body.username.as_deref())?;
+    let known = match &who {
+        Identifier::Email(text) | Identifier::Username(text) => text.clone(),
+    };
+    password::check(new_password, state.config.min_password_score, &[&known])?;
+    let username = login(&state, who).await?;
     state
         .pool
-        .reset_password(&email, code(&body.code)?, &body.password)
+        .reset_password(&username, code, new_password)
         .await?;
-    Ok(Json(PasswordReset { reset: true }))
+    Ok(Json(PasswordReset {
+        message: "Your password is reset; sign in with the new one.".to_owned(),
+        reset: true,
+    }))
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -15,6 +15,10 @@ pub const TAG: &str = "data";
 
 #[derive(Serialize, ToSchema)]
 pub struct ItemPage {
+    /// The page, as the original API named it (each item has `id` and
+    /// `value`).
+    pub data: Vec<Item>,
+    /// The same page.
     pub items: Vec<Item>,
     /// Pass as `cursor` for the next page; null on the last.
     pub next_cursor: Option<String>,
@@ -39,21 +43,54 @@ pub async fn list(
         .items
         .list(&caller.claims.sub, page.limit, after.as_deref())
         .await?;
-    Ok(Json(ItemPage { items, next_cursor }))
+    Ok(Json(ItemPage {
+        data: items.clone(),
+        items,
+        next_cursor,
+    }))
 }
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewItem {
-    /// 1 to 200 characters.
-    pub title: String,
+    /// 1 to 200 characters; when absent, the start of `value`.
+    pub title: Option<String>,
     /// At most 4,000 characters.
     pub content: Option<String>,
+    /// What the item holds, as the original API named it: stored as the
+    /// content (or alone as the title when short), instead of
+    /// `title`/`content`.
+    pub value: Option<String>,
+}
+
+impl NewItem {
+    /// (title, content) from either shape.
+    fn parts(self) -> Result<(String, Option<String>), ApiError> {
+        match (self.title, self.content, self.value) {
+            (Some(title), content, None) => Ok((title, content)),
+            (None, None, Some(value)) => {
+                let first_line = value.lines().next().unwrap_or_default().trim();
+                if first_line.chars().count() <= TITLE_MAX_CHARS && !value.contains('\n') {
+                    Ok((value.trim().to_owned(), None))
+                } else {
+                    let title: String = first_line.chars().take(TITLE_MAX_CHARS).collect();
+                    Ok((title, Some(value)))
+                }
+            }
+            (None, _, None) => Err(ApiError::bad_request("The field title is required.")),
+            _ => Err(ApiError::bad_request(
+                "Send value alone, or title and content.",
+            )),
+        }
+    }
 }
 
 #[utoipa::path(post, path = "/api/data", tag = TAG, operation_id = "createItem",
     summary = "Store an item",
-    request_body = NewItem,
+    request_body(content = NewItem, examples(
+        ("title and content" = (value = json!({"title": "Groceries", "content": "milk, eggs"}))),
+        ("original" = (value = json!({"value": "milk, eggs"}))),
+    )),
     responses(
         (status = 201, body = Item),
         (status = 400, body = ErrorBody),
@@ -64,14 +101,14 @@ pub async fn create(
     caller: Caller,
     JsonBody(new): JsonBody<NewItem>,
 ) -> Result<(StatusCode, Json<Item>), ApiError> {
-    let title = new.title.trim();
+    let (title, content) = new.parts()?;
+    let title = title.trim();
     if title.is_empty() || title.chars().count() > TITLE_MAX_CHARS {
         return Err(ApiError::bad_request(format!(
             "title needs 1 to {TITLE_MAX_CHARS} characters."
         )));
     }
-    if new
-        .content
+    if content
         .as_ref()
         .is_some_and(|c| c.chars().count() > CONTENT_MAX_CHARS)
     {
@@ -79,7 +116,7 @@ pub async fn create(
             "content has at most {CONTENT_MAX_CHARS} characters."
         )));
     }
-    let item = Item::new(title, new.content.as_deref());
+    let item = Item::new(title, content.as_deref());
     state.items.create(&caller.claims.sub, &item).await?;
     Ok((StatusCode::CREATED, Json(item)))
 }

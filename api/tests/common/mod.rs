@@ -5,7 +5,7 @@
 #![allow(dead_code)]
 
 use api::config::Config;
-use api::fakes::{Grant, InMemoryItems, InMemoryPool, InMemoryProfiles};
+use api::fakes::{Grant, InMemoryItems, InMemoryPool, InMemoryProfiles, InMemoryUsernames};
 use api::jwks::KeySource;
 use api::state::{verifier, AppState};
 use axum::body::Body;
@@ -64,6 +64,7 @@ pub struct Api {
     pub pool: Arc<InMemoryPool>,
     pub profiles: Arc<InMemoryProfiles>,
     pub items: Arc<InMemoryItems>,
+    pub usernames: Arc<InMemoryUsernames>,
     router: Router,
 }
 
@@ -76,6 +77,7 @@ impl Api {
             ("API_CLIENT_SECRET", "secret"),
             ("PROFILES_TABLE", "profiles"),
             ("USER_DATA_TABLE", "data"),
+            ("USERNAMES_TABLE", "usernames"),
             ("ALLOWED_ORIGINS", ORIGIN),
             ("APP_NAME", "Acme"),
         ]);
@@ -84,7 +86,9 @@ impl Api {
         let pool = Arc::new(InMemoryPool::new(Box::new(mint)));
         let profiles = Arc::new(InMemoryProfiles::default());
         let items = Arc::new(InMemoryItems::default());
+        let usernames = Arc::new(InMemoryUsernames::default());
         let state = AppState {
+            usernames: usernames.clone(),
             verifier: verifier(&config, KeySource::Fixed(keys)),
             config,
             pool: pool.clone(),
@@ -95,6 +99,7 @@ impl Api {
             pool,
             profiles,
             items,
+            usernames,
             router: api::router(Arc::new(state)),
         }
     }
