@@ -42,6 +42,9 @@ def install():
         module.install()
 
 
-from . import attribute_verification, cognito_triggers, http_api_cors, iam_conditions, lockout  # noqa: E402,E501  (they import check_pins)
+from . import (attribute_verification, cognito_triggers, http_api_cors, iam_conditions,  # noqa: E402
+               lockout, sign_up_verification)  # (they import check_pins)
 
-MODULES = [cognito_triggers, attribute_verification, iam_conditions, lockout, http_api_cors]
+# sign_up_verification first: PostConfirmation (cognito_triggers) then sees
+# the verified email, as in Cognito.
+MODULES = [sign_up_verification, cognito_triggers, attribute_verification, iam_conditions, lockout, http_api_cors]
