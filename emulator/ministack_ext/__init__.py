@@ -39,7 +39,7 @@ def install():
     for module in MODULES:
         check_pins(module._hooked(), module.FINGERPRINTS)
     for module in MODULES:
-        module.install()
+        module.install(checked=True)
 
 
 from . import (attribute_verification, cognito_triggers, http_api_cors, iam_conditions,  # noqa: E402

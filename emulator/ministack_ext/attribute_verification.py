@@ -152,8 +152,11 @@ def _dispatch_idp(original):
     return dispatch
 
 
-def install():
-    check_pins(_hooked(), FINGERPRINTS)
+def install(checked=False):
+    """`checked`: the package's install() has checked every module's pins
+    before any module wrapped anything."""
+    if not checked:
+        check_pins(_hooked(), FINGERPRINTS)
     # Scoped to the token's pool region like MiniStack's other token calls.
     cognito._UNSIGNED_IDP_ACTIONS.update(EXTRA_ACTIONS)
     cognito._update_user_attributes = _update_user_attributes(cognito._update_user_attributes)

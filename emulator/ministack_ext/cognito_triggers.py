@@ -255,8 +255,11 @@ def _custom_email_otp(original):
     return send
 
 
-def install():
-    check_pins(_hooked(), FINGERPRINTS)
+def install(checked=False):
+    """`checked`: the package's install() has checked every module's pins
+    before any module wrapped anything."""
+    if not checked:
+        check_pins(_hooked(), FINGERPRINTS)
     cognito._send_verification_email = _custom_verification_email(cognito._send_verification_email)
     cognito._send_email_otp = _custom_email_otp(cognito._send_email_otp)
     cognito._sign_up = _with_message_source(cognito._sign_up, "CustomMessage_SignUp")

@@ -54,8 +54,11 @@ def _update(original):
     return update
 
 
-def install():
-    check_pins(_hooked(), FINGERPRINTS)
+def install(checked=False):
+    """`checked`: the package's install() has checked every module's pins
+    before any module wrapped anything."""
+    if not checked:
+        check_pins(_hooked(), FINGERPRINTS)
     handlers = provisioners._RESOURCE_HANDLERS["AWS::ApiGatewayV2::Api"]
     create, update = _create(provisioners._apigw_v2_api_create), _update(provisioners._apigw_v2_api_update)
     provisioners._apigw_v2_api_create, provisioners._apigw_v2_api_update = create, update

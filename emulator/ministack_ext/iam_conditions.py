@@ -208,8 +208,11 @@ def _get_credentials_for_identity(original):
     return vend
 
 
-def install():
-    check_pins(_hooked(), FINGERPRINTS)
+def install(checked=False):
+    """`checked`: the package's install() has checked every module's pins
+    before any module wrapped anything."""
+    if not checked:
+        check_pins(_hooked(), FINGERPRINTS)
     iam_evaluator._conditions_met = _conditions_met(iam_evaluator._conditions_met)
     iam_actions.dynamodb_service_context = _dynamodb_service_context(iam_actions.dynamodb_service_context)
     cognito._get_credentials_for_identity = _get_credentials_for_identity(cognito._get_credentials_for_identity)
