@@ -34,7 +34,7 @@ struct Reply {
     headers: axum::http::HeaderMap,
 }
 
-async fn usernames_table(client: &aws_sdk_dynamodb::Client, name: &str) {
+async fn key_table(client: &aws_sdk_dynamodb::Client, name: &str, key: &str) {
     use aws_sdk_dynamodb::types::*;
     client
         .create_table()
@@ -42,14 +42,14 @@ async fn usernames_table(client: &aws_sdk_dynamodb::Client, name: &str) {
         .billing_mode(BillingMode::PayPerRequest)
         .attribute_definitions(
             AttributeDefinition::builder()
-                .attribute_name("username")
+                .attribute_name(key)
                 .attribute_type(ScalarAttributeType::S)
                 .build()
                 .unwrap(),
         )
         .key_schema(
             KeySchemaElement::builder()
-                .attribute_name("username")
+                .attribute_name(key)
                 .key_type(KeyType::Hash)
                 .build()
                 .unwrap(),
@@ -132,7 +132,9 @@ impl Api {
         create_profiles_table(&dynamodb, &profiles_table).await;
         data_table(&dynamodb, &data).await;
         let usernames = unique("usernames");
-        usernames_table(&dynamodb, &usernames).await;
+        key_table(&dynamodb, &usernames, "username").await;
+        let throttle = unique("throttle");
+        key_table(&dynamodb, &throttle, "key").await;
         let jwks = format!("{}/{pool_id}/.well-known/jwks.json", moto_endpoint());
         let client_id = client.client_id.unwrap();
         let env = Env::from_pairs([
@@ -142,6 +144,11 @@ impl Api {
             ("PROFILES_TABLE", profiles_table.as_str()),
             ("USER_DATA_TABLE", data.as_str()),
             ("USERNAMES_TABLE", usernames.as_str()),
+            ("THROTTLE_TABLE", throttle.as_str()),
+            // Many sign-ins from one address; the limits are tested in
+            // api/tests/throttle.rs and tests/security/throttle.mjs.
+            ("AUTH_LIMIT_PER_ADDRESS", "1000"),
+            ("AUTH_LIMIT_PER_ACCOUNT", "1000"),
             ("JWKS_URL", jwks.as_str()),
             ("ALLOWED_ORIGINS", "http://localhost:5173"),
             ("APP_NAME", "Acme"),

@@ -25,7 +25,7 @@ from botocore.exceptions import ClientError
 REGION = "us-east-1"
 EXPECTED_OUTPUTS = {
     "Region", "UserPoolId", "UserPoolArn", "UserPoolProviderName", "WebClientId", "ApiClientId",
-    "IdentityPoolId", "ProfilesTableName", "UserDataTableName", "UsernamesTableName", "ApiUrl", "HostedUiDomain",
+    "IdentityPoolId", "ProfilesTableName", "UserDataTableName", "UsernamesTableName", "ThrottleTableName", "ApiUrl", "HostedUiDomain",
     "PreSignUpFunctionArn", "PostConfirmationFunctionArn", "CustomMessageFunctionArn",
     "PreTokenGenerationFunctionArn",
 }

@@ -2,12 +2,12 @@
 //! for the confidential client and errors mapped once.
 
 use crate::error::{from_cognito, ApiError, ErrorCode};
-use crate::pool::{Attributes, SignIn, Tokens, UserPool, UserSummary};
+use crate::pool::{Attributes, SignIn, Tokens, UserContext, UserPool, UserSummary};
 use async_trait::async_trait;
 use aws_sdk_cognitoidentityprovider::error::ProvideErrorMetadata;
 use aws_sdk_cognitoidentityprovider::types::{
     AttributeType, AuthFlowType, AuthenticationResultType, ChallengeNameType,
-    SoftwareTokenMfaSettingsType, UserType,
+    SoftwareTokenMfaSettingsType, UserContextDataType, UserType,
 };
 use aws_sdk_cognitoidentityprovider::Client;
 use base64::Engine;
@@ -27,6 +27,15 @@ fn fail<E: ProvideErrorMetadata>(operation: &'static str, err: E) -> ApiError {
         "Cognito refused"
     );
     from_cognito(err.code(), err.message())
+}
+
+/// Threat protection's view of the user: the client's address, and the
+/// device data the client encoded, when it sent any.
+fn context_data(context: &UserContext) -> UserContextDataType {
+    UserContextDataType::builder()
+        .ip_address(&context.ip_address)
+        .set_encoded_data(context.encoded_data.clone())
+        .build()
 }
 
 fn attribute(name: &str, value: &str) -> Result<AttributeType, ApiError> {
@@ -101,11 +110,13 @@ impl UserPool for Cognito {
         password: &str,
         name: &str,
         username: Option<&str>,
+        context: &UserContext,
     ) -> Result<(String, bool), ApiError> {
         let mut request = self
             .client
             .sign_up()
             .client_id(&self.client_id)
+            .user_context_data(context_data(context))
             .secret_hash(self.secret_hash(email))
             .username(email)
             .password(password)
@@ -118,10 +129,16 @@ impl UserPool for Cognito {
         Ok((output.user_sub, !output.user_confirmed))
     }
 
-    async fn confirm_sign_up(&self, username: &str, code: &str) -> Result<(), ApiError> {
+    async fn confirm_sign_up(
+        &self,
+        username: &str,
+        code: &str,
+        context: &UserContext,
+    ) -> Result<(), ApiError> {
         self.client
             .confirm_sign_up()
             .client_id(&self.client_id)
+            .user_context_data(context_data(context))
             .secret_hash(self.secret_hash(username))
             .username(username)
             .confirmation_code(code)
@@ -131,10 +148,11 @@ impl UserPool for Cognito {
         Ok(())
     }
 
-    async fn resend_code(&self, username: &str) -> Result<(), ApiError> {
+    async fn resend_code(&self, username: &str, context: &UserContext) -> Result<(), ApiError> {
         self.client
             .resend_confirmation_code()
             .client_id(&self.client_id)
+            .user_context_data(context_data(context))
             .secret_hash(self.secret_hash(username))
             .username(username)
             .send()
@@ -143,11 +161,17 @@ impl UserPool for Cognito {
         Ok(())
     }
 
-    async fn sign_in(&self, username: &str, password: &str) -> Result<SignIn, ApiError> {
+    async fn sign_in(
+        &self,
+        username: &str,
+        password: &str,
+        context: &UserContext,
+    ) -> Result<SignIn, ApiError> {
         let output = self
             .client
             .initiate_auth()
             .client_id(&self.client_id)
+            .user_context_data(context_data(context))
             .auth_flow(AuthFlowType::UserPasswordAuth)
             .auth_parameters("USERNAME", username)
             .auth_parameters("PASSWORD", password)
@@ -175,11 +199,13 @@ impl UserPool for Cognito {
         username: &str,
         session: &str,
         code: &str,
+        context: &UserContext,
     ) -> Result<Tokens, ApiError> {
         let output = self
             .client
             .respond_to_auth_challenge()
             .client_id(&self.client_id)
+            .user_context_data(context_data(context))
             .challenge_name(ChallengeNameType::SoftwareTokenMfa)
             .session(session)
             .challenge_responses("USERNAME", username)
@@ -238,10 +264,11 @@ impl UserPool for Cognito {
         Ok(())
     }
 
-    async fn forgot_password(&self, username: &str) -> Result<(), ApiError> {
+    async fn forgot_password(&self, username: &str, context: &UserContext) -> Result<(), ApiError> {
         self.client
             .forgot_password()
             .client_id(&self.client_id)
+            .user_context_data(context_data(context))
             .secret_hash(self.secret_hash(username))
             .username(username)
             .send()
@@ -255,10 +282,12 @@ impl UserPool for Cognito {
         username: &str,
         code: &str,
         password: &str,
+        context: &UserContext,
     ) -> Result<(), ApiError> {
         self.client
             .confirm_forgot_password()
             .client_id(&self.client_id)
+            .user_context_data(context_data(context))
             .secret_hash(self.secret_hash(username))
             .username(username)
             .confirmation_code(code)

@@ -15,6 +15,8 @@ pub struct Config {
     pub profiles_table: String,
     pub user_data_table: String,
     pub usernames_table: String,
+    pub throttle_table: String,
+    pub limits: crate::throttle::Limits,
     pub allowed_origins: Vec<String>,
     pub min_password_score: u8,
     pub app_name: String,
@@ -59,12 +61,32 @@ impl Config {
             profiles_table: env.required("PROFILES_TABLE")?.to_owned(),
             user_data_table: env.required("USER_DATA_TABLE")?.to_owned(),
             usernames_table: env.required("USERNAMES_TABLE")?.to_owned(),
+            throttle_table: env.required("THROTTLE_TABLE")?.to_owned(),
+            limits: limits(env)?,
             allowed_origins: env.list("ALLOWED_ORIGINS"),
             min_password_score,
             app_name: env.or("APP_NAME", "Secure App").to_owned(),
             default_group: env.or("DEFAULT_GROUP", infra::groups::USERS).to_owned(),
         })
     }
+}
+
+/// Attempt limits: `AUTH_LIMIT_PER_ADDRESS`, `AUTH_LIMIT_PER_ACCOUNT` and
+/// `AUTH_LIMIT_WINDOW_SECONDS` (defaults 5, 5, 60).
+fn limits(env: &Env) -> infra::Result<crate::throttle::Limits> {
+    let default = crate::throttle::Limits::default();
+    let limits = crate::throttle::Limits {
+        per_address: env.parse_or("AUTH_LIMIT_PER_ADDRESS", default.per_address)?,
+        per_account: env.parse_or("AUTH_LIMIT_PER_ACCOUNT", default.per_account)?,
+        window_seconds: env.parse_or("AUTH_LIMIT_WINDOW_SECONDS", default.window_seconds)?,
+    };
+    if limits.per_address == 0 || limits.per_account == 0 || limits.window_seconds == 0 {
+        return Err(infra::env::invalid(
+            "AUTH_LIMIT_*",
+            "limits and the window must be at least 1",
+        ));
+    }
+    Ok(limits)
 }
 
 #[cfg(test)]
@@ -78,6 +100,7 @@ mod tests {
             ("PROFILES_TABLE", "profiles"),
             ("USER_DATA_TABLE", "data"),
             ("USERNAMES_TABLE", "usernames"),
+            ("THROTTLE_TABLE", "throttle"),
             ("AWS_REGION", "eu-west-1"),
         ]
     }

@@ -36,6 +36,36 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
+    /// The code as answers spell it (`invalid_credentials`).
+    pub fn as_str(self) -> &'static str {
+        use ErrorCode as C;
+        match self {
+            C::InvalidRequest => "invalid_request",
+            C::MalformedJson => "malformed_json",
+            C::UnsupportedMediaType => "unsupported_media_type",
+            C::PayloadTooLarge => "payload_too_large",
+            C::PasswordTooLong => "password_too_long",
+            C::WeakPassword => "weak_password",
+            C::InvalidCode => "invalid_code",
+            C::ExpiredCode => "expired_code",
+            C::Rejected => "rejected",
+            C::MfaNotSetUp => "mfa_not_set_up",
+            C::Unauthorized => "unauthorized",
+            C::InvalidCredentials => "invalid_credentials",
+            C::Forbidden => "forbidden",
+            C::ProtectedField => "protected_field",
+            C::NotConfirmed => "not_confirmed",
+            C::PasswordResetRequired => "password_reset_required",
+            C::ChallengeUnsupported => "challenge_unsupported",
+            C::NotFound => "not_found",
+            C::MethodNotAllowed => "method_not_allowed",
+            C::AccountExists => "account_exists",
+            C::UsernameTaken => "username_taken",
+            C::TooManyRequests => "too_many_requests",
+            C::TemporaryFailure => "temporary_failure",
+        }
+    }
+
     pub fn status(self) -> StatusCode {
         use ErrorCode as C;
         match self {
@@ -83,6 +113,8 @@ pub struct ApiError {
     pub code: ErrorCode,
     pub message: String,
     pub password: Option<Box<PasswordFeedback>>,
+    /// Seconds until a refused attempt may be made again (429).
+    pub retry_after: Option<u64>,
 }
 
 /// Every error answer: `{"error": {...}}`.
@@ -98,6 +130,10 @@ pub struct ErrorDetail {
     /// The request's ID, as in the `x-request-id` header and the logs.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
+    /// With 429: seconds until the next attempt may be made (as the
+    /// `Retry-After` header).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<u64>,
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub password: Option<PasswordFeedback>,
 }
@@ -108,7 +144,13 @@ impl ApiError {
             code,
             message: message.into(),
             password: None,
+            retry_after: None,
         }
+    }
+
+    pub fn with_retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after = Some(seconds);
+        self
     }
 
     pub fn status(&self) -> StatusCode {
@@ -126,6 +168,7 @@ impl ApiError {
                 code: self.code,
                 message: self.message.clone(),
                 request_id,
+                retry_after: self.retry_after,
                 password: self.password.as_deref().cloned(),
             },
         }
@@ -314,6 +357,38 @@ mod tests {
         assert_eq!(body["error"]["feedback"]["warning"], "w");
         assert_eq!(body["error"]["score"], 1);
         assert_eq!(body["error"]["request_id"], "r-1");
+    }
+
+    #[test]
+    fn as_str_spells_codes_as_serde_does() {
+        use ErrorCode as C;
+        for code in [
+            C::InvalidRequest,
+            C::MalformedJson,
+            C::UnsupportedMediaType,
+            C::PayloadTooLarge,
+            C::PasswordTooLong,
+            C::WeakPassword,
+            C::InvalidCode,
+            C::ExpiredCode,
+            C::Rejected,
+            C::MfaNotSetUp,
+            C::Unauthorized,
+            C::InvalidCredentials,
+            C::Forbidden,
+            C::ProtectedField,
+            C::NotConfirmed,
+            C::PasswordResetRequired,
+            C::ChallengeUnsupported,
+            C::NotFound,
+            C::MethodNotAllowed,
+            C::AccountExists,
+            C::UsernameTaken,
+            C::TooManyRequests,
+            C::TemporaryFailure,
+        ] {
+            assert_eq!(serde_json::to_value(code).unwrap(), code.as_str());
+        }
     }
 
     #[test]

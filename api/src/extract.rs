@@ -45,6 +45,31 @@ impl Caller {
 /// A caller in the `admin` group.
 pub struct Admin(pub Caller);
 
+/// The caller's address: API Gateway's `requestContext.http.sourceIp` in
+/// Lambda, the connection's peer address locally; never a header the caller
+/// sets (`X-Forwarded-For` is ignored).
+pub struct ClientAddress(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        use lambda_http::request::RequestContext;
+        if let Some(RequestContext::ApiGatewayV2(context)) =
+            parts.extensions.get::<RequestContext>()
+        {
+            if let Some(ip) = &context.http.source_ip {
+                return Ok(ClientAddress(ip.clone()));
+            }
+        }
+        let peer = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|info| info.0.ip().to_string());
+        Ok(ClientAddress(peer.unwrap_or_else(|| "unknown".to_owned())))
+    }
+}
+
 /// The bearer token of the Authorization header, if any.
 pub fn bearer(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
@@ -83,6 +108,33 @@ impl FromRequestParts<SharedState> for Admin {
         }
     }
 }
+
+/// The client's address and the device data it encoded, for Cognito's
+/// threat protection.
+impl<S: Send + Sync> FromRequestParts<S> for crate::pool::UserContext {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let ClientAddress(ip_address) = ClientAddress::from_request_parts(parts, state).await?;
+        let encoded_data = parts
+            .headers
+            .get(USER_CONTEXT_DATA)
+            .and_then(|value| value.to_str().ok())
+            .filter(|data| {
+                !data.is_empty()
+                    && data.len() <= 8 * 1024
+                    && data.bytes().all(|b| b.is_ascii_graphic())
+            })
+            .map(str::to_owned);
+        Ok(crate::pool::UserContext {
+            ip_address,
+            encoded_data,
+        })
+    }
+}
+
+/// The header a client puts Amplify's encoded device data in.
+pub const USER_CONTEXT_DATA: &str = "x-user-context-data";
 
 /// A JSON object body as `T`: 413 over the size limit, 415 without a JSON
 /// content type, 400 for malformed JSON or the wrong shape.

@@ -7,8 +7,9 @@
 use crate::error::{from_cognito, ApiError};
 use crate::identity::UsernameIndex;
 use crate::items::{encode_cursor, Item, ItemStore};
-use crate::pool::{Attributes, SignIn, Tokens, UserPool, UserSummary};
+use crate::pool::{Attributes, SignIn, Tokens, UserContext, UserPool, UserSummary};
 use crate::profiles::Profiles;
+use crate::throttle::Counters;
 use async_trait::async_trait;
 use infra::profile::Profile;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -52,6 +53,8 @@ struct PoolData {
 pub struct InMemoryPool {
     data: Mutex<PoolData>,
     mint: Mint,
+    /// The user context of every call that takes one, in order.
+    contexts: Mutex<Vec<UserContext>>,
 }
 
 fn cognito(code: &str) -> ApiError {
@@ -95,6 +98,7 @@ impl InMemoryPool {
         InMemoryPool {
             data: Mutex::new(PoolData::default()),
             mint,
+            contexts: Mutex::default(),
         }
     }
 
@@ -133,6 +137,15 @@ impl InMemoryPool {
             .unwrap_or_default()
     }
 
+    /// The user contexts Cognito was given, in order.
+    pub fn contexts(&self) -> Vec<UserContext> {
+        self.contexts.lock().unwrap().clone()
+    }
+
+    fn seen(&self, context: &UserContext) {
+        self.contexts.lock().unwrap().push(context.clone());
+    }
+
     /// Whether a user with this email exists.
     pub fn has_user(&self, email: &str) -> bool {
         self.data().by_email(email).is_ok()
@@ -147,7 +160,9 @@ impl UserPool for InMemoryPool {
         password: &str,
         name: &str,
         username: Option<&str>,
+        context: &UserContext,
     ) -> Result<(String, bool), ApiError> {
+        self.seen(context);
         let mut data = self.data();
         if data.by_email(email).is_ok() {
             return Err(cognito("UsernameExistsException"));
@@ -176,7 +191,13 @@ impl UserPool for InMemoryPool {
         Ok((sub, true))
     }
 
-    async fn confirm_sign_up(&self, email: &str, code: &str) -> Result<(), ApiError> {
+    async fn confirm_sign_up(
+        &self,
+        email: &str,
+        code: &str,
+        context: &UserContext,
+    ) -> Result<(), ApiError> {
+        self.seen(context);
         let mut data = self.data();
         let user = data.by_email(email)?;
         if code != CODE {
@@ -187,7 +208,8 @@ impl UserPool for InMemoryPool {
         Ok(())
     }
 
-    async fn resend_code(&self, email: &str) -> Result<(), ApiError> {
+    async fn resend_code(&self, email: &str, context: &UserContext) -> Result<(), ApiError> {
+        self.seen(context);
         let mut data = self.data();
         if data.by_email(email)?.confirmed {
             return Err(cognito("InvalidParameterException"));
@@ -195,7 +217,13 @@ impl UserPool for InMemoryPool {
         Ok(())
     }
 
-    async fn sign_in(&self, email: &str, password: &str) -> Result<SignIn, ApiError> {
+    async fn sign_in(
+        &self,
+        email: &str,
+        password: &str,
+        context: &UserContext,
+    ) -> Result<SignIn, ApiError> {
+        self.seen(context);
         let mut data = self.data();
         let user = data
             .by_email(email)
@@ -220,7 +248,9 @@ impl UserPool for InMemoryPool {
         email: &str,
         session: &str,
         code: &str,
+        context: &UserContext,
     ) -> Result<Tokens, ApiError> {
+        self.seen(context);
         let mut data = self.data();
         let user = data.by_email(email)?;
         if session != format!("session-{}", user.sub) {
@@ -255,7 +285,8 @@ impl UserPool for InMemoryPool {
         Ok(())
     }
 
-    async fn forgot_password(&self, email: &str) -> Result<(), ApiError> {
+    async fn forgot_password(&self, email: &str, context: &UserContext) -> Result<(), ApiError> {
+        self.seen(context);
         self.data().by_email(email).map(|_| ())
     }
 
@@ -264,7 +295,9 @@ impl UserPool for InMemoryPool {
         email: &str,
         code: &str,
         password: &str,
+        context: &UserContext,
     ) -> Result<(), ApiError> {
+        self.seen(context);
         let mut data = self.data();
         let user = data.by_email(email)?;
         if code != CODE {
@@ -616,5 +649,21 @@ impl UsernameIndex for InMemoryUsernames {
             names.remove(name);
         }
         Ok(())
+    }
+}
+
+/// Counters in memory (atomic under one lock, like DynamoDB's ADD).
+#[derive(Default)]
+pub struct InMemoryCounters {
+    counts: Mutex<HashMap<String, u64>>,
+}
+
+#[async_trait]
+impl Counters for InMemoryCounters {
+    async fn increment(&self, key: &str, _expires_at: u64) -> Result<u64, ApiError> {
+        let mut counts = self.counts.lock().unwrap();
+        let count = counts.entry(key.to_owned()).or_default();
+        *count += 1;
+        Ok(*count)
     }
 }

@@ -26,6 +26,15 @@ pub enum Identifier {
     Username(String),
 }
 
+impl Identifier {
+    /// The normalised email or name.
+    pub fn text(&self) -> &str {
+        match self {
+            Identifier::Email(text) | Identifier::Username(text) => text,
+        }
+    }
+}
+
 /// A chosen username: letters, digits, '.', '_' and '-', 64 at most.
 pub fn valid_username(name: &str) -> bool {
     !name.is_empty()

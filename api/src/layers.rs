@@ -111,6 +111,11 @@ pub async fn render_errors(request: Request, next: Next) -> Response {
             rendered.headers_mut().insert(name.clone(), value.clone());
         }
     }
+    if let Some(seconds) = error.retry_after {
+        rendered
+            .headers_mut()
+            .insert(axum::http::header::RETRY_AFTER, HeaderValue::from(seconds));
+    }
     rendered
 }
 

@@ -23,6 +23,7 @@ pub mod profiles;
 pub mod router;
 pub mod routes;
 pub mod state;
+pub mod throttle;
 pub mod token;
 
 pub use router::router;

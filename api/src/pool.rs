@@ -35,6 +35,15 @@ pub struct UserSummary {
 
 pub type Attributes = BTreeMap<String, String>;
 
+/// What threat protection learns about the user's side of a request: the
+/// client's address (never a header the caller sets) and, when the client
+/// sends it, the device fingerprint Amplify encodes (`x-user-context-data`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct UserContext {
+    pub ip_address: String,
+    pub encoded_data: Option<String>,
+}
+
 /// Cognito's errors arrive already mapped ([`crate::error::from_cognito`]).
 /// `username` is what Cognito takes as USERNAME: the email, or the user's
 /// Cognito username (its `sub`, as the usernames index holds it).
@@ -47,15 +56,27 @@ pub trait UserPool: Send + Sync {
         password: &str,
         name: &str,
         username: Option<&str>,
+        context: &UserContext,
     ) -> Result<(String, bool), ApiError>;
-    async fn confirm_sign_up(&self, username: &str, code: &str) -> Result<(), ApiError>;
-    async fn resend_code(&self, username: &str) -> Result<(), ApiError>;
-    async fn sign_in(&self, username: &str, password: &str) -> Result<SignIn, ApiError>;
+    async fn confirm_sign_up(
+        &self,
+        username: &str,
+        code: &str,
+        context: &UserContext,
+    ) -> Result<(), ApiError>;
+    async fn resend_code(&self, username: &str, context: &UserContext) -> Result<(), ApiError>;
+    async fn sign_in(
+        &self,
+        username: &str,
+        password: &str,
+        context: &UserContext,
+    ) -> Result<SignIn, ApiError>;
     async fn sign_in_mfa(
         &self,
         username: &str,
         session: &str,
         code: &str,
+        context: &UserContext,
     ) -> Result<Tokens, ApiError>;
     /// New ID and access tokens (and a new refresh token when the client
     /// rotates them) from a refresh token alone (GetTokensFromRefreshToken).
@@ -66,12 +87,13 @@ pub trait UserPool: Send + Sync {
         access_token: &str,
         refresh_token: Option<&str>,
     ) -> Result<(), ApiError>;
-    async fn forgot_password(&self, username: &str) -> Result<(), ApiError>;
+    async fn forgot_password(&self, username: &str, context: &UserContext) -> Result<(), ApiError>;
     async fn reset_password(
         &self,
         username: &str,
         code: &str,
         password: &str,
+        context: &UserContext,
     ) -> Result<(), ApiError>;
     async fn change_password(
         &self,

@@ -9,6 +9,7 @@ use crate::items::ItemStore;
 use crate::jwks::{HttpJwks, KeySource};
 use crate::pool::UserPool;
 use crate::profiles::Profiles;
+use crate::throttle::{Counters, DynamoCounters};
 use crate::token::{TokenSettings, Verifier};
 use infra::profile::DynamoProfileStore;
 use std::sync::Arc;
@@ -19,6 +20,7 @@ pub struct AppState {
     pub profiles: Arc<dyn Profiles>,
     pub items: Arc<dyn ItemStore>,
     pub usernames: Arc<dyn UsernameIndex>,
+    pub counters: Arc<dyn Counters>,
     pub verifier: Verifier<KeySource>,
 }
 
@@ -58,6 +60,10 @@ impl AppState {
             profiles: Arc::new(DynamoProfileStore::new(
                 dynamodb.clone(),
                 &config.profiles_table,
+            )),
+            counters: Arc::new(DynamoCounters::new(
+                dynamodb.clone(),
+                &config.throttle_table,
             )),
             usernames: Arc::new(DynamoUsernames::new(
                 dynamodb.clone(),

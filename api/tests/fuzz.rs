@@ -205,6 +205,7 @@ fn malformed_requests_get_4xx_json_errors() {
         ("PROFILES_TABLE", "profiles"),
         ("USER_DATA_TABLE", "data"),
         ("USERNAMES_TABLE", "usernames"),
+        ("THROTTLE_TABLE", "throttle"),
         ("JWKS_URL", "http://127.0.0.1:9/jwks.json"),
     ]);
     let sdk = runtime

@@ -201,6 +201,7 @@ def write_outputs(directory, outputs, parameters, endpoint_url):
         "PROFILES_TABLE": outputs["ProfilesTableName"],
         "USER_DATA_TABLE": outputs["UserDataTableName"],
         "USERNAMES_TABLE": outputs["UsernamesTableName"],
+        "THROTTLE_TABLE": outputs["ThrottleTableName"],
         "API_URL": outputs["ApiUrl"],
     }
     if endpoint_url:

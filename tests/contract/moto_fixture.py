@@ -24,6 +24,8 @@ def main():
     parser.add_argument("--moto", required=True)
     parser.add_argument("--listen", required=True, help="host:port for the API's server")
     parser.add_argument("--env-file", required=True)
+    parser.add_argument("--limits", default="1000,1000,60",
+                        help="attempts per address, per account, window seconds")
     args = parser.parse_args()
     aws = dict(endpoint_url=args.moto, region_name="us-east-1",
                aws_access_key_id="local", aws_secret_access_key="local")
@@ -46,6 +48,9 @@ def main():
         "PROFILES_TABLE": table(dynamodb, f"profiles-{suffix}", ("userId", "HASH")),
         "USER_DATA_TABLE": table(dynamodb, f"data-{suffix}", ("userId", "HASH"), ("itemId", "RANGE")),
         "USERNAMES_TABLE": table(dynamodb, f"usernames-{suffix}", ("username", "HASH")),
+        "THROTTLE_TABLE": table(dynamodb, f"throttle-{suffix}", ("key", "HASH")),
+        **dict(zip(("AUTH_LIMIT_PER_ADDRESS", "AUTH_LIMIT_PER_ACCOUNT", "AUTH_LIMIT_WINDOW_SECONDS"),
+                   args.limits.split(","))),
         "API_LISTEN": args.listen,
         "RUST_LOG": "info",
     }

@@ -17,6 +17,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let state = AppState::from_aws(config, &sdk).await?;
     let listener = tokio::net::TcpListener::bind(&listen).await?;
     tracing::info!(address = %listener.local_addr()?, "API listening");
-    axum::serve(listener, api::router(Arc::new(state))).await?;
+    // The peer address is the client address the attempt limits count.
+    let app = api::router(Arc::new(state));
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .await?;
     Ok(())
 }

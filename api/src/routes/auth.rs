@@ -5,8 +5,9 @@ use crate::error::{ApiError, ErrorBody};
 use crate::extract::{bearer, Caller, JsonBody, OptionalJsonBody};
 use crate::identity::{self, Identifier};
 use crate::password;
-use crate::pool::{SignIn, Tokens};
+use crate::pool::{SignIn, Tokens, UserContext};
 use crate::state::SharedState;
+use crate::throttle::{self, Attempt};
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
@@ -43,6 +44,51 @@ async fn login(state: &SharedState, who: Identifier) -> Result<String, ApiError>
             .await?
             .unwrap_or_else(|| format!("unknown-{}", uuid::Uuid::new_v4()))),
     }
+}
+
+/// Counts the attempt against the route's limits (429 when over).
+async fn limit(
+    state: &SharedState,
+    action: &'static str,
+    context: &UserContext,
+    account: Option<&str>,
+) -> Result<(), ApiError> {
+    let attempt = Attempt {
+        action,
+        address: &context.ip_address,
+        account,
+    };
+    let checked = throttle::check(
+        state.counters.as_ref(),
+        &state.config.limits,
+        &attempt,
+        throttle::now_secs(),
+    )
+    .await;
+    if checked.is_err() {
+        audit(action, account, context, &checked);
+    }
+    checked
+}
+
+/// One structured line per authentication event (the request ID comes from
+/// the request's span): never a password, code or token.
+fn audit<T>(
+    event: &'static str,
+    account: Option<&str>,
+    context: &UserContext,
+    result: &Result<T, ApiError>,
+) {
+    let failure = result.as_ref().err().map(|err| err.code.as_str());
+    tracing::info!(
+        target: "audit",
+        event,
+        account,
+        client_address = %context.ip_address,
+        success = failure.is_none(),
+        failure,
+        "auth event"
+    );
 }
 
 /// One of two fields that mean the same (today's name, the original's).
@@ -133,9 +179,11 @@ pub struct SignedUp {
     ))]
 pub async fn sign_up(
     State(state): State<SharedState>,
+    context: UserContext,
     JsonBody(body): JsonBody<SignUpBody>,
 ) -> Result<(StatusCode, Json<SignedUp>), ApiError> {
     let email = email(&body.email)?;
+    limit(&state, "signup", &context, Some(&email)).await?;
     let name =
         infra::validate::name(&body.name).map_err(|e| ApiError::bad_request(e.to_string()))?;
     let username = body
@@ -159,8 +207,9 @@ pub async fn sign_up(
     }
     let signed_up = state
         .pool
-        .sign_up(&email, &body.password, name, username)
+        .sign_up(&email, &body.password, name, username, &context)
         .await;
+    audit("sign_up", Some(&email), &context, &signed_up);
     let (user_sub, confirmation_required) = match (signed_up, &key) {
         (Ok(done), Some(key)) => {
             state.usernames.bind(key, &done.0).await?;
@@ -220,12 +269,16 @@ pub struct Confirmed {
     ))]
 pub async fn confirm(
     State(state): State<SharedState>,
+    context: UserContext,
     JsonBody(body): JsonBody<ConfirmBody>,
 ) -> Result<Json<Confirmed>, ApiError> {
     let code = code(either(&body.code, &body.confirmation_code, "code")?)?;
     let who = named(body.email.as_deref(), body.username.as_deref())?;
+    limit(&state, "confirm", &context, Some(who.text())).await?;
     let username = login(&state, who).await?;
-    state.pool.confirm_sign_up(&username, code).await?;
+    let confirmed = state.pool.confirm_sign_up(&username, code, &context).await;
+    audit("confirm_sign_up", Some(&username), &context, &confirmed);
+    confirmed?;
     Ok(Json(Confirmed {
         message: "Your email address is confirmed; you can sign in.".to_owned(),
         confirmed: true,
@@ -280,14 +333,15 @@ fn same_for_everyone(
     responses((status = 202, body = Message)))]
 pub async fn resend_code(
     State(state): State<SharedState>,
+    context: UserContext,
     JsonBody(body): JsonBody<WhoBody>,
 ) -> Result<(StatusCode, Json<Message>), ApiError> {
-    let username = login(
-        &state,
-        named(body.email.as_deref(), body.username.as_deref())?,
-    )
-    .await?;
-    same_for_everyone(state.pool.resend_code(&username).await)
+    let who = named(body.email.as_deref(), body.username.as_deref())?;
+    limit(&state, "resend", &context, Some(who.text())).await?;
+    let username = login(&state, who).await?;
+    let sent = state.pool.resend_code(&username, &context).await;
+    audit("resend_code", Some(&username), &context, &sent);
+    same_for_everyone(sent)
 }
 
 #[utoipa::path(post, path = "/api/auth/forgot-password", tag = TAG, security(()),
@@ -299,14 +353,15 @@ pub async fn resend_code(
     responses((status = 202, body = Message)))]
 pub async fn forgot_password(
     State(state): State<SharedState>,
+    context: UserContext,
     JsonBody(body): JsonBody<WhoBody>,
 ) -> Result<(StatusCode, Json<Message>), ApiError> {
-    let username = login(
-        &state,
-        named(body.email.as_deref(), body.username.as_deref())?,
-    )
-    .await?;
-    same_for_everyone(state.pool.forgot_password(&username).await)
+    let who = named(body.email.as_deref(), body.username.as_deref())?;
+    limit(&state, "forgot", &context, Some(who.text())).await?;
+    let username = login(&state, who).await?;
+    let sent = state.pool.forgot_password(&username, &context).await;
+    audit("forgot_password", Some(&username), &context, &sent);
+    same_for_everyone(sent)
 }
 
 /// `email` or the original API's `username` (the email or the chosen
@@ -348,17 +403,25 @@ pub enum SignInAnswer {
     ))]
 pub async fn sign_in(
     State(state): State<SharedState>,
+    context: UserContext,
     JsonBody(body): JsonBody<SignInBody>,
 ) -> Result<Json<SignInAnswer>, ApiError> {
+    let who = named(body.email.as_deref(), body.username.as_deref());
+    let account = who.as_ref().ok().map(|who| who.text().to_owned());
+    limit(&state, "signin", &context, account.as_deref()).await?;
     // A malformed identifier or an over-long password cannot be anyone's:
     // answer exactly as for a wrong password.
-    let who = named(body.email.as_deref(), body.username.as_deref())
-        .map_err(|_| ApiError::invalid_credentials())?;
+    let who = who.map_err(|_| ApiError::invalid_credentials())?;
     if body.password.is_empty() || body.password.chars().count() > password::MAX_PASSWORD_CHARS {
         return Err(ApiError::invalid_credentials());
     }
     let username = login(&state, who).await?;
-    match state.pool.sign_in(&username, &body.password).await? {
+    let signed_in = state
+        .pool
+        .sign_in(&username, &body.password, &context)
+        .await;
+    audit("sign_in", Some(&username), &context, &signed_in);
+    match signed_in? {
         SignIn::Tokens(tokens) => Ok(Json(SignInAnswer::Tokens(
             token_answer(&state, tokens).await?.0,
         ))),
@@ -391,16 +454,20 @@ pub struct MfaSignInBody {
     ))]
 pub async fn sign_in_mfa(
     State(state): State<SharedState>,
+    context: UserContext,
     JsonBody(body): JsonBody<MfaSignInBody>,
 ) -> Result<Json<TokenAnswer>, ApiError> {
     let session = bounded(&body.session, "session", 4096)?;
     let code = code(&body.code)?;
-    let username = login(
-        &state,
-        named(body.email.as_deref(), body.username.as_deref())?,
-    )
-    .await?;
-    let tokens = state.pool.sign_in_mfa(&username, session, code).await?;
+    let who = named(body.email.as_deref(), body.username.as_deref())?;
+    limit(&state, "signin_mfa", &context, Some(who.text())).await?;
+    let username = login(&state, who).await?;
+    let answered = state
+        .pool
+        .sign_in_mfa(&username, session, code, &context)
+        .await;
+    audit("sign_in_mfa", Some(&username), &context, &answered);
+    let tokens = answered?;
     token_answer(&state, tokens).await
 }
 
@@ -523,20 +590,21 @@ pub struct PasswordReset {
     ))]
 pub async fn reset_password(
     State(state): State<SharedState>,
+    context: UserContext,
     JsonBody(body): JsonBody<ResetBody>,
 ) -> Result<Json<PasswordReset>, ApiError> {
     let code = code(either(&body.code, &body.confirmation_code, "code")?)?;
     let new_password = either(&body.password, &body.new_password, "new_password")?;
     let who = named(body.email.as_deref(), body.username.as_deref())?;
-    let known = match &who {
-        Identifier::Email(text) | Identifier::Username(text) => text.clone(),
-    };
-    password::check(new_password, state.config.min_password_score, &[&known])?;
+    password::check(new_password, state.config.min_password_score, &[who.text()])?;
+    limit(&state, "reset", &context, Some(who.text())).await?;
     let username = login(&state, who).await?;
-    state
+    let reset = state
         .pool
-        .reset_password(&username, code, new_password)
-        .await?;
+        .reset_password(&username, code, new_password, &context)
+        .await;
+    audit("reset_password", Some(&username), &context, &reset);
+    reset?;
     Ok(Json(PasswordReset {
         message: "Your password is reset; sign in with the new one.".to_owned(),
         reset: true,
@@ -639,13 +707,13 @@ pub struct MfaState {
     ))]
 pub async fn mfa_verify(
     State(state): State<SharedState>,
+    context: UserContext,
     caller: Caller,
     JsonBody(body): JsonBody<CodeBody>,
 ) -> Result<Json<MfaState>, ApiError> {
-    state
-        .pool
-        .mfa_verify(&caller.token, code(&body.code)?)
-        .await?;
+    let code = code(&body.code)?;
+    limit(&state, "mfa_verify", &context, Some(&caller.claims.sub)).await?;
+    state.pool.mfa_verify(&caller.token, code).await?;
     Ok(Json(MfaState { mfa_enabled: true }))
 }
 

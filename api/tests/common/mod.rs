@@ -5,7 +5,9 @@
 #![allow(dead_code)]
 
 use api::config::Config;
-use api::fakes::{Grant, InMemoryItems, InMemoryPool, InMemoryProfiles, InMemoryUsernames};
+use api::fakes::{
+    Grant, InMemoryCounters, InMemoryItems, InMemoryPool, InMemoryProfiles, InMemoryUsernames,
+};
 use api::jwks::KeySource;
 use api::state::{verifier, AppState};
 use axum::body::Body;
@@ -69,7 +71,13 @@ pub struct Api {
 }
 
 impl Api {
+    /// Limits too high for the route tests to meet (they sign in many times
+    /// from one address); tests/throttle.rs uses the defaults.
     pub fn new() -> Api {
+        Api::with_limits("1000", "1000")
+    }
+
+    pub fn with_limits(per_address: &str, per_account: &str) -> Api {
         let env = Env::from_pairs([
             ("AWS_REGION", "us-east-1"),
             ("USER_POOL_ID", "us-east-1_TEST"),
@@ -78,6 +86,9 @@ impl Api {
             ("PROFILES_TABLE", "profiles"),
             ("USER_DATA_TABLE", "data"),
             ("USERNAMES_TABLE", "usernames"),
+            ("THROTTLE_TABLE", "throttle"),
+            ("AUTH_LIMIT_PER_ADDRESS", per_address),
+            ("AUTH_LIMIT_PER_ACCOUNT", per_account),
             ("ALLOWED_ORIGINS", ORIGIN),
             ("APP_NAME", "Acme"),
         ]);
@@ -88,6 +99,7 @@ impl Api {
         let items = Arc::new(InMemoryItems::default());
         let usernames = Arc::new(InMemoryUsernames::default());
         let state = AppState {
+            counters: Arc::new(InMemoryCounters::default()),
             usernames: usernames.clone(),
             verifier: verifier(&config, KeySource::Fixed(keys)),
             config,

@@ -57,7 +57,7 @@ FUNCTION_CALLS = {
     "ApiFunction": {
         "dynamodb:GetItem": ["ProfilesTable", "UserDataTable", "UsernamesTable"],
         "dynamodb:PutItem": ["ProfilesTable", "UserDataTable", "UsernamesTable"],
-        "dynamodb:UpdateItem": ["ProfilesTable", "UsernamesTable"],
+        "dynamodb:UpdateItem": ["ProfilesTable", "UsernamesTable", "ThrottleTable"],
         "dynamodb:DeleteItem": ["ProfilesTable", "UserDataTable", "UsernamesTable"],
         "dynamodb:Query": ["UserDataTable"],
         "dynamodb:BatchWriteItem": ["UserDataTable"],

@@ -68,6 +68,10 @@ NARROWINGS = [
     ("AWS::ApiGatewayV2::Api", ["s3:getObject"], has("BodyS3Location"), "reads an OpenAPI body from S3 only with BodyS3Location"),
     ("AWS::ApiGatewayV2::Integration", ["iam:PassRole"], has("CredentialsArn"), "passes a role only with CredentialsArn"),
     ("AWS::ApiGatewayV2::Authorizer", ["iam:PassRole"], has("AuthorizerCredentialsArn"), "passes a role only with AuthorizerCredentialsArn"),
+    ("AWS::Cognito::UserPoolRiskConfigurationAttachment", ["iam:PassRole"],
+     nested("AccountTakeoverRiskConfiguration.NotifyConfiguration"),
+     "the attachment has no role property; the only identity it hands Cognito is the notification mail's "
+     "(NotifyConfiguration), which this stack does not set"),
     ("AWS::Lambda::Function", ["ec2:*", "elasticfilesystem:*", "s3files:*"], has("VpcConfig", "FileSystemConfigs"),
      "network and file-system look-ups only with VpcConfig or FileSystemConfigs"),
     ("AWS::Lambda::Function", ["kms:*"], has("KmsKeyArn"), "Lambda encrypts variables with its AWS managed key unless KmsKeyArn is set"),

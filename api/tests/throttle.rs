@@ -1,0 +1,258 @@
+//! Attempt limits through the router: per client address (the connection's
+//! peer here, API Gateway's source IP in Lambda; never X-Forwarded-For) and
+//! per account, 429 with Retry-After, the right password refused too.
+
+mod common;
+
+use api::error::ErrorCode;
+use api::fakes::InMemoryCounters;
+use api::throttle::{check, Attempt, Limits};
+use axum::extract::ConnectInfo;
+use axum::http::{Method, StatusCode};
+use common::{request, Api, STRONG};
+use serde_json::json;
+use std::net::SocketAddr;
+
+fn from(address: &str, body: serde_json::Value) -> axum::http::Request<axum::body::Body> {
+    let mut request = request(Method::POST, "/api/auth/signin", Some(body), None);
+    let peer: SocketAddr = format!("{address}:40000").parse().unwrap();
+    request.extensions_mut().insert(ConnectInfo(peer));
+    request
+        .headers_mut()
+        .insert("x-forwarded-for", "203.0.113.77".parse().unwrap());
+    request
+}
+
+#[tokio::test]
+async fn the_sixth_attempt_from_one_address_is_refused_even_with_the_right_password() {
+    let api = Api::with_limits("5", "1000");
+    let (email, _) = api.user("limited").await;
+    // api.user signed in once from "unknown" (no peer); these come from one peer.
+    for n in 0..5 {
+        let wrong = api
+            .send(from(
+                "192.0.2.10",
+                json!({"email": email, "password": format!("wrong-Password-{n}!")}),
+            ))
+            .await;
+        assert_eq!(wrong.status, StatusCode::UNAUTHORIZED, "attempt {n}");
+    }
+    let right = api
+        .send(from(
+            "192.0.2.10",
+            json!({"email": email, "password": STRONG}),
+        ))
+        .await;
+    assert_eq!(
+        right.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "{}",
+        right.body
+    );
+    assert_eq!(right.body["error"]["code"], "too_many_requests");
+    let retry_after: u64 = right.headers["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry_after));
+    assert_eq!(right.body["error"]["retry_after"], retry_after);
+    // Another address is not limited by this one.
+    let elsewhere = api
+        .send(from(
+            "192.0.2.11",
+            json!({"email": email, "password": STRONG}),
+        ))
+        .await;
+    assert_eq!(elsewhere.status, StatusCode::OK, "{}", elsewhere.body);
+}
+
+#[tokio::test]
+async fn one_account_is_limited_across_many_addresses() {
+    let api = Api::with_limits("1000", "5");
+    let (email, _) = api.user("target").await;
+    // api.user's own sign-in counted once against the account.
+    for n in 0..4 {
+        let reply = api
+            .send(from(
+                &format!("198.51.100.{n}"),
+                json!({"email": email, "password": "wrong-Password-1!"}),
+            ))
+            .await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "address {n}");
+    }
+    let sixth = api
+        .send(from(
+            "198.51.100.200",
+            json!({"email": email, "password": STRONG}),
+        ))
+        .await;
+    assert_eq!(sixth.status, StatusCode::TOO_MANY_REQUESTS);
+    let by_name = api
+        .send(from(
+            "198.51.100.201",
+            json!({"username": email.to_uppercase(), "password": STRONG}),
+        ))
+        .await;
+    assert_eq!(
+        by_name.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "the same account however spelled"
+    );
+}
+
+#[tokio::test]
+async fn every_auth_route_is_limited() {
+    let api = Api::with_limits("2", "1000");
+    let routes = [
+        (
+            "/api/auth/signup",
+            json!({"email": "x@example.com", "password": STRONG, "name": "X"}),
+        ),
+        (
+            "/api/auth/confirm",
+            json!({"email": "x@example.com", "code": "000000"}),
+        ),
+        ("/api/auth/resend-code", json!({"email": "x@example.com"})),
+        (
+            "/api/auth/forgot-password",
+            json!({"email": "x@example.com"}),
+        ),
+        (
+            "/api/auth/reset-password",
+            json!({"email": "x@example.com", "code": "000000", "password": STRONG}),
+        ),
+        (
+            "/api/auth/signin/mfa",
+            json!({"email": "x@example.com", "session": "s", "code": "000000"}),
+        ),
+    ];
+    for (path, body) in routes {
+        let mut last = StatusCode::OK;
+        for _ in 0..3 {
+            let mut request = request(Method::POST, path, Some(body.clone()), None);
+            request
+                .extensions_mut()
+                .insert(ConnectInfo("192.0.2.50:1".parse::<SocketAddr>().unwrap()));
+            last = api.send(request).await.status;
+        }
+        assert_eq!(last, StatusCode::TOO_MANY_REQUESTS, "{path}");
+    }
+}
+
+// The counting rules alone, with a clock the test sets.
+
+fn attempt<'a>(address: &'a str, account: Option<&'a str>) -> Attempt<'a> {
+    Attempt {
+        action: "signin",
+        address,
+        account,
+    }
+}
+
+#[tokio::test]
+async fn the_sixth_attempt_in_a_window_is_refused_until_it_ends() {
+    let counters = InMemoryCounters::default();
+    let limits = Limits::default();
+    let start: u64 = 1_800_000_000; // a window start: a multiple of 60
+    for n in 0..5 {
+        check(
+            &counters,
+            &limits,
+            &attempt("192.0.2.1", Some("ada")),
+            start + n,
+        )
+        .await
+        .unwrap();
+    }
+    let refused = check(
+        &counters,
+        &limits,
+        &attempt("192.0.2.1", Some("ada")),
+        start + 10,
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(refused.code, ErrorCode::TooManyRequests);
+    assert_eq!(refused.retry_after, Some(50));
+    check(
+        &counters,
+        &limits,
+        &attempt("192.0.2.1", Some("ada")),
+        start + 60,
+    )
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn an_account_is_limited_across_addresses_and_an_address_across_accounts() {
+    let counters = InMemoryCounters::default();
+    let limits = Limits::default();
+    let now = 1_800_000_000;
+    for n in 0..5 {
+        let address = format!("198.51.100.{n}");
+        check(&counters, &limits, &attempt(&address, Some("ada")), now)
+            .await
+            .unwrap();
+    }
+    assert!(check(
+        &counters,
+        &limits,
+        &attempt("203.0.113.9", Some("ada")),
+        now
+    )
+    .await
+    .is_err());
+    for n in 0..5 {
+        let account = format!("user{n}");
+        check(
+            &counters,
+            &limits,
+            &attempt("192.0.2.7", Some(&account)),
+            now,
+        )
+        .await
+        .unwrap();
+    }
+    assert!(check(
+        &counters,
+        &limits,
+        &attempt("192.0.2.7", Some("user9")),
+        now
+    )
+    .await
+    .is_err());
+}
+
+#[tokio::test]
+async fn routes_count_apart() {
+    let counters = InMemoryCounters::default();
+    let limits = Limits::default();
+    for _ in 0..5 {
+        check(&counters, &limits, &attempt("192.0.2.1", None), 0)
+            .await
+            .unwrap();
+    }
+    let other = Attempt {
+        action: "signup",
+        address: "192.0.2.1",
+        account: None,
+    };
+    check(&counters, &limits, &other, 0).await.unwrap();
+}
+
+#[tokio::test]
+async fn cognito_gets_the_client_address_and_device_data_not_forwarded_for() {
+    let api = Api::new();
+    let (email, _) = api.user("context").await;
+    let mut request = from("192.0.2.44", json!({"email": email, "password": STRONG}));
+    request.headers_mut().insert(
+        "x-user-context-data",
+        "eyJkZXZpY2UiOiJ4In0=".parse().unwrap(),
+    );
+    assert_eq!(api.send(request).await.status, StatusCode::OK);
+    let seen = api.pool.contexts().pop().unwrap();
+    assert_eq!(seen.ip_address, "192.0.2.44");
+    assert_eq!(seen.encoded_data.as_deref(), Some("eyJkZXZpY2UiOiJ4In0="));
+}
