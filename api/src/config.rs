@@ -17,6 +17,13 @@ pub struct Config {
     pub usernames_table: String,
     pub throttle_table: String,
     pub limits: crate::throttle::Limits,
+    /// The sender of the API's own mail (the account-exists notice); none
+    /// without an SES identity.
+    pub notice_from: Option<String>,
+    pub branding: triggers::custom_message::Branding,
+    /// Every sign-up answers no sooner than this (plus up to a fifth more,
+    /// at random), so a new and a registered address take as long.
+    pub sign_up_min_duration: std::time::Duration,
     pub allowed_origins: Vec<String>,
     pub min_password_score: u8,
     pub app_name: String,
@@ -63,6 +70,14 @@ impl Config {
             usernames_table: env.required("USERNAMES_TABLE")?.to_owned(),
             throttle_table: env.required("THROTTLE_TABLE")?.to_owned(),
             limits: limits(env)?,
+            notice_from: env
+                .optional("NOTICE_EMAIL_FROM")
+                .filter(|from| !from.is_empty())
+                .map(str::to_owned),
+            branding: triggers::custom_message::Branding::from_env(env),
+            sign_up_min_duration: std::time::Duration::from_millis(
+                env.parse_or("SIGNUP_MIN_DURATION_MS", 1000u64)?,
+            ),
             allowed_origins: env.list("ALLOWED_ORIGINS"),
             min_password_score,
             app_name: env.or("APP_NAME", "Secure App").to_owned(),

@@ -7,6 +7,7 @@
 use crate::error::{from_cognito, ApiError};
 use crate::identity::UsernameIndex;
 use crate::items::{encode_cursor, Item, ItemStore};
+use crate::notices::Notices;
 use crate::pool::{Attributes, SignIn, Tokens, UserContext, UserPool, UserSummary};
 use crate::profiles::Profiles;
 use crate::throttle::Counters;
@@ -665,5 +666,26 @@ impl Counters for InMemoryCounters {
         let count = counts.entry(key.to_owned()).or_default();
         *count += 1;
         Ok(*count)
+    }
+}
+
+/// The API's own mail, recorded instead of sent.
+#[derive(Default)]
+pub struct RecordingNotices {
+    sent: Mutex<Vec<String>>,
+}
+
+impl RecordingNotices {
+    /// The addresses told that someone tried to sign up with them.
+    pub fn account_exists_sent_to(&self) -> Vec<String> {
+        self.sent.lock().unwrap().clone()
+    }
+}
+
+#[async_trait]
+impl Notices for RecordingNotices {
+    async fn account_exists(&self, to: &str) -> Result<(), ApiError> {
+        self.sent.lock().unwrap().push(to.to_owned());
+        Ok(())
     }
 }

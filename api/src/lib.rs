@@ -17,6 +17,7 @@ pub mod identity;
 pub mod items;
 pub mod jwks;
 pub mod layers;
+pub mod notices;
 pub mod password;
 pub mod pool;
 pub mod profiles;

@@ -7,6 +7,7 @@ use crate::data::DataStore;
 use crate::identity::{DynamoUsernames, UsernameIndex};
 use crate::items::ItemStore;
 use crate::jwks::{HttpJwks, KeySource};
+use crate::notices::{NoNotices, Notices, SesNotices};
 use crate::pool::UserPool;
 use crate::profiles::Profiles;
 use crate::throttle::{Counters, DynamoCounters};
@@ -21,6 +22,7 @@ pub struct AppState {
     pub items: Arc<dyn ItemStore>,
     pub usernames: Arc<dyn UsernameIndex>,
     pub counters: Arc<dyn Counters>,
+    pub notices: Arc<dyn Notices>,
     pub verifier: Verifier<KeySource>,
 }
 
@@ -38,7 +40,17 @@ impl AppState {
                     .await?
             }
         };
-        AppState::over_aws_clients(config, cognito_client, infra::aws::dynamodb(sdk), &secret)
+        let notices: Arc<dyn Notices> = match &config.notice_from {
+            Some(from) => Arc::new(SesNotices::new(
+                infra::mailer::SesMailer::new(infra::aws::sesv2(sdk), from),
+                config.branding.clone(),
+            )),
+            None => Arc::new(NoNotices),
+        };
+        let mut state =
+            AppState::over_aws_clients(config, cognito_client, infra::aws::dynamodb(sdk), &secret)?;
+        state.notices = notices;
+        Ok(state)
     }
 
     /// Over given clients (each may aim at its own endpoint).
@@ -61,6 +73,7 @@ impl AppState {
                 dynamodb.clone(),
                 &config.profiles_table,
             )),
+            notices: Arc::new(NoNotices),
             counters: Arc::new(DynamoCounters::new(
                 dynamodb.clone(),
                 &config.throttle_table,

@@ -298,3 +298,48 @@ async fn data_items_carry_id_and_value() {
     assert_eq!(list.body["data"], list.body["items"]);
     assert_eq!(list.body["data"][3]["title"].as_str().unwrap().len(), 200);
 }
+
+#[tokio::test]
+async fn a_registered_email_signs_up_like_a_new_one_and_its_owner_is_told_once() {
+    let api = Api::new();
+    let first = sign_up(&api, "ada.l", "ada@example.com").await;
+    let mut answers = Vec::new();
+    for _ in 0..3 {
+        let again = api
+            .call(
+                Method::POST,
+                "/api/auth/signup",
+                Some(json!({"password": STRONG, "email": "Ada@Example.com", "name": "Someone"})),
+                None,
+            )
+            .await;
+        assert_eq!(again.status, StatusCode::CREATED, "{}", again.body);
+        answers.push(again.body);
+    }
+    for again in &answers {
+        assert_eq!(again["message"], first["message"]);
+        assert_eq!(again["confirmation_required"], true);
+        assert_ne!(again["user_sub"], first["user_sub"]);
+        assert_eq!(again["user_sub"].as_str().unwrap().len(), 36);
+    }
+    assert_eq!(
+        api.notices.account_exists_sent_to(),
+        ["ada@example.com"],
+        "one mail an hour"
+    );
+    assert!(api.pool.has_user("ada@example.com"));
+    // The owner's account is untouched: still signs in after confirming.
+    post(
+        &api,
+        "/api/auth/confirm",
+        json!({"email": "ada@example.com", "code": CODE}),
+    )
+    .await;
+    let signed_in = post(
+        &api,
+        "/api/auth/signin",
+        json!({"email": "ada@example.com", "password": STRONG}),
+    )
+    .await;
+    assert_eq!(signed_in.status, StatusCode::OK);
+}

@@ -49,12 +49,28 @@ THROTTLE_TABLE="$THROTTLE_TABLE"
 AUTH_LIMIT_PER_ADDRESS="${AUTH_LIMIT_PER_ADDRESS:-5}"
 AUTH_LIMIT_PER_ACCOUNT="${AUTH_LIMIT_PER_ACCOUNT:-5}"
 AUTH_LIMIT_WINDOW_SECONDS="${AUTH_LIMIT_WINDOW_SECONDS:-60}"
+NOTICE_EMAIL_FROM="${NOTICE_EMAIL_FROM:-no-reply@example.com}"
+APP_URL="$origin"
 ALLOWED_ORIGINS="$origin"
 APP_NAME="Secure App (local)"
 API_LISTEN="127.0.0.1:$port"
 RUST_LOG="info"
 ENV
   )
+  # The sender of the API's own mail, as an SES identity of the emulator
+  # (in AWS it is the stack's SesIdentityArn); its domain covers the
+  # recipients too, as a verified domain does out of the SES sandbox.
+  python - "$endpoint" "$(sed -n 's/^NOTICE_EMAIL_FROM="[^@]*@\(.*\)"$/\1/p' "$dir/api.env")" <<'PY'
+import sys
+import boto3
+if sys.argv[2]:
+    ses = boto3.client("sesv2", endpoint_url=sys.argv[1], region_name="us-east-1",
+                       aws_access_key_id="local", aws_secret_access_key="local")
+    try:
+        ses.create_email_identity(EmailIdentity=sys.argv[2])
+    except ses.exceptions.AlreadyExistsException:
+        pass
+PY
   step "Building the API's local server (the Lambda's router, served over HTTP)"
   cargo build --locked -p api --bin api-local --features local
   start_background api "$ROOT/scripts/lib/api-server" "$dir/api.env" $watch

@@ -45,6 +45,7 @@ fn template(source: &Source) -> &'static str {
 }
 
 const WELCOME: &str = include_str!("../templates/welcome.html");
+const ACCOUNT_EXISTS: &str = include_str!("../templates/account_exists.html");
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Branding {
@@ -127,8 +128,20 @@ pub fn render(
 
 /// The welcome mail sent after confirmation (through SES, not Cognito).
 pub fn render_welcome(name: &str, branding: &Branding) -> Message {
-    let template = Template::parse(WELCOME).expect("welcome template is well-formed");
-    let name = Some(name).filter(|n| !n.trim().is_empty());
+    render_notice(WELCOME, Some(name), branding)
+}
+
+/// The mail to the owner of an address someone tried to sign up with again
+/// (sent by the API through SES; the sign-up itself answers as for a new
+/// address).
+pub fn render_account_exists(branding: &Branding) -> Message {
+    render_notice(ACCOUNT_EXISTS, None, branding)
+}
+
+/// A mail of ours (not Cognito's), in the same layout, without codes.
+fn render_notice(source: &'static str, name: Option<&str>, branding: &Branding) -> Message {
+    let template = Template::parse(source).expect("notice templates are well-formed");
+    let name = name.filter(|n| !n.trim().is_empty());
     let message = template.render(name, None, branding);
     if fits(&message) {
         message
@@ -462,6 +475,23 @@ mod tests {
         assert!(m.text.contains("Hi Zoë,") && m.text.contains("https://app.example.com"));
         assert!(m.html.contains("Hi Zoë,"));
         assert!(render_welcome("", &branding()).html.contains("Hello,"));
+    }
+
+    #[test]
+    fn the_account_exists_notice_is_branded_and_carries_no_code() {
+        let m = render_account_exists(&branding());
+        assert_eq!(
+            m.subject,
+            "Someone tried to sign up to Acme with your email"
+        );
+        assert!(
+            m.html.contains("https://app.example.com") && m.text.contains("nothing has changed")
+        );
+        assert!(
+            m.html.starts_with("<!") || m.html.contains("<html"),
+            "in the layout"
+        );
+        assert!(!m.html.contains("{{"), "every placeholder filled");
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Sign-up, confirmation, sign-in (with TOTP MFA), tokens, sign-out,
 //! password reset and change, and MFA set-up.
 
-use crate::error::{ApiError, ErrorBody};
+use crate::error::{ApiError, ErrorBody, ErrorCode};
 use crate::extract::{bearer, Caller, JsonBody, OptionalJsonBody};
 use crate::identity::{self, Identifier};
 use crate::password;
@@ -44,6 +44,31 @@ async fn login(state: &SharedState, who: Identifier) -> Result<String, ApiError>
             .await?
             .unwrap_or_else(|| format!("unknown-{}", uuid::Uuid::new_v4()))),
     }
+}
+
+/// Mails the owner of a registered address someone signed up with again, at
+/// most once an hour per address; a failure is logged, never answered.
+async fn notify_owner(state: &SharedState, email: &str) {
+    const HOUR: u64 = 3600;
+    let now = throttle::now_secs();
+    let key = format!("notice#account_exists#{email}#{}", now - now % HOUR);
+    match state.counters.increment(&key, now + 2 * HOUR).await {
+        Ok(1) => {
+            if let Err(err) = state.notices.account_exists(email).await {
+                tracing::warn!(code = ?err.code, "account-exists notice not sent");
+            }
+        }
+        Ok(_) => tracing::info!("account-exists notice already sent this hour"),
+        Err(err) => tracing::warn!(code = ?err.code, "account-exists notice not counted"),
+    }
+}
+
+/// Waits until `minimum` (plus up to a fifth more, at random) has passed
+/// since `started`.
+async fn not_before(started: tokio::time::Instant, minimum: std::time::Duration) {
+    let spread = (minimum.as_millis() / 5) as u64;
+    let jitter = (uuid::Uuid::new_v4().as_u128() % (u128::from(spread) + 1)) as u64;
+    tokio::time::sleep_until(started + minimum + std::time::Duration::from_millis(jitter)).await;
 }
 
 /// Counts the attempt against the route's limits (429 when over).
@@ -175,13 +200,14 @@ pub struct SignedUp {
     responses(
         (status = 201, body = SignedUp),
         (status = 400, description = "Invalid input, weak password (with zxcvbn feedback), or refused by pre sign-up", body = ErrorBody),
-        (status = 409, description = "An account with this email exists, or the username is taken", body = ErrorBody),
+        (status = 409, description = "The chosen username is taken (a registered email answers 201, and its owner gets a mail)", body = ErrorBody),
     ))]
 pub async fn sign_up(
     State(state): State<SharedState>,
     context: UserContext,
     JsonBody(body): JsonBody<SignUpBody>,
 ) -> Result<(StatusCode, Json<SignedUp>), ApiError> {
+    let started = tokio::time::Instant::now();
     let email = email(&body.email)?;
     limit(&state, "signup", &context, Some(&email)).await?;
     let name =
@@ -210,18 +236,29 @@ pub async fn sign_up(
         .sign_up(&email, &body.password, name, username, &context)
         .await;
     audit("sign_up", Some(&email), &context, &signed_up);
-    let (user_sub, confirmation_required) = match (signed_up, &key) {
+    let outcome = match (signed_up, &key) {
         (Ok(done), Some(key)) => {
             state.usernames.bind(key, &done.0).await?;
-            done
+            Ok(done)
         }
-        (Ok(done), None) => done,
+        (Ok(done), None) => Ok(done),
         (Err(err), Some(key)) => {
             state.usernames.release(key, &email).await?;
-            return Err(err);
+            Err(err)
         }
-        (Err(err), None) => return Err(err),
+        (Err(err), None) => Err(err),
     };
+    // A registered address answers as a new one would (its owner is told by
+    // mail instead), and no sooner: nothing tells the two apart.
+    let (user_sub, confirmation_required) = match outcome {
+        Ok(done) => done,
+        Err(err) if err.code == ErrorCode::AccountExists => {
+            notify_owner(&state, &email).await;
+            (uuid::Uuid::new_v4().to_string(), true)
+        }
+        Err(err) => return Err(err),
+    };
+    not_before(started, state.config.sign_up_min_duration).await;
     Ok((
         StatusCode::CREATED,
         Json(SignedUp {

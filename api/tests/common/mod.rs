@@ -7,6 +7,7 @@
 use api::config::Config;
 use api::fakes::{
     Grant, InMemoryCounters, InMemoryItems, InMemoryPool, InMemoryProfiles, InMemoryUsernames,
+    RecordingNotices,
 };
 use api::jwks::KeySource;
 use api::state::{verifier, AppState};
@@ -67,6 +68,7 @@ pub struct Api {
     pub profiles: Arc<InMemoryProfiles>,
     pub items: Arc<InMemoryItems>,
     pub usernames: Arc<InMemoryUsernames>,
+    pub notices: Arc<RecordingNotices>,
     router: Router,
 }
 
@@ -89,6 +91,7 @@ impl Api {
             ("THROTTLE_TABLE", "throttle"),
             ("AUTH_LIMIT_PER_ADDRESS", per_address),
             ("AUTH_LIMIT_PER_ACCOUNT", per_account),
+            ("SIGNUP_MIN_DURATION_MS", "0"),
             ("ALLOWED_ORIGINS", ORIGIN),
             ("APP_NAME", "Acme"),
         ]);
@@ -98,7 +101,9 @@ impl Api {
         let profiles = Arc::new(InMemoryProfiles::default());
         let items = Arc::new(InMemoryItems::default());
         let usernames = Arc::new(InMemoryUsernames::default());
+        let notices = Arc::new(RecordingNotices::default());
         let state = AppState {
+            notices: notices.clone(),
             counters: Arc::new(InMemoryCounters::default()),
             usernames: usernames.clone(),
             verifier: verifier(&config, KeySource::Fixed(keys)),
@@ -112,6 +117,7 @@ impl Api {
             profiles,
             items,
             usernames,
+            notices,
             router: api::router(Arc::new(state)),
         }
     }

@@ -61,6 +61,8 @@ FUNCTION_CALLS = {
         "dynamodb:DeleteItem": ["ProfilesTable", "UserDataTable", "UsernamesTable"],
         "dynamodb:Query": ["UserDataTable"],
         "dynamodb:BatchWriteItem": ["UserDataTable"],
+        # The account-exists notice, sent only when the stack has an SES identity.
+        "ses:SendEmail": lambda stack: ["param:SesIdentityArn"] if stack.condition("HasSes") else [],
         "cognito-idp:AdminAddUserToGroup": ["UserPool"],
         "cognito-idp:AdminRemoveUserFromGroup": ["UserPool"],
         "cognito-idp:AdminDeleteUser": ["UserPool"],
