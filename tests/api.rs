@@ -960,7 +960,8 @@ async fn with_dynamodb_down(api: &Api) -> axum::Router {
     .unwrap();
     let down =
         infra::aws::dynamodb(&infra::aws::config_for_endpoint(&hanging_endpoint(), REGION).await);
-    let state = AppState::over_aws_clients(config, api.cognito.clone(), down, &secret).unwrap();
+    let state =
+        AppState::over_aws_clients(config, api.cognito.clone(), down, Some(&secret)).unwrap();
     api::router(Arc::new(state))
 }
 

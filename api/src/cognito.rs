@@ -17,7 +17,9 @@ pub struct Cognito {
     client: Client,
     pool_id: String,
     client_id: String,
-    client_secret: String,
+    /// Configured, or read from the pool on first use: a request that needs
+    /// no SECRET_HASH (and a cold start) makes no DescribeUserPoolClient call.
+    client_secret: tokio::sync::OnceCell<String>,
 }
 
 fn fail<E: ProvideErrorMetadata>(operation: &'static str, err: E) -> ApiError {
@@ -65,13 +67,30 @@ pub fn attributes_map(attributes: &[AttributeType]) -> BTreeMap<String, String> 
 }
 
 impl Cognito {
-    pub fn new(client: Client, pool_id: &str, client_id: &str, client_secret: &str) -> Self {
+    /// Without `client_secret`, the secret is read from the pool when first
+    /// needed.
+    pub fn new(
+        client: Client,
+        pool_id: &str,
+        client_id: &str,
+        client_secret: Option<&str>,
+    ) -> Self {
         Cognito {
             client,
             pool_id: pool_id.to_owned(),
             client_id: client_id.to_owned(),
-            client_secret: client_secret.to_owned(),
+            client_secret: tokio::sync::OnceCell::new_with(client_secret.map(str::to_owned)),
         }
+    }
+
+    async fn secret(&self) -> Result<&str, ApiError> {
+        self.client_secret
+            .get_or_try_init(|| {
+                Cognito::client_secret(&self.client, &self.pool_id, &self.client_id)
+            })
+            .await
+            .map(String::as_str)
+            .map_err(ApiError::from)
     }
 
     /// The API client's secret, read from the pool (for cold starts without
@@ -94,11 +113,13 @@ impl Cognito {
     }
 
     /// Base64(HMAC-SHA256(secret, username + client id)).
-    pub fn secret_hash(&self, username: &str) -> String {
-        let key =
-            aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, self.client_secret.as_bytes());
+    pub async fn secret_hash(&self, username: &str) -> Result<String, ApiError> {
+        let key = aws_lc_rs::hmac::Key::new(
+            aws_lc_rs::hmac::HMAC_SHA256,
+            self.secret().await?.as_bytes(),
+        );
         let tag = aws_lc_rs::hmac::sign(&key, format!("{username}{}", self.client_id).as_bytes());
-        base64::engine::general_purpose::STANDARD.encode(tag.as_ref())
+        Ok(base64::engine::general_purpose::STANDARD.encode(tag.as_ref()))
     }
 }
 
@@ -117,7 +138,7 @@ impl UserPool for Cognito {
             .sign_up()
             .client_id(&self.client_id)
             .user_context_data(context_data(context))
-            .secret_hash(self.secret_hash(email))
+            .secret_hash(self.secret_hash(email).await?)
             .username(email)
             .password(password)
             .user_attributes(attribute("email", email)?)
@@ -139,7 +160,7 @@ impl UserPool for Cognito {
             .confirm_sign_up()
             .client_id(&self.client_id)
             .user_context_data(context_data(context))
-            .secret_hash(self.secret_hash(username))
+            .secret_hash(self.secret_hash(username).await?)
             .username(username)
             .confirmation_code(code)
             .send()
@@ -153,7 +174,7 @@ impl UserPool for Cognito {
             .resend_confirmation_code()
             .client_id(&self.client_id)
             .user_context_data(context_data(context))
-            .secret_hash(self.secret_hash(username))
+            .secret_hash(self.secret_hash(username).await?)
             .username(username)
             .send()
             .await
@@ -175,7 +196,7 @@ impl UserPool for Cognito {
             .auth_flow(AuthFlowType::UserPasswordAuth)
             .auth_parameters("USERNAME", username)
             .auth_parameters("PASSWORD", password)
-            .auth_parameters("SECRET_HASH", self.secret_hash(username))
+            .auth_parameters("SECRET_HASH", self.secret_hash(username).await?)
             .send()
             .await
             .map_err(|e| fail("InitiateAuth", e))?;
@@ -210,7 +231,7 @@ impl UserPool for Cognito {
             .session(session)
             .challenge_responses("USERNAME", username)
             .challenge_responses("SOFTWARE_TOKEN_MFA_CODE", code)
-            .challenge_responses("SECRET_HASH", self.secret_hash(username))
+            .challenge_responses("SECRET_HASH", self.secret_hash(username).await?)
             .send()
             .await
             .map_err(|e| fail("RespondToAuthChallenge", e))?;
@@ -222,7 +243,7 @@ impl UserPool for Cognito {
             .client
             .get_tokens_from_refresh_token()
             .client_id(&self.client_id)
-            .client_secret(&self.client_secret)
+            .client_secret(self.secret().await?)
             .refresh_token(refresh_token)
             .send()
             .await
@@ -250,7 +271,7 @@ impl UserPool for Cognito {
                 .client
                 .revoke_token()
                 .client_id(&self.client_id)
-                .client_secret(&self.client_secret)
+                .client_secret(self.secret().await?)
                 .token(refresh_token)
                 .send()
                 .await
@@ -269,7 +290,7 @@ impl UserPool for Cognito {
             .forgot_password()
             .client_id(&self.client_id)
             .user_context_data(context_data(context))
-            .secret_hash(self.secret_hash(username))
+            .secret_hash(self.secret_hash(username).await?)
             .username(username)
             .send()
             .await
@@ -288,7 +309,7 @@ impl UserPool for Cognito {
             .confirm_forgot_password()
             .client_id(&self.client_id)
             .user_context_data(context_data(context))
-            .secret_hash(self.secret_hash(username))
+            .secret_hash(self.secret_hash(username).await?)
             .username(username)
             .confirmation_code(code)
             .password(password)
@@ -494,15 +515,15 @@ fn summary(user: UserType) -> UserSummary {
 mod tests {
     use super::*;
 
-    #[test]
-    fn secret_hash_matches_the_documented_construction() {
+    #[tokio::test]
+    async fn secret_hash_matches_the_documented_construction() {
         // Base64(HMAC-SHA256("secret", "ada@example.com" + "client")), computed independently.
         let config = aws_sdk_cognitoidentityprovider::Config::builder()
             .behavior_version(aws_sdk_cognitoidentityprovider::config::BehaviorVersion::latest())
             .build();
-        let cognito = Cognito::new(Client::from_conf(config), "pool", "client", "secret");
+        let cognito = Cognito::new(Client::from_conf(config), "pool", "client", Some("secret"));
         assert_eq!(
-            cognito.secret_hash("ada@example.com"),
+            cognito.secret_hash("ada@example.com").await.unwrap(),
             "pCfmF0r7Gu0NuqTNTEkVYGLmqkeLB+7ZDlvCeFKuOH0="
         );
     }

@@ -116,6 +116,25 @@ impl DynamoUsernames {
             table: table.into(),
         }
     }
+
+    /// Deletes `name`'s entry if `condition` (over `:value`) holds; an entry
+    /// that does not match is left as it is, without an error.
+    async fn delete_when(&self, name: &str, condition: &str, value: &str) -> Result<(), ApiError> {
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .key("username", s(name))
+            .condition_expression(condition)
+            .expression_attribute_values(":value", s(value))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(err) if failed_condition(&err) => Ok(()),
+            Err(err) => Err(infra::Error::aws("DynamoDB DeleteItem", err).into()),
+        }
+    }
 }
 
 #[async_trait]
@@ -155,20 +174,8 @@ impl UsernameIndex for DynamoUsernames {
     }
 
     async fn release(&self, name: &str, email: &str) -> Result<(), ApiError> {
-        let result = self
-            .client
-            .delete_item()
-            .table_name(&self.table)
-            .key("username", s(name))
-            .condition_expression("email = :email AND attribute_not_exists(userId)")
-            .expression_attribute_values(":email", s(email))
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(err) if failed_condition(&err) => Ok(()),
-            Err(err) => Err(infra::Error::aws("DynamoDB DeleteItem", err).into()),
-        }
+        let unbound = "email = :value AND attribute_not_exists(userId)";
+        self.delete_when(name, unbound, email).await
     }
 
     async fn lookup(&self, name: &str) -> Result<Option<String>, ApiError> {
@@ -190,20 +197,8 @@ impl UsernameIndex for DynamoUsernames {
     }
 
     async fn remove(&self, name: &str, cognito_username: &str) -> Result<(), ApiError> {
-        let result = self
-            .client
-            .delete_item()
-            .table_name(&self.table)
-            .key("username", s(name))
-            .condition_expression("userId = :user")
-            .expression_attribute_values(":user", s(cognito_username))
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(err) if failed_condition(&err) => Ok(()),
-            Err(err) => Err(infra::Error::aws("DynamoDB DeleteItem", err).into()),
-        }
+        self.delete_when(name, "userId = :value", cognito_username)
+            .await
     }
 }
 

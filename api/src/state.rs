@@ -29,17 +29,11 @@ pub struct AppState {
 pub type SharedState = Arc<AppState>;
 
 impl AppState {
-    /// Over Cognito and DynamoDB, reading the API client's secret from the
-    /// pool when the configuration lacks it.
+    /// Over Cognito and DynamoDB. Without API_CLIENT_SECRET the secret is
+    /// read from the pool when a request first needs it, not here.
     pub async fn from_aws(config: Config, sdk: &aws_config::SdkConfig) -> infra::Result<AppState> {
         let cognito_client = infra::aws::cognito(sdk);
-        let secret = match &config.api_client_secret {
-            Some(secret) => secret.clone(),
-            None => {
-                Cognito::client_secret(&cognito_client, &config.user_pool_id, &config.api_client_id)
-                    .await?
-            }
-        };
+        let secret = config.api_client_secret.clone();
         let notices: Arc<dyn Notices> = match &config.notice_from {
             Some(from) => Arc::new(SesNotices::new(
                 infra::mailer::SesMailer::new(infra::aws::sesv2(sdk), from),
@@ -47,8 +41,12 @@ impl AppState {
             )),
             None => Arc::new(NoNotices),
         };
-        let mut state =
-            AppState::over_aws_clients(config, cognito_client, infra::aws::dynamodb(sdk), &secret)?;
+        let mut state = AppState::over_aws_clients(
+            config,
+            cognito_client,
+            infra::aws::dynamodb(sdk),
+            secret.as_deref(),
+        )?;
         state.notices = notices;
         Ok(state)
     }
@@ -58,7 +56,7 @@ impl AppState {
         config: Config,
         cognito: aws_sdk_cognitoidentityprovider::Client,
         dynamodb: aws_sdk_dynamodb::Client,
-        client_secret: &str,
+        client_secret: Option<&str>,
     ) -> infra::Result<AppState> {
         let jwks =
             HttpJwks::new(&config.jwks_url).map_err(|e| infra::env::invalid("JWKS_URL", &e))?;
