@@ -20,6 +20,9 @@ pub struct Config {
     /// The sender of the API's own mail (the account-exists notice); none
     /// without an SES identity.
     pub notice_from: Option<String>,
+    /// The value CloudFront's x-origin-verify carries (EnableApiEdge): with
+    /// it, a request's x-viewer-address is the client address.
+    pub edge_origin_secret: Option<String>,
     pub branding: triggers::custom_message::Branding,
     /// Every sign-up answers no sooner than this (plus up to a fifth more,
     /// at random), so a new and a registered address take as long.
@@ -75,6 +78,10 @@ impl Config {
                 .filter(|from| !from.is_empty())
                 .map(str::to_owned),
             branding: triggers::custom_message::Branding::from_env(env),
+            edge_origin_secret: env
+                .optional("EDGE_ORIGIN_SECRET")
+                .filter(|secret| !secret.is_empty())
+                .map(str::to_owned),
             sign_up_min_duration: std::time::Duration::from_millis(
                 env.parse_or("SIGNUP_MIN_DURATION_MS", 1000u64)?,
             ),

@@ -45,16 +45,45 @@ impl Caller {
 /// A caller in the `admin` group.
 pub struct Admin(pub Caller);
 
-/// The caller's address: API Gateway's `requestContext.http.sourceIp` in
-/// Lambda, the connection's peer address locally; never a header the caller
-/// sets (`X-Forwarded-For` is ignored).
+/// The caller's address: behind the CloudFront edge, the viewer address it
+/// reports (believed only with the edge's x-origin-verify secret); else API
+/// Gateway's `requestContext.http.sourceIp` in Lambda, the connection's peer
+/// address locally. Never a header the caller sets alone (`X-Forwarded-For`
+/// is ignored).
 pub struct ClientAddress(pub String);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
+/// The header the edge's viewer-request function writes the viewer's address
+/// into, and the one CloudFront adds to prove a request came through it.
+pub const VIEWER_ADDRESS: &str = "x-viewer-address";
+pub const ORIGIN_VERIFY: &str = "x-origin-verify";
+
+/// The viewer address of a request that proves it came through the edge.
+pub fn edge_viewer(headers: &HeaderMap, secret: &str) -> Option<String> {
+    let proof = headers.get(ORIGIN_VERIFY)?.as_bytes();
+    aws_lc_rs::constant_time::verify_slices_are_equal(proof, secret.as_bytes()).ok()?;
+    let address: std::net::IpAddr = headers
+        .get(VIEWER_ADDRESS)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()?;
+    Some(address.to_string())
+}
+
+impl FromRequestParts<SharedState> for ClientAddress {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &SharedState,
+    ) -> Result<Self, Self::Rejection> {
         use lambda_http::request::RequestContext;
+        if let Some(secret) = &state.config.edge_origin_secret {
+            if let Some(viewer) = edge_viewer(&parts.headers, secret) {
+                return Ok(ClientAddress(viewer));
+            }
+        }
         if let Some(RequestContext::ApiGatewayV2(context)) =
             parts.extensions.get::<RequestContext>()
         {
@@ -111,10 +140,13 @@ impl FromRequestParts<SharedState> for Admin {
 
 /// The client's address and the device data it encoded, for Cognito's
 /// threat protection.
-impl<S: Send + Sync> FromRequestParts<S> for crate::pool::UserContext {
+impl FromRequestParts<SharedState> for crate::pool::UserContext {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &SharedState,
+    ) -> Result<Self, Self::Rejection> {
         let ClientAddress(ip_address) = ClientAddress::from_request_parts(parts, state).await?;
         let encoded_data = parts
             .headers
@@ -311,6 +343,36 @@ mod tests {
         assert_eq!(missing.message, "The field second is required.");
         let malformed = parse_object::<Pair>(b"{\"first\":").unwrap_err();
         assert_eq!(malformed.code, ErrorCode::MalformedJson);
+    }
+
+    #[test]
+    fn the_viewer_address_counts_only_with_the_edge_secret() {
+        let headers = |proof: Option<&str>, viewer: &str| {
+            let mut h = HeaderMap::new();
+            if let Some(proof) = proof {
+                h.insert(ORIGIN_VERIFY, proof.parse().unwrap());
+            }
+            h.insert(VIEWER_ADDRESS, viewer.parse().unwrap());
+            h
+        };
+        let secret = "s3cr3t-from-the-stack";
+        assert_eq!(
+            edge_viewer(&headers(Some(secret), "198.51.100.7"), secret).as_deref(),
+            Some("198.51.100.7")
+        );
+        assert_eq!(edge_viewer(&headers(None, "198.51.100.7"), secret), None);
+        assert_eq!(
+            edge_viewer(&headers(Some("guess"), "198.51.100.7"), secret),
+            None
+        );
+        assert_eq!(
+            edge_viewer(&headers(Some(secret), "not an address"), secret),
+            None
+        );
+        assert_eq!(
+            edge_viewer(&headers(Some(secret), "2001:db8::1"), secret).as_deref(),
+            Some("2001:db8::1")
+        );
     }
 
     #[test]

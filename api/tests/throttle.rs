@@ -256,3 +256,58 @@ async fn cognito_gets_the_client_address_and_device_data_not_forwarded_for() {
     assert_eq!(seen.ip_address, "192.0.2.44");
     assert_eq!(seen.encoded_data.as_deref(), Some("eyJkZXZpY2UiOiJ4In0="));
 }
+
+#[tokio::test]
+async fn behind_the_edge_the_viewer_counts_and_an_unproven_viewer_header_does_not() {
+    let api = Api::with_env("5", "1000", &[("EDGE_ORIGIN_SECRET", "edge-secret-value")]);
+    let (email, _) = api.user("edge").await;
+    // Every request arrives from one peer (CloudFront).
+    let via_edge = |viewer: &str, proof: Option<&str>, password: &str| {
+        let mut request = from(
+            "203.0.113.200",
+            json!({"email": email, "password": password}),
+        );
+        request
+            .headers_mut()
+            .insert("x-viewer-address", viewer.parse().unwrap());
+        if let Some(proof) = proof {
+            request
+                .headers_mut()
+                .insert("x-origin-verify", proof.parse().unwrap());
+        }
+        request
+    };
+    for n in 0..5 {
+        let reply = api
+            .send(via_edge(
+                "198.51.100.1",
+                Some("edge-secret-value"),
+                "wrong-Password-1!",
+            ))
+            .await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "attempt {n}");
+    }
+    let same_viewer = api
+        .send(via_edge("198.51.100.1", Some("edge-secret-value"), STRONG))
+        .await;
+    assert_eq!(same_viewer.status, StatusCode::TOO_MANY_REQUESTS);
+    let other_viewer = api
+        .send(via_edge("198.51.100.2", Some("edge-secret-value"), STRONG))
+        .await;
+    assert_eq!(other_viewer.status, StatusCode::OK, "{}", other_viewer.body);
+    // Without the proof the header is ignored: the peer is the address.
+    for n in 0..5 {
+        let reply = api
+            .send(via_edge(&format!("192.0.2.{n}"), None, "wrong-Password-1!"))
+            .await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "attempt {n}");
+    }
+    let forged = api
+        .send(via_edge("192.0.2.99", Some("a-guess"), STRONG))
+        .await;
+    assert_eq!(
+        forged.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "counted by the peer"
+    );
+}

@@ -23,6 +23,18 @@ CASES = {
         {"template": [('      Name: !Sub "${AWS::StackName}-user-pool"\n', "")]},
         ["UserPoolWebAcl create: wafv2:CreateWebACL", "ImplicitlyDenied"],
     ),
+    "the API edge's CLOUDFRONT web ACL checked as global, not regional": (
+        "prod",
+        {"roles": [('                  - !Sub "arn:${AWS::Partition}:wafv2:us-east-1:${AWS::AccountId}:global/webacl/auth-${DeployEnvironment}-*"\n', "")]},
+        ["ApiEdgeWebAcl create: wafv2:CreateWebACL on arn:aws:wafv2:us-east-1:123456789012:global/webacl/auth-prod-api-edge",
+         "ImplicitlyDenied"],
+    ),
+    "CloudFront creates outside us-east-1 (aws:RequestedRegion)": (
+        "prod",
+        {"roles": [("                  StringEquals: { aws:RequestedRegion: us-east-1 }\n",
+                    "                  StringEquals: { aws:RequestedRegion: eu-west-1 }\n")]},
+        ["ApiEdgeDistribution create: cloudfront:CreateDistribution", "ImplicitlyDenied"],
+    ),
     "no grant for Cognito's SES service-linked role": (
         "prod",
         {"roles": [("                Action: iam:CreateServiceLinkedRole\n", "                Action: iam:GetRole\n")]},

@@ -182,7 +182,9 @@ def amplify_outputs(outputs, parameters, endpoint_url):
             "redirect_sign_out_uri": effective(parameters, "LogoutUrls").split(","),
             "response_type": "code",
         }
-    custom = {"api_url": outputs["ApiUrl"], "user_data_table": outputs["UserDataTableName"]}
+    # Clients use the edge (CloudFront and its WAF) when the stack has one.
+    custom = {"api_url": outputs.get("ApiEdgeUrl") or outputs["ApiUrl"],
+              "user_data_table": outputs["UserDataTableName"]}
     if endpoint_url:
         custom["aws_endpoint_url"] = endpoint_url
     return {"version": "1.4", "auth": auth, "custom": custom}
@@ -202,7 +204,7 @@ def write_outputs(directory, outputs, parameters, endpoint_url):
         "USER_DATA_TABLE": outputs["UserDataTableName"],
         "USERNAMES_TABLE": outputs["UsernamesTableName"],
         "THROTTLE_TABLE": outputs["ThrottleTableName"],
-        "API_URL": outputs["ApiUrl"],
+        "API_URL": outputs.get("ApiEdgeUrl") or outputs["ApiUrl"],
     }
     if endpoint_url:
         env["AWS_ENDPOINT_URL"] = endpoint_url

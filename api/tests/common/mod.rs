@@ -80,7 +80,11 @@ impl Api {
     }
 
     pub fn with_limits(per_address: &str, per_account: &str) -> Api {
-        let env = Env::from_pairs([
+        Api::with_env(per_address, per_account, &[])
+    }
+
+    pub fn with_env(per_address: &str, per_account: &str, extra: &[(&str, &str)]) -> Api {
+        let mut pairs = vec![
             ("AWS_REGION", "us-east-1"),
             ("USER_POOL_ID", "us-east-1_TEST"),
             ("API_CLIENT_ID", CLIENT),
@@ -94,7 +98,9 @@ impl Api {
             ("SIGNUP_MIN_DURATION_MS", "0"),
             ("ALLOWED_ORIGINS", ORIGIN),
             ("APP_NAME", "Acme"),
-        ]);
+        ];
+        pairs.extend_from_slice(extra);
+        let env = Env::from_pairs(pairs);
         let config = Config::from_env(&env).unwrap();
         let keys = serde_json::from_slice(&key_file("jwks.json")).unwrap();
         let pool = Arc::new(InMemoryPool::new(Box::new(mint)));

@@ -49,6 +49,8 @@ _NAMES = {
     # it never matches a policy scoped to the stack's prefix.
     "AWS::WAFv2::WebACL": ("Name", 128, "logical"),
     "AWS::SSM::Parameter": ("Name", 2048, "ssm"),
+    "AWS::SecretsManager::Secret": ("Name", 512, "stack"),
+    "AWS::CloudFront::Function": ("Name", 64, "stack"),
 }
 
 
@@ -219,7 +221,11 @@ class Stack:
         if rtype.startswith("AWS::ApiGatewayV2::"):
             return lid.lower()[:10]
         if rtype == "AWS::WAFv2::WebACL":
-            return f"{self.name_of(lid)}|webacl-id|REGIONAL"
+            return f"{self.name_of(lid)}|webacl-id|{self.properties(lid).get('Scope', 'REGIONAL')}"
+        if rtype == "AWS::CloudFront::Distribution":
+            return f"EPREFLIGHT{zlib.crc32(lid.encode()) % 10000:04d}"
+        if rtype == "AWS::SecretsManager::Secret":
+            return self.arn(lid)
         if rtype in _NAMES:
             return self.name_of(lid)
         return f"{self.name}-{lid}-{SUFFIX}"
@@ -234,6 +240,10 @@ class Stack:
             return f"cognito-idp.{self.region}.amazonaws.com/{self.physical_id(lid)}"
         if rtype == "AWS::IAM::Role" and attr == "RoleId":
             return "AROAPREFLIGHT"
+        if rtype == "AWS::CloudFront::Function" and attr == "FunctionMetadata.FunctionARN":
+            return self.arn(lid)
+        if rtype == "AWS::CloudFront::Distribution" and attr == "DomainName":
+            return f"{self.physical_id(lid).lower()}.cloudfront.net"
         return f"{lid}.{attr}"
 
     def arn(self, lid):
@@ -251,7 +261,14 @@ class Stack:
             "AWS::SNS::Topic": lambda: f"arn:{p}:sns:{r}:{a}:{name}",
             "AWS::CloudWatch::Alarm": lambda: f"arn:{p}:cloudwatch:{r}:{a}:alarm:{name}",
             "AWS::S3::Bucket": lambda: f"arn:{p}:s3:::{name}",
-            "AWS::WAFv2::WebACL": lambda: f"arn:{p}:wafv2:{r}:{a}:regional/webacl/{name}/webacl-id",
+            # CLOUDFRONT-scope ACLs are global, kept in us-east-1.
+            "AWS::WAFv2::WebACL": lambda: (
+                f"arn:{p}:wafv2:us-east-1:{a}:global/webacl/{name}/webacl-id"
+                if self.properties(lid).get("Scope") == "CLOUDFRONT"
+                else f"arn:{p}:wafv2:{r}:{a}:regional/webacl/{name}/webacl-id"),
+            "AWS::SecretsManager::Secret": lambda: f"arn:{p}:secretsmanager:{r}:{a}:secret:{name}-PrEfLi",
+            "AWS::CloudFront::Function": lambda: f"arn:{p}:cloudfront::{a}:function/{name}",
+            "AWS::CloudFront::Distribution": lambda: f"arn:{p}:cloudfront::{a}:distribution/{self.physical_id(lid)}",
             "AWS::SSM::Parameter": lambda: f"arn:{p}:ssm:{r}:{a}:parameter/{name.lstrip('/')}",
             "AWS::Cognito::UserPool": lambda: f"arn:{p}:cognito-idp:{r}:{a}:userpool/{self.physical_id(lid)}",
             "AWS::Cognito::IdentityPool":

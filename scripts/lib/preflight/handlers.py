@@ -59,6 +59,13 @@ def email_through_ses(props):
         props["EmailConfiguration"]["EmailSendingAccount"] == "DEVELOPER"
 
 
+def any_origin_has(key):
+    def test(props):
+        origins = (props.get("DistributionConfig") or {}).get("Origins") or []
+        return any(isinstance(o, dict) and o.get(key) not in (None, "", [], {}) for o in origins)
+    return test
+
+
 def association_on(service):
     return lambda props: str(props.get("ResourceArn", "")).split(":")[2:3] == [service]
 
@@ -68,6 +75,16 @@ NARROWINGS = [
     ("AWS::ApiGatewayV2::Api", ["s3:getObject"], has("BodyS3Location"), "reads an OpenAPI body from S3 only with BodyS3Location"),
     ("AWS::ApiGatewayV2::Integration", ["iam:PassRole"], has("CredentialsArn"), "passes a role only with CredentialsArn"),
     ("AWS::ApiGatewayV2::Authorizer", ["iam:PassRole"], has("AuthorizerCredentialsArn"), "passes a role only with AuthorizerCredentialsArn"),
+    ("AWS::CloudFront::Distribution", ["cloudfront:CreateConnectionGroup", "cloudfront:GetConnectionGroup"],
+     nested("DistributionConfig.ConnectionMode"), "connection groups only for multi-tenant distributions (ConnectionMode)"),
+    ("AWS::CloudFront::Distribution", ["cloudfront:GetVpcOrigin"], any_origin_has("VpcOriginConfig"),
+     "VPC origins only with an origin's VpcOriginConfig"),
+    ("AWS::CloudFront::Distribution", ["cloudfront:UpdateDistributionWithStagingConfig"],
+     nested("DistributionConfig.ContinuousDeploymentPolicyId"), "staging distributions only with continuous deployment"),
+    ("AWS::CloudFront::Distribution", ["cloudfront:CreateDistributionWithTags"], has("Tags"),
+     "CreateDistributionWithTags only when the distribution has Tags"),
+    ("AWS::SecretsManager::Secret", ["secretsmanager:ReplicateSecretToRegions", "secretsmanager:RemoveRegionsFromReplication"],
+     has("ReplicaRegions"), "replication only with ReplicaRegions"),
     ("AWS::Cognito::UserPoolRiskConfigurationAttachment", ["iam:PassRole"],
      nested("AccountTakeoverRiskConfiguration.NotifyConfiguration"),
      "the attachment has no role property; the only identity it hands Cognito is the notification mail's "

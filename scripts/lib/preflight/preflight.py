@@ -162,6 +162,19 @@ def aws_managed_key_policy(service, region):
 
 
 # ---------------------------------------------------------------- evaluation
+# Services whose API lives in us-east-1 whatever the stack's region.
+GLOBAL_SERVICES = ("cloudfront:", "iam:", "sts:")
+
+
+def requested_region(requests, region):
+    """AWS sets aws:RequestedRegion on every request: the stack's region, or
+    us-east-1 for the global services."""
+    for request in requests:
+        home = "us-east-1" if request["action"].startswith(GLOBAL_SERVICES) else region
+        request["context"].setdefault("aws:RequestedRegion", home)
+    return requests
+
+
 def simulate(requests):
     node = subprocess.run(["node", str(HERE / "simulate.mjs")], input=json.dumps(
         {"account": cfn.ACCOUNT, "requests": requests}), capture_output=True, text=True, cwd=HERE)
@@ -228,7 +241,7 @@ def main():
     except (calls.CodeError, cfn.TemplateError) as err:
         raise SystemExit(f"error: {err}")
 
-    results = simulate([dict(r, id=str(i)) for i, (_, r, _) in enumerate(checks)])
+    results = simulate(requested_region([dict(r, id=str(i)) for i, (_, r, _) in enumerate(checks)], stack.region))
     failures, undecided = [], []
     by_group = {}
     for result in results:

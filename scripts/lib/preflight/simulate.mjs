@@ -85,7 +85,7 @@ function arnPattern(template) {
   const variable = (name) => {
     if (name === 'BucketName') return '[^/:]+'
     if (name === 'IdentityPoolId') return '[^/]+' // region:uuid
-    if (/Name|Path|Key$/.test(name)) return '[^:]+'
+    if (/Name|Path|Key$/.test(name) || name === 'SecretId') return '[^:]+' // secret names may hold /
     return '[^:/]+'
   }
   const source = template
