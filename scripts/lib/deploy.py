@@ -184,7 +184,10 @@ def amplify_outputs(outputs, parameters, endpoint_url):
         }
     # Clients use the edge (CloudFront and its WAF) when the stack has one.
     custom = {"api_url": outputs.get("ApiEdgeUrl") or outputs["ApiUrl"],
-              "user_data_table": outputs["UserDataTableName"]}
+              "user_data_table": outputs["UserDataTableName"],
+              # The API signs users up and in with its own client; device data
+              # for threat protection is encoded for that client.
+              "api_client_id": outputs["ApiClientId"]}
     if endpoint_url:
         custom["aws_endpoint_url"] = endpoint_url
     return {"version": "1.4", "auth": auth, "custom": custom}

@@ -31,7 +31,10 @@ if (endpoint) {
     },
   });
 }
-const api = apiClient(outputs.custom?.api_url || '', accessToken);
+const api = apiClient(outputs.custom?.api_url || '', accessToken, {
+  userPoolId: outputs.auth.user_pool_id,
+  clientId: outputs.custom?.api_client_id,
+});
 
 const $ = (id) => document.getElementById(id);
 const sections = ['signup', 'confirm', 'signin', 'mfa', 'account'];
