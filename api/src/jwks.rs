@@ -17,30 +17,41 @@ type HttpsClient = Client<
     Empty<bytes::Bytes>,
 >;
 
+/// The client is built (and the system's TLS roots read) on the first
+/// fetch, not at cold start: a request without a token never needs it.
 pub struct HttpJwks {
     url: Uri,
-    client: HttpsClient,
+    client: std::sync::OnceLock<HttpsClient>,
 }
 
 impl HttpJwks {
     pub fn new(url: &str) -> Result<Self, String> {
         let url: Uri = url.parse().map_err(|e| format!("JWKS URL: {e}"))?;
+        Ok(HttpJwks {
+            url,
+            client: std::sync::OnceLock::new(),
+        })
+    }
+
+    fn client(&self) -> Result<&HttpsClient, String> {
+        if let Some(client) = self.client.get() {
+            return Ok(client);
+        }
         let connector = hyper_rustls::HttpsConnectorBuilder::new()
             .with_native_roots()
             .map_err(|e| format!("TLS roots: {e}"))?
             .https_or_http()
             .enable_http1()
             .build();
-        Ok(HttpJwks {
-            url,
-            client: Client::builder(TokioExecutor::new()).build(connector),
-        })
+        Ok(self
+            .client
+            .get_or_init(|| Client::builder(TokioExecutor::new()).build(connector)))
     }
 }
 
 impl JwksSource for HttpJwks {
     async fn fetch(&self) -> Result<JwkSet, String> {
-        let request = self.client.get(self.url.clone());
+        let request = self.client()?.get(self.url.clone());
         let response = tokio::time::timeout(FETCH_TIMEOUT, request)
             .await
             .map_err(|_| "JWKS fetch timed out".to_owned())?

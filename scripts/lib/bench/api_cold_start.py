@@ -1,9 +1,11 @@
 """Cold start of the API Lambda: process start to the answer of its first
 request, `GET /api/health` as API Gateway (HTTP API, payload 2.0) sends it,
-under the same Runtime API harness as the triggers. The client secret is
-configured, so nothing is fetched at init. Prints JSON, one entry per zip.
+under the same Runtime API harness as the triggers. Nothing is fetched at
+init (the client secret is read on first use). Prints JSON, one entry per
+zip or binary; `--binary floor=path` adds the physical floor, an empty
+`lambda_runtime` function given the same event.
 
-    api_cold_start.py --zip before=path/a.zip --zip after=path/b.zip [--runs 20]
+    api_cold_start.py --zip api=path/bootstrap.zip [--binary floor=path] [--runs 20]
 """
 import argparse
 import json
@@ -19,9 +21,10 @@ from runtime_harness import Harness
 ENV = {
     "USER_POOL_ID": "us-east-1_bench",
     "API_CLIENT_ID": "benchclient",
-    "API_CLIENT_SECRET": "bench-secret",
     "PROFILES_TABLE": "profiles",
     "USER_DATA_TABLE": "data",
+    "USERNAMES_TABLE": "usernames",
+    "THROTTLE_TABLE": "throttle",
     "ALLOWED_ORIGINS": "http://localhost:5173",
     "AWS_ENDPOINT_URL": "http://127.0.0.1:9",
 }
@@ -51,7 +54,8 @@ def health_event():
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--zip", action="append", required=True, help="label=path of a bootstrap.zip")
+    parser.add_argument("--zip", action="append", default=[], help="label=path of a bootstrap.zip")
+    parser.add_argument("--binary", action="append", default=[], help="label=path of a bootstrap binary")
     parser.add_argument("--runs", type=int, default=20)
     args = parser.parse_args()
     results = {}
@@ -64,6 +68,9 @@ def main():
                 z.extractall(code)
             (code / "bootstrap").chmod(0o755)
             binaries[label] = (Path(path), code / "bootstrap")
+        for spec in args.binary:
+            label, path = spec.split("=", 1)
+            binaries[label] = (Path(path), Path(path))
         runs = {label: [] for label in binaries}
         # Interleaved, so a noisy moment hits every binary alike.
         for _ in range(args.runs):
@@ -73,7 +80,7 @@ def main():
                     millis, rss, kind, answer = harness.cold_start([str(binary)], health_event(), ENV)
                 finally:
                     harness.close()
-                status = answer.get("statusCode") if kind == "response" and isinstance(answer, dict) else None
+                status = answer.get("statusCode", 200) if kind == "response" and isinstance(answer, dict) else None
                 if status != 200:
                     sys.exit(f"{label}: GET /api/health answered {kind} {str(answer)[:300]}")
                 runs[label].append((millis, rss))
