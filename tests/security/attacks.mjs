@@ -13,6 +13,7 @@
 import { createHmac, createPrivateKey, createPublicKey, createSign, generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { apiCaller, checks } from '../lib/api.mjs';
 import { mailedCode } from '../lib/mailbox.mjs';
 
 const { values: args } = parseArgs({
@@ -27,47 +28,19 @@ if (!args.url || !args.endpoint || !args['state-dir']) {
 }
 
 const PASSWORD = 'violet-Quasar-harbor-71!';
-const results = { passed: 0, failed: 0, attacks: 0, accepted: 0 };
-
-function check(condition, what, detail = '') {
-  if (condition) {
-    results.passed += 1;
-    console.log(`ok   ${what}`);
-  } else {
-    results.failed += 1;
-    console.log(`FAIL ${what}${detail ? `: ${detail}` : ''}`);
-  }
-}
-
-async function call(method, path, { body, token, raw } = {}) {
-  const headers = {};
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  if (token !== undefined) headers.authorization = raw ? token : `Bearer ${token}`;
-  const response = await fetch(`${args.url}${path}`, {
-    method,
-    headers,
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  let text = await response.text();
-  let json = null;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = null;
-  }
-  // Error bodies carry the answer's request ID; answers are compared
-  // without it (it differs on every request by design).
-  if (json?.error) {
-    errorBodies.total += 1;
-    if (json.error.request_id && json.error.request_id === response.headers.get('x-request-id')) {
-      errorBodies.withRequestId += 1;
-    }
-    const { request_id: _, ...error } = json.error;
-    text = JSON.stringify({ ...json, error });
-  }
-  return { status: response.status, body: json, text };
-}
+const { check, results, finish } = checks({ attacks: 0, accepted: 0 });
+const api = apiCaller(args.url);
+// Error bodies must carry their answer's request ID; answers are compared
+// without it.
 const errorBodies = { total: 0, withRequestId: 0 };
+async function call(method, path, options) {
+  const reply = await api(method, path, options);
+  if (reply.body.error) {
+    errorBodies.total += 1;
+    if (reply.errorRequestId && reply.errorRequestId === reply.requestId) errorBodies.withRequestId += 1;
+  }
+  return { ...reply, text: reply.answer };
+}
 
 async function newUser(label) {
   const email = `${label}-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.com`;
@@ -281,7 +254,4 @@ check(
   `every error body carries its answer's x-request-id (${errorBodies.withRequestId}/${errorBodies.total})`,
 );
 
-console.log(
-  `security: ${results.attacks} attacks, ${results.accepted} accepted; ${results.passed} checks passed, ${results.failed} failed`,
-);
-process.exitCode = results.failed === 0 ? 0 : 1;
+finish('security', `${results.attacks} attacks, ${results.accepted} accepted; ${results.passed} checks passed, ${results.failed} failed`);

@@ -8,27 +8,14 @@
 //
 //   node tests/security/signup_enumeration.mjs --url http://127.0.0.1:9000 --endpoint http://127.0.0.1:4566
 import { parseArgs } from 'node:util';
+import { apiCaller, checks } from '../lib/api.mjs';
 import { mailedCode } from '../lib/mailbox.mjs';
 
 const { values: args } = parseArgs({ options: { url: { type: 'string' }, endpoint: { type: 'string' }, tries: { type: 'string' } } });
 const tries = Number(args.tries ?? 30);
-const results = { passed: 0, failed: 0 };
-function check(condition, what, detail = '') {
-  results[condition ? 'passed' : 'failed'] += 1;
-  console.log(`${condition ? 'ok  ' : 'FAIL'} ${what}${condition || !detail ? '' : `: ${detail}`}`);
-}
-
-async function post(path, body) {
-  const started = performance.now();
-  const response = await fetch(`${args.url}${path}`, {
-    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body),
-  });
-  const text = await response.text();
-  const millis = performance.now() - started;
-  let json = {};
-  try { json = JSON.parse(text); } catch { /* not JSON */ }
-  return { status: response.status, body: json, text, millis };
-}
+const { check, finish } = checks();
+const call = apiCaller(args.url);
+const post = (path, body) => call('POST', path, { body });
 
 const password = 'violet-Quasar-harbor-71!';
 const tag = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
@@ -78,5 +65,4 @@ check(notices.length === 1, `the owner got one "account already exists" mail for
 const signIn = await post('/api/auth/signin', { email: owner, password });
 check(signIn.status === 200, "the owner's account is untouched (signs in with its own password)", signIn.text);
 
-console.log(`sign-up enumeration: ${results.passed} checks passed, ${results.failed} failed`);
-process.exitCode = results.failed === 0 ? 0 : 1;
+finish('sign-up enumeration');

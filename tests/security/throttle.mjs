@@ -8,15 +8,12 @@
 //   node tests/security/throttle.mjs --port 9000 --window 4
 import http from 'node:http';
 import { parseArgs } from 'node:util';
+import { checks } from '../lib/api.mjs';
 
 const { values: args } = parseArgs({ options: { port: { type: 'string' }, window: { type: 'string' } } });
 const window = Number(args.window ?? 60);
 const LIMIT = 5;
-const results = { passed: 0, failed: 0 };
-function check(condition, what, detail = '') {
-  results[condition ? 'passed' : 'failed'] += 1;
-  console.log(`${condition ? 'ok  ' : 'FAIL'} ${what}${condition || !detail ? '' : `: ${detail}`}`);
-}
+const { check, finish } = checks();
 
 function post(path, body, { from = '127.0.0.1', headers = {} } = {}) {
   const data = JSON.stringify(body);
@@ -102,5 +99,4 @@ const burst = await Promise.all(
 const through = burst.filter((r) => r.status !== 429).length;
 check(through === LIMIT, `50 concurrent attempts on one account: exactly ${LIMIT} reach Cognito`, `${through} got through`);
 
-console.log(`throttle: ${results.passed} checks passed, ${results.failed} failed`);
-process.exitCode = results.failed === 0 ? 0 : 1;
+finish('throttle');
