@@ -950,18 +950,15 @@ async fn bad_requests_get_json_errors_and_security_headers() {
 
 /// The same API, but its DynamoDB never answers.
 async fn with_dynamodb_down(api: &Api) -> axum::Router {
-    let config = api.config.clone();
-    let secret = api::cognito::Cognito::client_secret(
-        &api.cognito,
-        &config.user_pool_id,
-        &config.api_client_id,
-    )
-    .await
-    .unwrap();
     let down =
         infra::aws::dynamodb(&infra::aws::config_for_endpoint(&hanging_endpoint(), REGION).await);
-    let state =
-        AppState::over_aws_clients(config, api.cognito.clone(), down, Some(&secret)).unwrap();
+    let state = AppState::over_aws_clients(
+        api.config.clone(),
+        api.cognito.clone(),
+        down,
+        Arc::new(api::notices::NoNotices),
+    )
+    .unwrap();
     api::router(Arc::new(state))
 }
 

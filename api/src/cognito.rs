@@ -93,9 +93,9 @@ impl Cognito {
             .map_err(ApiError::from)
     }
 
-    /// The API client's secret, read from the pool (for cold starts without
-    /// API_CLIENT_SECRET).
-    pub async fn client_secret(
+    /// The API client's secret, read from the pool (DescribeUserPoolClient)
+    /// when API_CLIENT_SECRET is not set.
+    async fn client_secret(
         client: &Client,
         pool_id: &str,
         client_id: &str,

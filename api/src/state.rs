@@ -32,8 +32,6 @@ impl AppState {
     /// Over Cognito and DynamoDB. Without API_CLIENT_SECRET the secret is
     /// read from the pool when a request first needs it, not here.
     pub async fn from_aws(config: Config, sdk: &aws_config::SdkConfig) -> infra::Result<AppState> {
-        let cognito_client = infra::aws::cognito(sdk);
-        let secret = config.api_client_secret.clone();
         let notices: Arc<dyn Notices> = match &config.notice_from {
             Some(from) => Arc::new(SesNotices::new(
                 infra::mailer::SesMailer::new(infra::aws::sesv2(sdk), from),
@@ -41,14 +39,12 @@ impl AppState {
             )),
             None => Arc::new(NoNotices),
         };
-        let mut state = AppState::over_aws_clients(
+        AppState::over_aws_clients(
             config,
-            cognito_client,
+            infra::aws::cognito(sdk),
             infra::aws::dynamodb(sdk),
-            secret.as_deref(),
-        )?;
-        state.notices = notices;
-        Ok(state)
+            notices,
+        )
     }
 
     /// Over given clients (each may aim at its own endpoint).
@@ -56,7 +52,7 @@ impl AppState {
         config: Config,
         cognito: aws_sdk_cognitoidentityprovider::Client,
         dynamodb: aws_sdk_dynamodb::Client,
-        client_secret: Option<&str>,
+        notices: Arc<dyn Notices>,
     ) -> infra::Result<AppState> {
         let jwks =
             HttpJwks::new(&config.jwks_url).map_err(|e| infra::env::invalid("JWKS_URL", &e))?;
@@ -65,13 +61,13 @@ impl AppState {
                 cognito,
                 &config.user_pool_id,
                 &config.api_client_id,
-                client_secret,
+                config.api_client_secret.as_deref(),
             )),
             profiles: Arc::new(DynamoProfileStore::new(
                 dynamodb.clone(),
                 &config.profiles_table,
             )),
-            notices: Arc::new(NoNotices),
+            notices,
             counters: Arc::new(DynamoCounters::new(
                 dynamodb.clone(),
                 &config.throttle_table,
