@@ -6,7 +6,7 @@ use std::sync::Arc;
 async fn main() -> Result<(), lambda_http::Error> {
     infra::telemetry::init();
     let config = api::config::Config::from_env(&Env::from_process())?;
-    let sdk = infra::aws::load_config().await;
+    let sdk = infra::aws::load_lambda_config().await;
     let state = AppState::from_aws(config, &sdk).await?;
     lambda_http::run(api::router(Arc::new(state))).await
 }

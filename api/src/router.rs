@@ -44,17 +44,10 @@ impl Modify for BearerScheme {
     }
 }
 
-fn parts() -> (Router<SharedState>, OpenApi) {
-    utoipa_axum::router::OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .merge(crate::routes::all())
-        .split_for_parts()
-}
-
 /// The API, ready to serve.
 pub fn router(state: SharedState) -> Router {
     let origins = state.config.allowed_origins.clone();
-    let routes = parts()
-        .0
+    let routes = crate::routes::serving()
         .fallback(|| async { ApiError::no_route() })
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
         .with_state(state);
@@ -63,7 +56,9 @@ pub fn router(state: SharedState) -> Router {
 
 /// The OpenAPI document of [`router`].
 pub fn openapi() -> OpenApi {
-    let mut doc = parts().1;
+    let mut doc = utoipa_axum::router::OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(crate::routes::described())
+        .into_openapi();
     doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
     doc
 }

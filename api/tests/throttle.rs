@@ -140,6 +140,44 @@ async fn every_auth_route_is_limited() {
     }
 }
 
+/// Scoring a password costs milliseconds of CPU: an over-limit caller gets
+/// 429 before it, not the weak-password answer.
+#[tokio::test]
+async fn an_over_limit_password_is_not_scored() {
+    let api = Api::with_limits("2", "1000");
+    let routes = [
+        (
+            "/api/auth/signup",
+            json!({"email": "w@example.com", "password": "password", "name": "W"}),
+        ),
+        (
+            "/api/auth/reset-password",
+            json!({"email": "w@example.com", "code": "000000", "password": "password"}),
+        ),
+    ];
+    for (path, body) in routes {
+        let mut answers = Vec::new();
+        for _ in 0..3 {
+            let mut request = request(Method::POST, path, Some(body.clone()), None);
+            request
+                .extensions_mut()
+                .insert(ConnectInfo("192.0.2.51:1".parse::<SocketAddr>().unwrap()));
+            let answer = api.send(request).await;
+            answers.push(
+                answer.body["error"]["code"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_owned(),
+            );
+        }
+        assert_eq!(
+            answers,
+            ["weak_password", "weak_password", "too_many_requests"],
+            "{path}"
+        );
+    }
+}
+
 // The counting rules alone, with a clock the test sets.
 
 fn attempt<'a>(address: &'a str, account: Option<&'a str>) -> Attempt<'a> {

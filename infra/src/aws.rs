@@ -5,9 +5,21 @@
 //! Timeouts and retries bound one SDK call to [`OPERATION_TIMEOUT`], which
 //! keeps a trigger's worst case well under Cognito's 5 s limit.
 
+use aws_config::environment::{
+    EnvironmentVariableCredentialsProvider, EnvironmentVariableRegionProvider,
+};
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
+use aws_smithy_runtime::client::defaults::default_http_client_plugin_v2;
+use aws_smithy_runtime_api::client::connector_metadata::ConnectorMetadata;
+use aws_smithy_runtime_api::client::http::{
+    HttpClient, HttpConnectorSettings, SharedHttpClient, SharedHttpConnector,
+};
+use aws_smithy_runtime_api::client::runtime_components::{
+    RuntimeComponents, RuntimeComponentsBuilder,
+};
+use aws_smithy_runtime_api::client::runtime_plugin::RuntimePlugin;
 use std::time::Duration;
 
 pub const CONNECT_TIMEOUT: Duration = Duration::from_millis(300);
@@ -30,6 +42,68 @@ pub fn retries() -> RetryConfig {
         .with_max_backoff(Duration::from_millis(200))
 }
 
+/// For the Lambdas: credentials and region from the variables Lambda sets
+/// (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`,
+/// `AWS_REGION`). The default chain would build its web-identity, SSO and
+/// IMDS providers first; the web-identity one builds an STS client, which
+/// loads and parses every root certificate of the system: about 2.5 ms of
+/// each cold start, for credentials a Lambda never reads from there.
+pub async fn load_lambda_config() -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .http_client(TlsOnFirstRequest::sdk_default())
+        .credentials_provider(EnvironmentVariableCredentialsProvider::new())
+        .region(EnvironmentVariableRegionProvider::new())
+        .timeout_config(timeouts())
+        .retry_config(retries())
+        .load()
+        .await
+}
+
+/// The SDK's default HTTPS client (hyper, rustls with aws-lc, proxies from
+/// the environment), except that it does not build its TLS connector when a
+/// service client is created: the default does, on purpose, so that every
+/// `Client::new` reads and parses the system's root certificates (about
+/// 2.4 ms here). Deferred, the first request that calls AWS pays it once,
+/// and a request that calls nothing (`GET /api/health`) never does. All
+/// clients made from one configuration share the connector.
+#[derive(Debug)]
+pub struct TlsOnFirstRequest(SharedHttpClient);
+
+impl TlsOnFirstRequest {
+    pub fn sdk_default() -> Self {
+        let plugin = default_http_client_plugin_v2(BehaviorVersion::latest())
+            .expect("the default-https-client feature is on");
+        let client = plugin
+            .runtime_components(&RuntimeComponentsBuilder::new("tls-on-first-request"))
+            .http_client()
+            .expect("the default plugin sets an HTTP client");
+        TlsOnFirstRequest(client)
+    }
+
+    pub fn over(client: SharedHttpClient) -> Self {
+        TlsOnFirstRequest(client)
+    }
+}
+
+impl HttpClient for TlsOnFirstRequest {
+    fn http_connector(
+        &self,
+        settings: &HttpConnectorSettings,
+        components: &RuntimeComponents,
+    ) -> SharedHttpConnector {
+        self.0.http_connector(settings, components)
+    }
+
+    // `validate_base_client_config` is left as the trait's (nothing): the
+    // default client's builds the connector there.
+
+    fn connector_metadata(&self) -> Option<ConnectorMetadata> {
+        self.0.connector_metadata()
+    }
+}
+
+/// For the command-line tools an operator runs: the default chain
+/// (profiles, SSO, web identity, instance roles).
 pub async fn load_config() -> SdkConfig {
     aws_config::defaults(BehaviorVersion::latest())
         .timeout_config(timeouts())
@@ -39,7 +113,7 @@ pub async fn load_config() -> SdkConfig {
 }
 
 /// A configuration for one explicit endpoint with static credentials, for
-/// tests and tools aimed at an emulator. Lambdas use [`load_config`].
+/// tests and tools aimed at an emulator. Lambdas use [`load_lambda_config`].
 pub async fn config_for_endpoint(endpoint_url: &str, region: &str) -> SdkConfig {
     let credentials =
         aws_sdk_dynamodb::config::Credentials::new("test", "test", None, None, "static");
@@ -85,6 +159,67 @@ pub fn sesv2(config: &SdkConfig) -> aws_sdk_sesv2::Client {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use aws_smithy_runtime_api::box_error::BoxError;
+    use aws_smithy_types::config_bag::ConfigBag;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    /// Counts the connectors built at client creation, as the SDK's default
+    /// client builds its TLS connector there.
+    #[derive(Debug, Default)]
+    struct BuildsAtCreation(Arc<AtomicUsize>);
+
+    impl HttpClient for BuildsAtCreation {
+        fn http_connector(
+            &self,
+            _: &HttpConnectorSettings,
+            _: &RuntimeComponents,
+        ) -> SharedHttpConnector {
+            unreachable!("no request is sent")
+        }
+
+        fn validate_base_client_config(
+            &self,
+            _: &RuntimeComponentsBuilder,
+            _: &ConfigBag,
+        ) -> Result<(), BoxError> {
+            self.0.fetch_add(1, Ordering::SeqCst);
+            Ok(())
+        }
+    }
+
+    async fn clients_made_with(client: impl HttpClient + 'static) {
+        let config = aws_config::defaults(BehaviorVersion::latest())
+            .http_client(client)
+            .region(aws_config::Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+                "test", "test", None, None, "test",
+            ))
+            .load()
+            .await;
+        let _ = (dynamodb(&config), cognito(&config), sesv2(&config));
+    }
+
+    #[tokio::test]
+    async fn creating_clients_builds_no_connector() {
+        let built = Arc::new(AtomicUsize::new(0));
+        let counting = SharedHttpClient::new(BuildsAtCreation(built.clone()));
+        clients_made_with(TlsOnFirstRequest::over(counting.clone())).await;
+        assert_eq!(built.load(Ordering::SeqCst), 0);
+        // Without the wrapper, every client builds one.
+        clients_made_with(counting).await;
+        assert_eq!(built.load(Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test]
+    async fn the_lambda_configuration_uses_the_deferred_client() {
+        let config = load_lambda_config().await;
+        let client = config.http_client().expect("an HTTP client");
+        assert!(
+            format!("{client:?}").contains("TlsOnFirstRequest"),
+            "{client:?}"
+        );
+    }
 
     #[test]
     fn one_operation_fits_twice_in_the_trigger_limit() {

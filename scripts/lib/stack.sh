@@ -72,7 +72,11 @@ if sys.argv[2]:
         pass
 PY
   step "Building the API's local server (the Lambda's router, served over HTTP)"
-  cargo build --locked -p api --bin api-local --features local
+  if [[ "${API_BUILD_PROFILE:-debug}" == release ]]; then
+    cargo build --locked --release -p api --bin api-local --features local
+  else
+    cargo build --locked -p api --bin api-local --features local
+  fi
   start_background api "$ROOT/scripts/lib/api-server" "$dir/api.env" $watch
   API_URL="http://127.0.0.1:$port"
   wait_for_http "$API_URL/api/health" 120 api

@@ -13,7 +13,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let env = Env::from_process();
     let listen = env.or("API_LISTEN", "127.0.0.1:9000").to_owned();
     let config = api::config::Config::from_env(&env)?;
-    let sdk = infra::aws::load_config().await;
+    let sdk = infra::aws::load_lambda_config().await;
     let state = AppState::from_aws(config, &sdk).await?;
     let listener = tokio::net::TcpListener::bind(&listen).await?;
     tracing::info!(address = %listener.local_addr()?, "API listening");

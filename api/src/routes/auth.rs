@@ -633,8 +633,10 @@ pub async fn reset_password(
     let code = code(either(&body.code, &body.confirmation_code, "code")?)?;
     let new_password = either(&body.password, &body.new_password, "new_password")?;
     let who = named(body.email.as_deref(), body.username.as_deref())?;
-    password::check(new_password, state.config.min_password_score, &[who.text()])?;
+    // Counted before scoring: scoring costs milliseconds of CPU an
+    // over-limit caller must not get.
     limit(&state, "reset", &context, Some(who.text())).await?;
+    password::check(new_password, state.config.min_password_score, &[who.text()])?;
     let username = login(&state, who).await?;
     let reset = state
         .pool

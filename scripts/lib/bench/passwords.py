@@ -47,6 +47,14 @@ def corpus():
             else:
                 parts.append(str(rng.randint(0, 10**8)))
         out.append("".join(parts)[:256])
+    # Every l33t substitute zxcvbn knows, over and over: each one multiplies
+    # the substitutions its l33t matcher tries (acsploit's zxcvbn attack).
+    l33t = "4@8({[<3691!|70$5+%2"
+    for n in (20, 32, 64, 128, 256):
+        out.append((l33t * 13)[:n])
+        shuffled = list((l33t * 13)[:n])
+        rng.shuffle(shuffled)
+        out.append("".join(shuffled))
     unicode_pool = "äöüßéèçñøåæœ€£¥漢字かなカナ한국어ру́сскийΕλληνικάعربى😀🔒🚀"
     for _ in range(120):  # unicode
         out.append("".join(rng.choice(unicode_pool) for _ in range(rng.randint(4, 256))))

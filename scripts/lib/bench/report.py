@@ -3,6 +3,7 @@ of BENCHMARKS.md: the machine, then one table per benchmark with its target
 and whether it was met."""
 import json
 import platform
+import statistics
 import re
 import subprocess
 import sys
@@ -38,24 +39,135 @@ def verdict(ok):
     return "met" if ok else "**missed**"
 
 
-def api_section(api):
-    """The API function: `GET /api/health` cold start (scripts/lib/bench/api_cold_start.py)."""
-    r, floor = api["api"], api["floor"]
-    ratio = r["median_ms"] / floor["median_ms"]
-    return [
+# Lambda prices, us-east-1, per GB-second, and per million requests.
+PRICE_GB_SECOND = {"arm64": 0.0000133334, "x86_64": 0.0000166667}
+PRICE_PER_MILLION_REQUESTS = 0.20
+# The template's memory sizes (cloudformation/template.yaml).
+MEMORY_MB = {"api": 256, "trigger": 128}
+SIGN_UP_MIN_MS = 1000  # SIGNUP_MIN_DURATION_MS, the API's default
+
+
+def api_section(api, cold):
+    """The API function beside its Python peer and the floor
+    (scripts/lib/bench/api_bench.py), and the cost of a million sign-ups."""
+    c, w = api["cold"], api["warm"]
+    floor = c["health"]["floor"]
+    lines = [
         "",
-        "The API function, `GET /api/health` as API Gateway (payload 2.0) sends it (nothing is",
-        "fetched at init), beside the physical floor: an empty `lambda_runtime` function",
-        "(`api/examples/empty_function.rs`, same release profile) under the same harness:",
+        "## The API",
         "",
-        "| function | zip | median | max | peak RSS | targets (zip ≤ 4 MB; ≤ 2× the floor) |",
-        "| --- | ---: | ---: | ---: | ---: | --- |",
-        f"| api | {r['zip_bytes'] / 1024 / 1024:.2f} MB | {r['median_ms']:.1f} ms | {r['max_ms']:.1f} ms | "
-        f"{r['peak_rss_mib']:.1f} MiB | zip {verdict(r['zip_bytes'] <= 4 * 1024 * 1024)}; "
-        f"{ratio:.1f}× the floor: {verdict(ratio <= 2)} |",
-        f"| empty function (floor) | — | {floor['median_ms']:.1f} ms | {floor['max_ms']:.1f} ms | "
-        f"{floor['peak_rss_mib']:.1f} MiB | |",
+        "The API Lambda beside its peer, the original application's stack as its documentation gives",
+        "it (`scripts/lib/bench/peers/api_app.py`: FastAPI through Mangum, boto3, PyJWT with a cached",
+        "JWKS), and beside the physical floor (an empty `lambda_runtime` function,",
+        "`api/examples/empty_function.rs`, same release profile); same harness, same moto, the same",
+        "API Gateway (payload 2.0) events. Every AWS call and the JWKS fetch pass through a timing",
+        "proxy in front of moto: *moto* is the time the function waited on the emulator, so the rest",
+        "is the function's own.",
+        "",
+        f"Cold starts, process start to first answer, {api['cold_runs']} interleaved runs each:",
+        "",
+        "| first request | Rust median | Rust max | of it moto | Python median | of it moto | speed-up | speed-up, moto's share taken out | Rust peak RSS | Python peak RSS |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
+    names = {"health": "`GET /api/health`", "me": "`GET /api/users/me` (JWKS fetch, GetUser, profile read)",
+             "signin": "`POST /api/auth/signin`"}
+    for name, label in names.items():
+        r, p = c[name]["rust"], c[name]["python"]
+        own = (p["median_ms"] - p["emulator_median_ms"]) / max(r["median_ms"] - r["emulator_median_ms"], 0.001)
+        lines.append(
+            f"| {label} | {r['median_ms']:.1f} ms | {r['max_ms']:.1f} ms | {r['emulator_median_ms']:.1f} ms | "
+            f"{p['median_ms']:.1f} ms | {p['emulator_median_ms']:.1f} ms | {p['median_ms'] / r['median_ms']:.0f}× | "
+            f"{own:.0f}× | {r['peak_rss_mib']:.1f} MiB | {p['peak_rss_mib']:.1f} MiB |")
+    lines.append(f"| empty function (floor), `GET /api/health` | {floor['median_ms']:.1f} ms | "
+                 f"{floor['max_ms']:.1f} ms | — | | | | | {floor['peak_rss_mib']:.1f} MiB | |")
+    ratio = c["health"]["rust"]["median_ms"] / floor["median_ms"]
+    slowest = min(c[n]["python"]["median_ms"] / c[n]["rust"]["median_ms"] for n in names)
+    zip_mb = api["zip_bytes"] / 1024 / 1024
+    lines += [
+        "",
+        f"Targets: health within 2× the floor: {verdict(ratio <= 2)} ({ratio:.1f}×); ≥ 10× faster than the "
+        f"peer: {verdict(slowest >= 10)} (at least {slowest:.0f}×); zip ≤ 4 MB: {verdict(zip_mb <= 4)} "
+        f"({zip_mb:.2f} MB).",
+        "",
+        "Warm, one process answering one request after another (as one Lambda instance does), after its",
+        "cold start:",
+        "",
+        "| request | implementation | requests | per second | p50 | p99 | moto per request | the function's own (p50 − moto) | peak RSS |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    warm_names = {"me": "`GET /api/users/me`", "data": "`GET /api/data` (20 items)", "signin": "sign-in"}
+    for name, label in warm_names.items():
+        for language in ("rust", "python"):
+            r = w[name][language]
+            lines.append(
+                f"| {label} | {'Rust' if language == 'rust' else 'Python peer'} | {r['requests']} | "
+                f"{r['per_second']:.0f} | {r['p50_ms']:.2f} ms | {r['p99_ms']:.2f} ms | "
+                f"{r['emulator_ms_per_request']:.2f} ms | {max(r['p50_ms'] - r['emulator_ms_per_request'], 0):.2f} ms | "
+                f"{r['peak_rss_mib']:.1f} MiB |")
+    lines += init_phases(api["init_phases"]) if "init_phases" in api else []
+    lines += cost_section(api, cold)
+    return lines
+
+
+def init_phases(runs):
+    """The API's init steps, timed in-process (api/examples/init_phases.rs)."""
+    lines = ["", f"Where the API's init goes: its init steps timed in-process, median of {len(runs)} runs",
+             "(`api/examples/init_phases.rs`):", "", "| step | median |", "| --- | ---: |"]
+    for step in runs[0]:
+        lines.append(f"| {step.replace('_', ' ')} | {statistics.median(r[step] for r in runs) / 1000:.2f} ms |")
+    return lines
+
+
+def cost_section(api, cold):
+    """Lambda cost of a million sign-up journeys (sign-up, confirm, first
+    sign-in): three API calls and the four triggers they run."""
+    c = api["cold"]
+
+    def journey(language, api_ms, trigger_ms):
+        api_gb_s = sum(api_ms) / 1000 * MEMORY_MB["api"] / 1024
+        trigger_gb_s = sum(trigger_ms) / 1000 * MEMORY_MB["trigger"] / 1024
+        return api_gb_s + trigger_gb_s, len(api_ms) + len(trigger_ms)
+
+    billed = lambda ms: float(int(ms) + (0 if ms == int(ms) else 1))  # rounded up to 1 ms
+    triggers = ("pre-signup", "custom-message", "post-confirmation", "pre-token-generation")
+    rows = []
+    for language in ("rust", "python"):
+        sign_in_cold = c["signin"][language]["median_ms"]
+        sign_in_warm = api["warm"]["signin"][language]["p50_ms"]
+        trig_cold = [billed(cold[t][language]["median_ms"]) for t in triggers]
+        for floor in ((False, True) if language == "rust" else (False,)):
+            api_ms = [billed(sign_in_cold)] * 3
+            if floor:
+                api_ms[0] = max(api_ms[0], SIGN_UP_MIN_MS)
+            gb_s, requests = journey(language, api_ms, trig_cold)
+            cost = {arch: gb_s * price * 1e6 + requests * PRICE_PER_MILLION_REQUESTS
+                    for arch, price in PRICE_GB_SECOND.items()}
+            rows.append((language, "every call cold" + (", sign-up held to 1 s" if floor else ""), gb_s, cost))
+        gb_s, requests = journey(language, [billed(sign_in_warm)] * 3, [])
+        # The peers' warm trigger durations are not measured: warm, the API calls alone.
+        rows.append((language, "the three API calls warm (triggers left out)", gb_s,
+                     {arch: gb_s * price * 1e6 + 3 * PRICE_PER_MILLION_REQUESTS for arch, price in PRICE_GB_SECOND.items()}))
+    lines = [
+        "",
+        "### Cost of a million sign-ups",
+        "",
+        "One journey: sign-up, confirm and first sign-in through the API (256 MB, the template's",
+        "size) and the four triggers they run (pre sign-up, custom message, post confirmation, pre",
+        "token generation; 128 MB each): 7 requests. Durations are this page's medians against moto,",
+        "rounded up to the millisecond as Lambda bills; sign-up and confirm are taken to last as",
+        "long as a sign-in (one or two Cognito calls each). Cold figures include init, which Lambda",
+        "bills. Against real Cognito every API call also waits for Cognito (and Cognito for the",
+        "triggers it runs), the same wait for both languages, so the differences below are the part",
+        "the implementation decides. Prices: us-east-1, arm64 $0.0000133334 and x86_64",
+        "$0.0000166667 per GB-second, $0.20 per million requests.",
+        "",
+        "| implementation | case | GB-seconds per journey | per million journeys, arm64 | x86_64 |",
+        "| --- | --- | ---: | ---: | ---: |",
+    ]
+    for language, case, gb_s, cost in rows:
+        lines.append(f"| {'Rust' if language == 'rust' else 'Python peer'} | {case} | {gb_s:.4f} | "
+                     f"${cost['arm64']:.2f} | ${cost['x86_64']:.2f} |")
+    return lines
 
 
 def history():
@@ -96,13 +208,19 @@ def main():
             f"| {name} | {r['zip_bytes'] / 1024 / 1024:.2f} MB | {r['rust']['median_ms']:.1f} ms | "
             f"{r['rust']['max_ms']:.1f} ms | {r['python']['median_ms']:.1f} ms | {speedup:.0f}× | "
             f"{r['rust']['peak_rss_mib']:.1f} MiB | {r['python']['peak_rss_mib']:.1f} MiB | {verdict(ok)} |")
-    lines += api_section(load(directory, "api-cold-start"))
+    api = load(directory, "api-bench")
+    phases = directory / "init-phases.jsonl"
+    if phases.exists():
+        api["init_phases"] = [json.loads(line) for line in phases.read_text().splitlines() if '"telemetry"' in line]
+    lines += api_section(api, cold)
     lines += [
         "",
         "## Password scoring",
         "",
         f"The same {rust_score['count']} passwords (`scripts/lib/bench/passwords.py`: common, random,",
-        "passphrases, l33t, repeats and sequences up to 256 characters, unicode), each scored with the",
+        "passphrases, l33t, repeats and sequences up to 256 characters, unicode, and strings made of",
+        "every l33t substitute zxcvbn knows, which multiply the substitutions its l33t matcher tries),",
+        "each scored with the",
         "user's email and name as known words, after a warm-up. The project's check is the API's",
         "`password::check` (the `zxcvbn` crate).",
         "",
@@ -120,7 +238,7 @@ def main():
                f"{js_score['abandoned']} abandoned after 10 s; {js_score['not_reached']} not reached")
     lines.append(row("`@zxcvbn-ts/core` 4.2.0", js_score, js_note))
     ratio = rust_score["per_second"] / python_score["per_second"]
-    lines += ["", f"Targets: max ≤ 25 ms: {verdict(rust_score['max_us'] <= 25000)} "
+    lines += ["", f"Targets: max ≤ 10 ms at up to 256 characters: {verdict(rust_score['max_us'] <= 10000)} "
                   f"({rust_score['max_us'] / 1000:.1f} ms); throughput ≥ 20× the Python package: "
                   f"{verdict(ratio >= 20)} ({ratio:.0f}×)."]
     verify_ratio = rust_verify["per_second"] / js_verify["per_second"]

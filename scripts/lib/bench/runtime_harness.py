@@ -20,15 +20,19 @@ class Harness:
     def __init__(self, stderr=subprocess.DEVNULL):
         self.stderr = stderr
         self._lock = threading.Lock()
-        self._event = None
-        self._served = False
-        self._answer = None
+        self._events = []
+        self._expected = 0
+        self._served = []
+        self._answers = []
         self._done = threading.Event()
         self._stop = threading.Event()
         harness = self
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body go out in separate writes: without this, Nagle
+            # and the peer's delayed ACK hold each kept-alive answer ~40 ms.
+            disable_nagle_algorithm = True
 
             def log_message(self, *args):
                 pass
@@ -37,10 +41,10 @@ class Harness:
                 if self.path != f"{PREFIX}/invocation/next":
                     return self._reply(404, b"{}")
                 with harness._lock:
-                    first = not harness._served
-                    harness._served = True
-                    event = harness._event
-                if not first:
+                    event = harness._events.pop(0) if harness._events else None
+                    if event is not None:
+                        harness._served.append(time.perf_counter())
+                if event is None:
                     # The runtime asks for its next event: hold it until the run ends.
                     harness._stop.wait(30)
                     return self._reply(500, b"{}")
@@ -60,8 +64,10 @@ class Harness:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
                 if self.path.endswith("/response") or self.path.endswith("/error"):
-                    harness._answer = (time.perf_counter(), self.path.rsplit("/", 1)[-1], body)
-                    harness._done.set()
+                    with harness._lock:
+                        harness._answers.append((time.perf_counter(), self.path.rsplit("/", 1)[-1], body))
+                        if len(harness._answers) == harness._expected:
+                            harness._done.set()
                 self._reply(202, b"{}")
 
             def _reply(self, status, body):
@@ -89,8 +95,23 @@ class Harness:
         """(milliseconds from process start to response, peak RSS in KiB,
         'response' or 'error', the answer's JSON). Use a harness for one run
         only: a stopped process's late request must not meet the next run."""
+        started, _, answers, rss = self._run(command, [event], env, timeout)
+        answered, kind, body = answers[0]
+        return (answered - started) * 1000, rss, kind, json.loads(body or b"null")
+
+    def warm(self, command, events, env=None, timeout=120):
+        """One process answers the events in turn, as one warm Lambda
+        instance does. A list of (milliseconds from the event's delivery to
+        its answer, 'response' or 'error', the answer's JSON), the first
+        (cold) one included, and the peak RSS in KiB."""
+        _, served, answers, rss = self._run(command, events, env, timeout)
+        return [((answered - delivered) * 1000, kind, json.loads(body or b"null"))
+                for delivered, (answered, kind, body) in zip(served, answers)], rss
+
+    def _run(self, command, events, env, timeout):
         with self._lock:
-            self._event, self._served, self._answer = event, False, None
+            self._events, self._expected = list(events), len(events)
+            self._served, self._answers = [], []
         self._done.clear()
         self._stop.clear()
         run_env = {
@@ -113,14 +134,13 @@ class Harness:
         process = subprocess.Popen(command, env=run_env, stdout=subprocess.DEVNULL, stderr=self.stderr)
         try:
             if not self._done.wait(timeout):
-                raise RuntimeError(f"{command[0]} gave no answer within {timeout}s")
-            answered, kind, body = self._answer
+                raise RuntimeError(f"{command[0]} gave {len(self._answers)} of {len(events)} answers within {timeout}s")
             rss = peak_rss_kib(process.pid)
         finally:
             self._stop.set()
             process.kill()
             process.wait()
-        return (answered - started) * 1000, rss, kind, json.loads(body or b"null")
+        return started, list(self._served), list(self._answers), rss
 
 
 def peak_rss_kib(pid):

@@ -8,7 +8,7 @@ use triggers::post_confirmation::{handle, Deps, Settings};
 async fn main() -> Result<(), lambda_runtime::Error> {
     let env = Env::from_process();
     let settings = Settings::from_env(&env)?;
-    let config = infra::aws::load_config().await;
+    let config = infra::aws::load_lambda_config().await;
     let deps = Deps {
         profiles: DynamoProfileStore::new(
             infra::aws::dynamodb(&config),

@@ -8,7 +8,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     // The stack keeps the API client's ID in SSM (an environment variable
     // would form a dependency cycle). Without it, the function fails closed.
     if let Some(name) = env.optional("SIGNUP_CLIENT_IDS_PARAMETER") {
-        let config = infra::aws::load_config().await;
+        let config = infra::aws::load_lambda_config().await;
         let ids = infra::aws::parameter(&infra::aws::ssm(&config), name).await?;
         rules.add_signup_client_ids(&ids);
     }
