@@ -182,6 +182,22 @@ impl<S: JwksSource + Sync> Verifier<S> {
         Ok(())
     }
 
+    /// Fetches the keys if none were ever fetched, so a request that will
+    /// verify a token it is about to get (sign-in) can fetch them while it
+    /// waits for Cognito. A failure is left for the verification to report.
+    pub async fn prefetch(&self) {
+        if self.cache.read().await.fetched_at.is_some() {
+            return;
+        }
+        let mut cache = self.cache.write().await;
+        if cache.fetched_at.is_none() {
+            if let Ok(set) = self.source.fetch().await {
+                cache.fetched_at = Some(Instant::now());
+                cache.keys = decoding_keys(&set);
+            }
+        }
+    }
+
     async fn key(&self, kid: &str) -> Result<Arc<ParsedPublicKey>, TokenError> {
         if let Some(key) = self.cache.read().await.keys.get(kid) {
             return Ok(key.clone());

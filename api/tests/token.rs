@@ -277,3 +277,17 @@ async fn keys_are_cached_and_unknown_kids_refetch_at_most_once_a_minute() {
         "unknown kids within a minute fetch nothing"
     );
 }
+
+#[tokio::test]
+async fn a_prefetch_fetches_once_and_verification_then_uses_its_keys() {
+    let (verifier, keys) = verifier();
+    verifier.prefetch().await;
+    verifier.prefetch().await;
+    assert_eq!(keys.fetches.load(Ordering::SeqCst), 1);
+    verifier.verify(&sign(&claims())).await.unwrap();
+    assert_eq!(
+        keys.fetches.load(Ordering::SeqCst),
+        1,
+        "the prefetched keys serve the verification"
+    );
+}

@@ -11,15 +11,14 @@ use aws_config::environment::{
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
-use aws_smithy_runtime::client::defaults::default_http_client_plugin_v2;
+use aws_smithy_http_client::proxy::ProxyConfig;
+use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
+use aws_smithy_http_client::ConnectorBuilder;
 use aws_smithy_runtime_api::client::connector_metadata::ConnectorMetadata;
 use aws_smithy_runtime_api::client::http::{
     HttpClient, HttpConnectorSettings, SharedHttpClient, SharedHttpConnector,
 };
-use aws_smithy_runtime_api::client::runtime_components::{
-    RuntimeComponents, RuntimeComponentsBuilder,
-};
-use aws_smithy_runtime_api::client::runtime_plugin::RuntimePlugin;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use std::time::Duration;
 
 pub const CONNECT_TIMEOUT: Duration = Duration::from_millis(300);
@@ -50,7 +49,7 @@ pub fn retries() -> RetryConfig {
 /// each cold start, for credentials a Lambda never reads from there.
 pub async fn load_lambda_config() -> SdkConfig {
     aws_config::defaults(BehaviorVersion::latest())
-        .http_client(TlsOnFirstRequest::sdk_default())
+        .http_client(TlsOnFirstRequest::https())
         .credentials_provider(EnvironmentVariableCredentialsProvider::new())
         .region(EnvironmentVariableRegionProvider::new())
         .timeout_config(timeouts())
@@ -59,25 +58,33 @@ pub async fn load_lambda_config() -> SdkConfig {
         .await
 }
 
-/// The SDK's default HTTPS client (hyper, rustls with aws-lc, proxies from
-/// the environment), except that it does not build its TLS connector when a
-/// service client is created: the default does, on purpose, so that every
-/// `Client::new` reads and parses the system's root certificates (about
-/// 2.4 ms here). Deferred, the first request that calls AWS pays it once,
-/// and a request that calls nothing (`GET /api/health`) never does. All
-/// clients made from one configuration share the connector.
+/// The SDK's HTTPS client (hyper, rustls on aws-lc, proxies from the
+/// environment, as the SDK's default is), which
+/// does not build its TLS connector when a service client is created: the
+/// default client does, on purpose, so that every `Client::new` reads and
+/// parses the system's root certificates (about 2.4 ms here). Deferred, the
+/// first request that calls AWS pays it once, and a request that calls
+/// nothing (`GET /api/health`) never does. All clients made from one
+/// configuration share the connector.
 #[derive(Debug)]
 pub struct TlsOnFirstRequest(SharedHttpClient);
 
 impl TlsOnFirstRequest {
-    pub fn sdk_default() -> Self {
-        let plugin = default_http_client_plugin_v2(BehaviorVersion::latest())
-            .expect("the default-https-client feature is on");
-        let client = plugin
-            .runtime_components(&RuntimeComponentsBuilder::new("tls-on-first-request"))
-            .http_client()
-            .expect("the default plugin sets an HTTP client");
-        TlsOnFirstRequest(client)
+    pub fn https() -> Self {
+        TlsOnFirstRequest(
+            aws_smithy_http_client::Builder::new().build_with_connector_fn(
+                |settings, components| {
+                    let mut connector = ConnectorBuilder::default()
+                        .tls_provider(tls::Provider::Rustls(CryptoMode::AwsLc));
+                    connector.set_connector_settings(settings.cloned());
+                    if let Some(components) = components {
+                        connector.set_sleep_impl(components.sleep_impl());
+                    }
+                    connector.set_proxy_config(Some(ProxyConfig::from_env()));
+                    connector.build()
+                },
+            ),
+        )
     }
 
     pub fn over(client: SharedHttpClient) -> Self {
@@ -106,6 +113,7 @@ impl HttpClient for TlsOnFirstRequest {
 /// (profiles, SSO, web identity, instance roles).
 pub async fn load_config() -> SdkConfig {
     aws_config::defaults(BehaviorVersion::latest())
+        .http_client(TlsOnFirstRequest::https())
         .timeout_config(timeouts())
         .retry_config(retries())
         .load()
@@ -118,6 +126,7 @@ pub async fn config_for_endpoint(endpoint_url: &str, region: &str) -> SdkConfig 
     let credentials =
         aws_sdk_dynamodb::config::Credentials::new("test", "test", None, None, "static");
     aws_config::defaults(BehaviorVersion::latest())
+        .http_client(TlsOnFirstRequest::https())
         .endpoint_url(endpoint_url)
         .region(aws_config::Region::new(region.to_owned()))
         .credentials_provider(credentials)
@@ -160,6 +169,7 @@ pub fn sesv2(config: &SdkConfig) -> aws_sdk_sesv2::Client {
 mod tests {
     use super::*;
     use aws_smithy_runtime_api::box_error::BoxError;
+    use aws_smithy_runtime_api::client::runtime_components::RuntimeComponentsBuilder;
     use aws_smithy_types::config_bag::ConfigBag;
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::Arc;

@@ -453,10 +453,12 @@ pub async fn sign_in(
         return Err(ApiError::invalid_credentials());
     }
     let username = login(&state, who).await?;
-    let signed_in = state
-        .pool
-        .sign_in(&username, &body.password, &context)
-        .await;
+    // The first sign-in of an instance fetches the keys its answer is
+    // verified with while Cognito checks the password.
+    let (signed_in, ()) = tokio::join!(
+        state.pool.sign_in(&username, &body.password, &context),
+        state.verifier.prefetch()
+    );
     audit("sign_in", Some(&username), &context, &signed_in);
     match signed_in? {
         SignIn::Tokens(tokens) => Ok(Json(SignInAnswer::Tokens(

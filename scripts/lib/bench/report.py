@@ -70,7 +70,7 @@ def api_section(api, cold):
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     names = {"health": "`GET /api/health`", "me": "`GET /api/users/me` (JWKS fetch, GetUser, profile read)",
-             "signin": "`POST /api/auth/signin`"}
+             "signin": "`POST /api/auth/signin` (Rust, as deployed: reads the client secret first; fetches the JWKS meanwhile)"}
     for name, label in names.items():
         r, p = c[name]["rust"], c[name]["python"]
         own = (p["median_ms"] - p["emulator_median_ms"]) / max(r["median_ms"] - r["emulator_median_ms"], 0.001)
