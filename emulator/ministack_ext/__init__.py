@@ -42,9 +42,10 @@ def install():
         module.install(checked=True)
 
 
-from . import (attribute_verification, cognito_triggers, http_api_cors, iam_conditions,  # noqa: E402
-               lockout, sign_up_verification)  # (they import check_pins)
+from . import (attribute_verification, cognito_triggers, concurrent_lookups, http_api_cors,  # noqa: E402
+               iam_conditions, lockout, sign_up_verification)  # (they import check_pins)
 
 # sign_up_verification first: PostConfirmation (cognito_triggers) then sees
 # the verified email, as in Cognito.
-MODULES = [sign_up_verification, cognito_triggers, attribute_verification, iam_conditions, lockout, http_api_cors]
+MODULES = [sign_up_verification, cognito_triggers, attribute_verification, iam_conditions, lockout, http_api_cors,
+           concurrent_lookups]

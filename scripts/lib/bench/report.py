@@ -172,6 +172,40 @@ def cost_section(api, cold):
     return lines
 
 
+def load_section(load):
+    """The last `scripts/load` run (.local/load/report.json)."""
+    lines = [
+        "",
+        "## Load",
+        "",
+        f"The last `scripts/load` run: {load['journeys_asked']:,} complete journeys at {load['users']} "
+        f"concurrent users (locust) against the local stack on loopback (MiniStack running the",
+        "stack and its Lambdas, the API's server in a release build), all on this machine's "
+        f"{load['cores']} cores; it took {load['wall_seconds']:.0f} s. Journeys completed: "
+        f"{load['journeys_completed']:,}; failed requests: {load['failures']}; accounts confirmed: "
+        f"{load['confirmed']:,}, profiles lost: {load['profiles_lost']}.",
+        "",
+        "| step | requests | failures | p50 | p99 | max |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for name, step in sorted(load["steps"].items()):
+        lines.append(f"| {name} | {step['requests']:,} | {step['failures']} | {step['p50_ms']:.0f} ms | "
+                     f"{step['p99_ms']:.0f} ms | {step['max_ms']:.0f} ms |")
+    lines += ["", "CPU each component used over the run (cores: 1.0 is one core busy):", "",
+              "| component | CPU seconds | mean cores | p90 of 1 s samples |", "| --- | ---: | ---: | ---: |"]
+    busiest = max(load["cpu"].items(), key=lambda item: item[1]["p90_cores"])
+    for name, cpu in load["cpu"].items():
+        lines.append(f"| {name} | {cpu['cpu_seconds']:.0f} | {cpu['mean_cores']:.2f} | {cpu['p90_cores']:.2f} |")
+    lines += ["", f"Busiest, so the first to saturate: {busiest[0]} ({busiest[1]['p90_cores']:.2f} cores at the "
+                  "90th percentile of its 1 s samples; a Python process does not use much more than one)."]
+    sign_up = load["steps"].get("1 sign-up")
+    if sign_up and sign_up["p50_ms"] >= 1000:
+        lines.append(f"Nothing saturated at {load['users']} users: their pace is set by the sign-up, which answers "
+                     "no sooner than `SIGNUP_MIN_DURATION_MS` (1 s, plus up to a fifth) so that a registered "
+                     "email cannot be told from a new one.")
+    return lines
+
+
 def history():
     """Earlier measurements kept for comparison (scripts/lib/bench/history.md)."""
     path = Path(__file__).with_name("history.md")
@@ -279,6 +313,8 @@ def main():
     ]
     for name, nanos in warm.items():
         lines.append(f"| {name} | {nanos / 1000:.1f} µs |")
+    if len(sys.argv) > 2 and Path(sys.argv[2]).exists():
+        lines += load_section(json.loads(Path(sys.argv[2]).read_text()))
     lines += history()
     print("\n".join(lines))
 
