@@ -26,13 +26,13 @@ import threading
 import time
 import uuid
 import zipfile
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import boto3
 
-from runtime_harness import Harness
+from runtime_harness import Harness, QuietHandler
 
 PEERS = Path(__file__).resolve().parent / "peers"
 EMAIL, PASSWORD = "bench.user@example.com", "Correct-Horse-Battery-9"
@@ -51,14 +51,7 @@ class EmulatorClock:
         local = threading.local()
         clock = self
 
-        class Forward(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            # Headers and body go out in separate writes: without this, Nagle
-            # and the peer's delayed ACK hold each kept-alive answer ~40 ms.
-            disable_nagle_algorithm = True
-
-            def log_message(self, *args):
-                pass
+        class Forward(QuietHandler):
 
             def _forward(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))

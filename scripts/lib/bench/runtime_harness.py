@@ -16,6 +16,17 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 PREFIX = "/2018-06-01/runtime"
 
 
+class QuietHandler(BaseHTTPRequestHandler):
+    """HTTP/1.1 with keep-alive, no request log, and Nagle off: headers and
+    body go out in separate writes, and without it Nagle and the peer's
+    delayed ACK hold each kept-alive answer about 40 ms."""
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
+
+    def log_message(self, *args):
+        pass
+
+
 class Harness:
     def __init__(self, stderr=subprocess.DEVNULL):
         self.stderr = stderr
@@ -28,14 +39,7 @@ class Harness:
         self._stop = threading.Event()
         harness = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            # Headers and body go out in separate writes: without this, Nagle
-            # and the peer's delayed ACK hold each kept-alive answer ~40 ms.
-            disable_nagle_algorithm = True
-
-            def log_message(self, *args):
-                pass
+        class Handler(QuietHandler):
 
             def do_GET(self):
                 if self.path != f"{PREFIX}/invocation/next":
