@@ -96,7 +96,7 @@ pub fn check(password: &str, min_score: u8, user_inputs: &[&str]) -> Result<(), 
         ));
     }
     // Bounded: scoring a whole 256-character string of l33t symbols took
-    // 350 ms. A longer password than its scored part is judged by that part.
+    // over 300 ms. A longer password than its scored part is judged by that part.
     let scored = scored_part(password);
     let entropy = score(scored, user_inputs);
     let score = u8::from(entropy.score());
