@@ -43,7 +43,7 @@ pub fn retries() -> RetryConfig {
 
 /// For the Lambdas: credentials and region from the variables Lambda sets
 /// (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`,
-/// `AWS_REGION`). The default chain would build its web-identity, SSO and
+/// `AWS_REGION`). The default chain would build its web-identity, ECS and
 /// IMDS providers first; the web-identity one builds an STS client, which
 /// loads and parses every root certificate of the system: about 2.5 ms of
 /// each cold start, for credentials a Lambda never reads from there.
@@ -110,7 +110,7 @@ impl HttpClient for TlsOnFirstRequest {
 }
 
 /// For the command-line tools an operator runs: the default chain
-/// (profiles, SSO, web identity, instance roles).
+/// (environment, profiles, web identity, container and instance roles).
 pub async fn load_config() -> SdkConfig {
     aws_config::defaults(BehaviorVersion::latest())
         .http_client(TlsOnFirstRequest::https())
