@@ -5,6 +5,7 @@ confirm (with the code MiniStack's SES captured), sign-in, profile read,
 data write, data read. Each step is one locust request name, so its
 p50/p99 come out apart; an answer other than the expected is a failure."""
 import os
+import re
 import threading
 import time
 import uuid
@@ -28,7 +29,6 @@ def read_mailbox():
     """Every captured mail, once a second: one reader for the whole run (the
     endpoint returns every message, so a reader per journey would load
     MiniStack with the test's own polling)."""
-    import re
     while True:
         try:
             reply = requests.get(MAILBOX, timeout=30).json()

@@ -17,6 +17,8 @@ on moto); what is left is the function's own. Prints JSON.
         --python .venv-bench/bin/python --moto URL [--cold-runs 20] [--warm-requests 300]
 """
 import argparse
+import base64
+import hmac
 import http.client
 import json
 import statistics
@@ -136,12 +138,12 @@ def fixture(moto, proxy):
         dynamodb.put_item(TableName=env["USER_DATA_TABLE"], Item={
             "userId": {"S": sub}, "itemId": {"S": f"item-{n:02d}"}, "title": {"S": f"Item {n}"},
             "content": {"S": "x" * 200}, "createdAt": {"S": now}})
-    hashed = __import__("hmac").new(client["ClientSecret"].encode(), (EMAIL + client["ClientId"]).encode(),
-                                    "sha256").digest()
+    hashed = hmac.new(client["ClientSecret"].encode(), (EMAIL + client["ClientId"]).encode(),
+                      "sha256").digest()
     tokens = idp.initiate_auth(
         AuthFlow="USER_PASSWORD_AUTH", ClientId=client["ClientId"],
         AuthParameters={"USERNAME": EMAIL, "PASSWORD": PASSWORD,
-                        "SECRET_HASH": __import__("base64").b64encode(hashed).decode()})
+                        "SECRET_HASH": base64.b64encode(hashed).decode()})
     return env, tokens["AuthenticationResult"]["AccessToken"]
 
 

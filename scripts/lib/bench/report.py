@@ -123,7 +123,7 @@ def cost_section(api, cold):
     sign-in): three API calls and the four triggers they run."""
     c = api["cold"]
 
-    def journey(language, api_ms, trigger_ms):
+    def journey(api_ms, trigger_ms):
         api_gb_s = sum(api_ms) / 1000 * MEMORY_MB["api"] / 1024
         trigger_gb_s = sum(trigger_ms) / 1000 * MEMORY_MB["trigger"] / 1024
         return api_gb_s + trigger_gb_s, len(api_ms) + len(trigger_ms)
@@ -139,11 +139,11 @@ def cost_section(api, cold):
             api_ms = [billed(sign_in_cold)] * 3
             if floor:
                 api_ms[0] = max(api_ms[0], SIGN_UP_MIN_MS)
-            gb_s, requests = journey(language, api_ms, trig_cold)
+            gb_s, requests = journey(api_ms, trig_cold)
             cost = {arch: gb_s * price * 1e6 + requests * PRICE_PER_MILLION_REQUESTS
                     for arch, price in PRICE_GB_SECOND.items()}
             rows.append((language, "every call cold" + (", sign-up held to 1 s" if floor else ""), gb_s, cost))
-        gb_s, requests = journey(language, [billed(sign_in_warm)] * 3, [])
+        gb_s, requests = journey([billed(sign_in_warm)] * 3, [])
         # The peers' warm trigger durations are not measured: warm, the API calls alone.
         rows.append((language, "the three API calls warm (triggers left out)", gb_s,
                      {arch: gb_s * price * 1e6 + 3 * PRICE_PER_MILLION_REQUESTS for arch, price in PRICE_GB_SECOND.items()}))
