@@ -87,6 +87,10 @@ def main():
           and web.get("PreventUserExistenceErrors") == "ENABLED", web)
     check("API client: confidential, USER_PASSWORD_AUTH",
           api.get("ClientSecret") and "ALLOW_USER_PASSWORD_AUTH" in api["ExplicitAuthFlows"], api)
+    # The local parameters turn rotation on for the API client too (cloudformation/params/local.json).
+    check("both clients rotate refresh tokens (2 s grace locally) and leave out REFRESH_TOKEN_AUTH",
+          all(c.get("RefreshTokenRotation") == {"Feature": "ENABLED", "RetryGracePeriodSeconds": 2}
+              and "ALLOW_REFRESH_TOKEN_AUTH" not in c["ExplicitAuthFlows"] for c in (web, api)), (web, api))
     identity_pool = boto3.client("cognito-identity", **aws).describe_identity_pool(
         IdentityPoolId=outputs["IdentityPoolId"])
     check("identity pool refuses unauthenticated identities",
@@ -167,6 +171,7 @@ def main():
 
     check_identity_pool_access(check, aws, outputs, tokens["IdToken"], id_claims["sub"])
     check_lockout(check, idp, api["ClientId"], email, secret_hash(email))
+    check_refresh_rotation(check, idp, api, email, secret_hash(email))
     check_deployed_api(check, args.endpoint, outputs, args.origin)
 
     # UpdateUserAttributes and VerifyUserAttribute (the project's emulator
@@ -242,6 +247,32 @@ def check_lockout(check, idp, client_id, email, secret_hash):
     check("five wrong passwords lock the user out for a second, then the right one works",
           wrong == ["Incorrect username or password."] * 5 and locked == "Password attempts exceeded"
           and sign_in(PASSWORD) == "signed in", (wrong, locked))
+
+
+def check_refresh_rotation(check, idp, client, email, secret_hash):
+    """Refresh-token rotation (the project's emulator extension): each
+    refresh answers a new refresh token; the replaced one works for the
+    grace period, for a retry, and is refused after it."""
+    tokens = idp.initiate_auth(ClientId=client["ClientId"], AuthFlow="USER_PASSWORD_AUTH", AuthParameters={
+        "USERNAME": email, "PASSWORD": PASSWORD, "SECRET_HASH": secret_hash})["AuthenticationResult"]
+
+    def refresh(token):
+        try:
+            return idp.get_tokens_from_refresh_token(
+                ClientId=client["ClientId"], ClientSecret=client["ClientSecret"],
+                RefreshToken=token)["AuthenticationResult"]
+        except ClientError as err:
+            return err.response["Error"]["Code"]
+
+    first = refresh(tokens["RefreshToken"])
+    retry = refresh(tokens["RefreshToken"])
+    time.sleep(client["RefreshTokenRotation"]["RetryGracePeriodSeconds"] + 0.5)
+    replayed = refresh(tokens["RefreshToken"])
+    latest = refresh(retry["RefreshToken"]) if isinstance(retry, dict) else retry
+    check("a refresh rotates the refresh token; the old one is refused after the grace period",
+          isinstance(first, dict) and first.get("RefreshToken") not in (None, tokens["RefreshToken"])
+          and isinstance(retry, dict) and replayed == "RefreshTokenReuseException" and isinstance(latest, dict),
+          (first, retry, replayed, latest))
 
 
 def check_identity_pool_access(check, aws, outputs, id_token, sub):

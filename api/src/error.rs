@@ -254,6 +254,8 @@ pub fn from_cognito(code: Option<&str>, message: Option<&str>) -> ApiError {
     use ErrorCode as C;
     match code.unwrap_or_default() {
         "NotAuthorizedException" | "UserNotFoundException" => ApiError::invalid_credentials(),
+        // A refresh token that rotation replaced, used after the grace period.
+        "RefreshTokenReuseException" => ApiError::unauthorized(),
         "UsernameExistsException" | "AliasExistsException" => ApiError::new(
             C::AccountExists,
             "An account with this email already exists.",
@@ -316,6 +318,13 @@ mod tests {
                 Some("Incorrect username or password.")
             )
         );
+    }
+
+    #[test]
+    fn a_refresh_token_replaced_by_rotation_ends_the_session() {
+        let err = from_cognito(Some("RefreshTokenReuseException"), Some("replaced"));
+        assert_eq!(err.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(err, ApiError::unauthorized());
     }
 
     #[test]

@@ -25,8 +25,11 @@ MUTATIONS = {
         ("      MfaConfiguration: !Ref MfaConfiguration\n", '      MfaConfiguration: "OFF"\n'),
     ],
     "clients_prevent_user_existence_errors": [
-        ("      ClientName: api\n      GenerateSecret: true\n      ExplicitAuthFlows: [ALLOW_USER_PASSWORD_AUTH, ALLOW_REFRESH_TOKEN_AUTH]\n      PreventUserExistenceErrors: ENABLED\n",
-         "      ClientName: api\n      GenerateSecret: true\n      ExplicitAuthFlows: [ALLOW_USER_PASSWORD_AUTH, ALLOW_REFRESH_TOKEN_AUTH]\n      PreventUserExistenceErrors: LEGACY\n"),
+        ("        Feature: !Ref ApiClientRefreshTokenRotation\n        RetryGracePeriodSeconds: !Ref RefreshTokenGraceSeconds\n      PreventUserExistenceErrors: ENABLED\n",
+         "        Feature: !Ref ApiClientRefreshTokenRotation\n        RetryGracePeriodSeconds: !Ref RefreshTokenGraceSeconds\n      PreventUserExistenceErrors: LEGACY\n"),
+    ],
+    "rotating_clients_drop_refresh_token_auth": [
+        ("      ExplicitAuthFlows: [ALLOW_USER_SRP_AUTH]\n", "      ExplicitAuthFlows: [ALLOW_USER_SRP_AUTH, ALLOW_REFRESH_TOKEN_AUTH]\n"),
     ],
     "identity_pools_refuse_unauthenticated": [
         ("      AllowUnauthenticatedIdentities: false\n", "      AllowUnauthenticatedIdentities: true\n"),

@@ -43,9 +43,9 @@ def install():
 
 
 from . import (attribute_verification, cognito_triggers, concurrent_lookups, http_api_cors,  # noqa: E402
-               iam_conditions, lockout, sign_up_verification)  # (they import check_pins)
+               iam_conditions, lockout, refresh_rotation, sign_up_verification)  # (they import check_pins)
 
 # sign_up_verification first: PostConfirmation (cognito_triggers) then sees
 # the verified email, as in Cognito.
 MODULES = [sign_up_verification, cognito_triggers, attribute_verification, iam_conditions, lockout, http_api_cors,
-           concurrent_lookups]
+           concurrent_lookups, refresh_rotation]

@@ -225,6 +225,25 @@ for (const [method, path, body] of [
 }
 const refreshed = await call('POST', '/api/auth/refresh', { body: { refresh_token: session.refresh_token, username: bob.claims.username } });
 check(refreshed.status === 401, 'the revoked refresh token is refused', `${refreshed.status} ${refreshed.text}`);
+
+// A stolen refresh token that rotation replaced (the local stack rotates the
+// API client's tokens, 2 s grace) is refused once the grace period is over;
+// the replacement goes on working.
+const rotating = (await signIn(bob.email)).tokens;
+const renewed = await call('POST', '/api/auth/refresh', { body: { refresh_token: rotating.refresh_token } });
+check(
+  renewed.status === 200 && typeof renewed.body.refresh_token === 'string' && renewed.body.refresh_token !== rotating.refresh_token,
+  'a refresh answers the rotated refresh token',
+  `${renewed.status} ${renewed.text}`,
+);
+await new Promise((resolve) => setTimeout(resolve, 2500));
+results.attacks += 1;
+const replayed = await call('POST', '/api/auth/refresh', { body: { refresh_token: rotating.refresh_token } });
+if (replayed.status === 200) results.accepted += 1;
+check(replayed.status === 401 && replayed.body.error?.code === 'unauthorized',
+  'the replaced refresh token is refused after the grace period', `${replayed.status} ${replayed.text}`);
+const onward = await call('POST', '/api/auth/refresh', { body: { refresh_token: renewed.body.refresh_token } });
+check(onward.status === 200, 'the replacement still refreshes', `${onward.status} ${onward.text}`);
 const bobAfter = await signIn(bob.email);
 const bobProfile = await call('GET', '/api/users/me', { token: bobAfter.tokens.access_token });
 check(bobProfile.status === 200 && bobProfile.body.name === 'Ada Lovelace', "bob's account and profile are untouched", bobProfile.text);
