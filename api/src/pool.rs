@@ -12,7 +12,8 @@ use utoipa::ToSchema;
 pub struct Tokens {
     pub access_token: String,
     pub id_token: String,
-    /// Present on sign-in; refresh answers without one.
+    /// Present on sign-in, and on a refresh when the client rotates refresh
+    /// tokens (`ApiClientRefreshTokenRotation`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refresh_token: Option<String>,
     pub expires_in: i32,

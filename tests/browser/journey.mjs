@@ -1,12 +1,16 @@
 // The whole user journey in headless Chromium against the local stack:
 // weak password refused with feedback, sign-up, the code read from the
 // captured mail, confirmation, sign-in, roles shown, profile edited, data
-// added, direct DynamoDB read, TOTP set up and used, sign-out, and the old
-// access token refused. Screenshots of every step go to --artifacts.
+// added, direct DynamoDB read, TOTP set up and used, sign-out, the old
+// access token refused; then a forgotten password reset by mailed code, the
+// admin page (the user made an admin, another user disabled and enabled),
+// a password change, and the account deleted. Screenshots of every step go
+// to --artifacts.
 // Fails on any console error the journey did not expect.
 //
 //   node tests/browser/journey.mjs --url http://127.0.0.1:5173 \
 //     --endpoint http://127.0.0.1:4566 --artifacts .local/test/browser
+import { spawnSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -29,6 +33,8 @@ mkdirSync(args.artifacts, { recursive: true });
 
 const WEAK = 'password123';
 const STRONG = 'violet-Quasar-harbor-71!';
+const RESET = 'amber-Lantern-orchard-58?';
+const CHANGED = 'cobalt-Meadow-quarry-94%';
 const email = `journey-${Date.now()}@example.com`;
 
 let shot = 0;
@@ -71,6 +77,28 @@ async function freshTotp(secret, used) {
     }
     await new Promise((r) => setTimeout(r, 1000));
   }
+}
+
+// Calls the API as a script would (through the web server's /api proxy).
+async function apiCall(method, path, body) {
+  const reply = await fetch(`${args.url}${path}`, {
+    method,
+    headers: { 'content-type': 'application/json' },
+    body: body && JSON.stringify(body),
+  });
+  return { status: reply.status, body: await reply.json().catch(() => null) };
+}
+
+// An operator's step the web client has no button for: adding a user to the
+// admin group, straight in the emulated pool (boto3 from the project's venv).
+function makeAdmin(poolId, username) {
+  const python = new URL('../../.venv/bin/python', import.meta.url).pathname;
+  const script = `import boto3, sys
+boto3.client("cognito-idp", endpoint_url=sys.argv[1], region_name="us-east-1", aws_access_key_id="local",
+             aws_secret_access_key="local").admin_add_user_to_group(UserPoolId=sys.argv[2], Username=sys.argv[3],
+                                                                     GroupName="admin")`;
+  const run = spawnSync(python, ['-c', script, args.endpoint, poolId, username], { encoding: 'utf8' });
+  if (run.status !== 0) throw new Error(`admin_add_user_to_group: ${run.stderr}`);
 }
 
 async function visible(page, selector) {
@@ -204,6 +232,70 @@ try {
     headers: { authorization: `Bearer ${oldToken}` },
   });
   check(afterSignOut.status === 401, `the old access token is refused (${afterSignOut.status})`);
+
+  // Another user, for the admin page; and this one made an admin.
+  const other = `journey-other-${Date.now()}@example.com`;
+  const otherUp = await apiCall('POST', '/api/auth/signup', { email: other, password: STRONG, name: 'Grace Hopper' });
+  const otherConfirmed = await apiCall('POST', '/api/auth/confirm', { email: other, code: await mailedCode(args.endpoint, other) });
+  check(otherUp.status < 300 && otherConfirmed.status === 200, 'a second user signs up through the API');
+  const outputs = await (await fetch(`${args.url}/amplify_outputs.json`)).json();
+  makeAdmin(outputs.auth.user_pool_id, email);
+
+  await page.click('#signin button[data-show=forgot]');
+  check(await visible(page, '#forgot'), '"Forgot password?" opens the reset form');
+  await page.fill('#forgot-email', email);
+  await page.click('#forgot-form button[type=submit]');
+  check(await visible(page, '#reset'), 'a reset code is requested');
+  const resetCode = await mailedCode(args.endpoint, email);
+  await page.fill('#reset-code', resetCode);
+  await page.fill('#reset-password', WEAK);
+  expectedFailures.push('/api/auth/reset-password');
+  await page.click('#reset-form button[type=submit]');
+  await visible(page, '#reset-feedback li >> nth=0');
+  check(true, 'a weak new password is refused with zxcvbn feedback');
+  await screenshot(page, 'reset-weak');
+  await page.fill('#reset-password', RESET);
+  await page.click('#reset-form button[type=submit]');
+  check(await visible(page, '#signin'), 'the password is reset with the mailed code');
+  await page.fill('#signin-password', STRONG);
+  expectedFailures.push(`${args.endpoint.replace(/\/$/, '')}/`); // Cognito's 400 to the wrong password
+  await page.click('#signin-form button[type=submit]');
+  await page.locator('#problem').waitFor({ state: 'visible' });
+  check(true, 'the old password no longer signs in');
+  await page.fill('#signin-password', RESET);
+  await page.click('#signin-form button[type=submit]');
+  await visible(page, '#mfa');
+  await page.fill('#mfa-code', await freshTotp(secret, usedCodes));
+  await page.click('#mfa-form button[type=submit]');
+  check(await visible(page, '#account'), 'signed in with the new password (and TOTP)');
+
+  check(await visible(page, '#admin'), 'an admin sees the users page');
+  const otherRow = page.locator('#admin-users tr', { hasText: other });
+  await otherRow.waitFor();
+  await screenshot(page, 'admin');
+  await otherRow.getByRole('button', { name: 'Disable' }).click();
+  await page.locator('#admin-users tr', { hasText: other }).filter({ hasText: 'disabled' }).waitFor();
+  const disabledSignIn = await apiCall('POST', '/api/auth/signin', { email: other, password: STRONG });
+  check(disabledSignIn.status === 401 || disabledSignIn.status === 403, `a disabled user cannot sign in (${disabledSignIn.status})`);
+  await page.locator('#admin-users tr', { hasText: other }).getByRole('button', { name: 'Enable' }).click();
+  await page.locator('#admin-users tr', { hasText: other }).getByRole('button', { name: 'Disable' }).waitFor();
+  const enabledSignIn = await apiCall('POST', '/api/auth/signin', { email: other, password: STRONG });
+  check(enabledSignIn.status === 200, `enabled again, the user signs in (${enabledSignIn.status})`);
+
+  await page.fill('#password-old', RESET);
+  await page.fill('#password-new', CHANGED);
+  await page.click('#password-form button[type=submit]');
+  await page.locator('#status', { hasText: 'Password changed.' }).waitFor();
+  const changedSignIn = await apiCall('POST', '/api/auth/signin', { email, password: CHANGED });
+  check(changedSignIn.status === 200 && changedSignIn.body.challenge === 'SOFTWARE_TOKEN_MFA',
+    'the password is changed (the new one reaches the TOTP step)');
+
+  await page.check('#delete-form input[name=confirmed]');
+  await page.click('#delete-form button[type=submit]');
+  check(await visible(page, '#signup'), 'the account is deleted and the page signed out');
+  await screenshot(page, 'deleted');
+  const deletedSignIn = await apiCall('POST', '/api/auth/signin', { email, password: CHANGED });
+  check(deletedSignIn.status === 401, `the deleted account cannot sign in (${deletedSignIn.status})`);
 
   check(consoleErrors.length === 0, `no console errors${consoleErrors.length ? `: ${consoleErrors.join('; ')}` : ''}`);
   console.log(`browser journey: ${passed.length} checks passed; screenshots in ${args.artifacts}`);

@@ -1,5 +1,7 @@
-// The web client: sign-up and profile through the project's API, sign-in,
-// MFA and identity-pool credentials through Amplify, straight to Cognito.
+// The web client: sign-up, password reset and change, profile, account
+// deletion and the admin page through the project's API (so every new
+// password is scored by zxcvbn); sign-in, MFA and identity-pool credentials
+// through Amplify, straight to Cognito.
 import { Amplify } from 'aws-amplify';
 import {
   confirmSignIn,
@@ -37,7 +39,7 @@ const api = apiClient(outputs.custom?.api_url || '', accessToken, {
 });
 
 const $ = (id) => document.getElementById(id);
-const sections = ['signup', 'confirm', 'signin', 'mfa', 'account'];
+const sections = ['signup', 'confirm', 'signin', 'forgot', 'reset', 'mfa', 'account'];
 let pendingEmail = '';
 
 function show(name) {
@@ -82,8 +84,9 @@ function onSubmit(id, action) {
   });
 }
 
-function showPasswordFeedback(error) {
-  const box = $('signup-feedback');
+// zxcvbn's warning and suggestions from a refused password, under its field.
+function showPasswordFeedback(error, boxId = 'signup-feedback') {
+  const box = $(boxId);
   box.replaceChildren();
   const feedback = error?.feedback;
   if (!feedback) return;
@@ -115,6 +118,29 @@ onSubmit('confirm-form', async ({ code }) => {
   const reply = await api.call('POST', '/api/auth/confirm', { email: pendingEmail, code }, { anonymous: true });
   if (!reply.ok) throw new Error(reply.error.message);
   say('Email confirmed. You can sign in now.');
+  show('signin');
+});
+
+onSubmit('forgot-form', async ({ email }) => {
+  const reply = await api.call('POST', '/api/auth/forgot-password', { email }, { anonymous: true });
+  if (!reply.ok) throw new Error(reply.error.message);
+  pendingEmail = email;
+  $('reset-to').textContent = email;
+  say('Enter the code from your email and a new password.');
+  show('reset');
+});
+
+onSubmit('reset-form', async ({ code, new_password }, form) => {
+  showPasswordFeedback(null, 'reset-feedback');
+  const body = { email: pendingEmail, code: code.trim(), new_password };
+  const reply = await api.call('POST', '/api/auth/reset-password', body, { anonymous: true });
+  if (!reply.ok) {
+    showPasswordFeedback(reply.error, 'reset-feedback');
+    throw new Error(reply.error.message);
+  }
+  form.reset();
+  $('signin-email').value = pendingEmail;
+  say('Password changed. Sign in with the new one.');
   show('signin');
 });
 
@@ -165,6 +191,9 @@ async function loadAccount() {
   $('profile-phone').value = me.phone_number ?? '';
   showMfa((await fetchMFAPreference()).enabled?.includes('TOTP'));
   await loadData();
+  const isAdmin = claimList(claims.roles).includes('admin');
+  $('admin').hidden = !isAdmin;
+  if (isAdmin) await loadUsers();
   say('Signed in.');
   show('account');
 }
@@ -205,6 +234,77 @@ onSubmit('totp-form', async ({ code }, form) => {
   showMfa(true);
   say('Two-step verification is on.');
 });
+
+onSubmit('password-form', async (values, form) => {
+  showPasswordFeedback(null, 'password-feedback');
+  const reply = await api.call('POST', '/api/auth/change-password', values);
+  if (!reply.ok) {
+    showPasswordFeedback(reply.error, 'password-feedback');
+    throw new Error(reply.error.message);
+  }
+  form.reset();
+  say('Password changed.');
+});
+
+onSubmit('delete-form', async ({ confirmed }, form) => {
+  if (confirmed !== 'yes') throw new Error('Tick the box to confirm the deletion.');
+  const reply = await api.call('DELETE', '/api/users/me');
+  if (!reply.ok) throw new Error(reply.error.message);
+  form.reset();
+  // The account is gone and its tokens with it: forget them here.
+  await signOut().catch(() => {});
+  $('who').textContent = '';
+  say(reply.body.message);
+  show('signup');
+});
+
+// The admin page: users a page at a time, each with its actions.
+let usersCursor = null;
+
+function userRow(user) {
+  const row = document.createElement('tr');
+  row.dataset.username = user.username;
+  const email = document.createElement('td');
+  email.textContent = user.attributes.email ?? user.username;
+  const status = document.createElement('td');
+  status.textContent = user.enabled ? user.status : `${user.status}, disabled`;
+  const actions = document.createElement('td');
+  const target = `/api/admin/users/${encodeURIComponent(user.username)}`;
+  for (const [label, method, path, done] of [
+    user.enabled
+      ? ['Disable', 'POST', `${target}/disable`, 'User disabled.']
+      : ['Enable', 'POST', `${target}/enable`, 'User enabled.'],
+    ['Make admin', 'PUT', `${target}/groups/admin`, 'Added to admin.'],
+    ['Remove admin', 'DELETE', `${target}/groups/admin`, 'Removed from admin.'],
+  ]) {
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.textContent = label;
+    button.addEventListener('click', async () => {
+      problem();
+      const reply = await api.call(method, path);
+      if (!reply.ok) return problem(reply.error.message);
+      say(`${email.textContent}: ${done}`);
+      await loadUsers();
+    });
+    actions.append(button);
+  }
+  row.append(email, status, actions);
+  return row;
+}
+
+async function loadUsers(cursor = null) {
+  const query = new URLSearchParams({ limit: '20', ...(cursor ? { cursor } : {}) });
+  const reply = await api.call('GET', `/api/admin/users?${query}`);
+  if (!reply.ok) throw new Error(reply.error.message);
+  const rows = reply.body.users.map(userRow);
+  if (cursor) $('admin-users').append(...rows);
+  else $('admin-users').replaceChildren(...rows);
+  usersCursor = reply.body.next_cursor;
+  $('admin-more').hidden = !usersCursor;
+}
+
+$('admin-more').addEventListener('click', () => loadUsers(usersCursor).catch((err) => problem(err.message)));
 
 function renderItems(items) {
   $('data-list').replaceChildren(
