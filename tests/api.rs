@@ -990,3 +990,40 @@ async fn a_profile_missed_during_an_outage_is_created_on_first_use() {
     assert_eq!(me.status, StatusCode::OK, "{}", me.body);
     assert_eq!(scan_all(&api.dynamodb, &api.profiles_table).await.len(), 1);
 }
+
+/// The account-exists notice's once-an-hour claim (a conditional UpdateItem)
+/// on DynamoDB: held for the hour from its taking, not per clock hour, and
+/// taken by one of two racing callers.
+#[tokio::test]
+async fn a_claim_is_held_for_its_hour_and_taken_once() {
+    use api::throttle::{Counters, DynamoCounters};
+    let api = Api::new().await;
+    let table = unique("claims");
+    key_table(&api.dynamodb, &table, "key").await;
+    let counters = DynamoCounters::new(api.dynamodb.clone(), table);
+    let now = 1_800_003_590; // ten seconds before a clock hour
+    assert!(counters.claim("notice#a", now, now + 3600).await.unwrap());
+    assert!(!counters
+        .claim("notice#a", now + 20, now + 3620)
+        .await
+        .unwrap());
+    assert!(!counters
+        .claim("notice#a", now + 3599, now + 7199)
+        .await
+        .unwrap());
+    assert!(counters
+        .claim("notice#a", now + 3600, now + 7200)
+        .await
+        .unwrap());
+    let (first, second) = tokio::join!(
+        counters.claim("notice#b", now, now + 3600),
+        counters.claim("notice#b", now, now + 3600)
+    );
+    assert_eq!(
+        [first.unwrap(), second.unwrap()]
+            .iter()
+            .filter(|t| **t)
+            .count(),
+        1
+    );
+}

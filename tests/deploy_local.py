@@ -172,6 +172,7 @@ def main():
     check_identity_pool_access(check, aws, outputs, tokens["IdToken"], id_claims["sub"])
     check_lockout(check, idp, api["ClientId"], email, secret_hash(email))
     check_refresh_rotation(check, idp, api, email, secret_hash(email))
+    check_email_code_sign_in(check, idp, api, email, secret_hash(email), mails_to, args.app_name)
     check_deployed_api(check, args.endpoint, outputs, args.origin)
 
     # UpdateUserAttributes and VerifyUserAttribute (the project's emulator
@@ -273,6 +274,40 @@ def check_refresh_rotation(check, idp, client, email, secret_hash):
           isinstance(first, dict) and first.get("RefreshToken") not in (None, tokens["RefreshToken"])
           and isinstance(retry, dict) and replayed == "RefreshTokenReuseException" and isinstance(latest, dict),
           (first, retry, replayed, latest))
+
+
+def check_email_code_sign_in(check, idp, client, email, secret_hash, mails_to, app_name):
+    """Choice-based sign-in by a mailed code (the project's emulator extension
+    for USER_AUTH; the local parameters give the pool an SES identity, so its
+    sign-in policy allows EMAIL_OTP): the Rust custom-message trigger writes
+    the mail, the code signs in, a wrong one is refused."""
+    pool = idp.describe_user_pool(UserPoolId=client["UserPoolId"])["UserPool"]
+    factors = pool.get("Policies", {}).get("SignInPolicy", {}).get("AllowedFirstAuthFactors")
+
+    def start():
+        return idp.initiate_auth(ClientId=client["ClientId"], AuthFlow="USER_AUTH", AuthParameters={
+            "USERNAME": email, "PREFERRED_CHALLENGE": "EMAIL_OTP", "SECRET_HASH": secret_hash})
+
+    def answer(session, code):
+        try:
+            return idp.respond_to_auth_challenge(
+                ClientId=client["ClientId"], ChallengeName="EMAIL_OTP", Session=session,
+                ChallengeResponses={"USERNAME": email, "EMAIL_OTP_CODE": code, "SECRET_HASH": secret_hash})
+        except ClientError as err:
+            return err.response["Error"]["Code"]
+
+    before = len(mails_to(email))
+    first = start()
+    mails = mails_to(email)[before:]
+    code = re.search(r"\b(\d{6})\b", mails[-1].get("BodyHtml", "")).group(1) if mails else None
+    wrong = answer(first["Session"], "000000" if code != "000000" else "111111")
+    signed_in = answer(first["Session"], code) if code else None
+    check("sign-in by mailed code: EMAIL_OTP allowed, the branded mail, wrong code refused, right one signs in",
+          factors == ["PASSWORD", "EMAIL_OTP"] and first.get("ChallengeName") == "EMAIL_OTP"
+          and mails and mails[-1]["Subject"] == f"Your {app_name} sign-in code"
+          and wrong == "CodeMismatchException"
+          and isinstance(signed_in, dict) and "AccessToken" in signed_in.get("AuthenticationResult", {}),
+          (factors, first.get("ChallengeName"), mails[-1:], wrong, signed_in))
 
 
 def check_identity_pool_access(check, aws, outputs, id_token, sub):

@@ -13,6 +13,13 @@ use aws_sdk_cognitoidentityprovider::Client;
 use base64::Engine;
 use std::collections::BTreeMap;
 
+/// A sign-in challenge answered with a code: its name and the response
+/// field the code goes in.
+struct CodeChallenge {
+    name: ChallengeNameType,
+    answer_key: &'static str,
+}
+
 pub struct Cognito {
     client: Client,
     pool_id: String,
@@ -121,6 +128,30 @@ impl Cognito {
         let tag = aws_lc_rs::hmac::sign(&key, format!("{username}{}", self.client_id).as_bytes());
         Ok(base64::engine::general_purpose::STANDARD.encode(tag.as_ref()))
     }
+
+    async fn answer_code(
+        &self,
+        challenge: CodeChallenge,
+        username: &str,
+        session: &str,
+        code: &str,
+        context: &UserContext,
+    ) -> Result<Tokens, ApiError> {
+        let output = self
+            .client
+            .respond_to_auth_challenge()
+            .client_id(&self.client_id)
+            .user_context_data(context_data(context))
+            .challenge_name(challenge.name)
+            .session(session)
+            .challenge_responses("USERNAME", username)
+            .challenge_responses(challenge.answer_key, code)
+            .challenge_responses("SECRET_HASH", self.secret_hash(username).await?)
+            .send()
+            .await
+            .map_err(|e| fail("RespondToAuthChallenge", e))?;
+        tokens(output.authentication_result)
+    }
 }
 
 #[async_trait]
@@ -222,20 +253,55 @@ impl UserPool for Cognito {
         code: &str,
         context: &UserContext,
     ) -> Result<Tokens, ApiError> {
+        let challenge = CodeChallenge {
+            name: ChallengeNameType::SoftwareTokenMfa,
+            answer_key: "SOFTWARE_TOKEN_MFA_CODE",
+        };
+        self.answer_code(challenge, username, session, code, context)
+            .await
+    }
+
+    async fn start_code_sign_in(
+        &self,
+        username: &str,
+        context: &UserContext,
+    ) -> Result<String, ApiError> {
         let output = self
             .client
-            .respond_to_auth_challenge()
+            .initiate_auth()
             .client_id(&self.client_id)
             .user_context_data(context_data(context))
-            .challenge_name(ChallengeNameType::SoftwareTokenMfa)
-            .session(session)
-            .challenge_responses("USERNAME", username)
-            .challenge_responses("SOFTWARE_TOKEN_MFA_CODE", code)
-            .challenge_responses("SECRET_HASH", self.secret_hash(username).await?)
+            .auth_flow(AuthFlowType::UserAuth)
+            .auth_parameters("USERNAME", username)
+            .auth_parameters("PREFERRED_CHALLENGE", "EMAIL_OTP")
+            .auth_parameters("SECRET_HASH", self.secret_hash(username).await?)
             .send()
             .await
-            .map_err(|e| fail("RespondToAuthChallenge", e))?;
-        tokens(output.authentication_result)
+            .map_err(|e| fail("InitiateAuth", e))?;
+        match output.challenge_name {
+            Some(ChallengeNameType::EmailOtp) => output.session.ok_or_else(ApiError::internal),
+            // The pool's sign-in policy does not allow EMAIL_OTP (no SES
+            // identity, or MFA required), so Cognito offers the others.
+            other => {
+                tracing::warn!(challenge = ?other, "email sign-in codes are not enabled on the pool");
+                Err(ApiError::code_sign_in_unavailable())
+            }
+        }
+    }
+
+    async fn finish_code_sign_in(
+        &self,
+        username: &str,
+        session: &str,
+        code: &str,
+        context: &UserContext,
+    ) -> Result<Tokens, ApiError> {
+        let challenge = CodeChallenge {
+            name: ChallengeNameType::EmailOtp,
+            answer_key: "EMAIL_OTP_CODE",
+        };
+        self.answer_code(challenge, username, session, code, context)
+            .await
     }
 
     async fn refresh(&self, refresh_token: &str) -> Result<Tokens, ApiError> {

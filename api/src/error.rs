@@ -27,6 +27,7 @@ pub enum ErrorCode {
     NotConfirmed,
     PasswordResetRequired,
     ChallengeUnsupported,
+    CodeSignInUnavailable,
     NotFound,
     MethodNotAllowed,
     AccountExists,
@@ -57,6 +58,7 @@ impl ErrorCode {
             C::NotConfirmed => "not_confirmed",
             C::PasswordResetRequired => "password_reset_required",
             C::ChallengeUnsupported => "challenge_unsupported",
+            C::CodeSignInUnavailable => "code_sign_in_unavailable",
             C::NotFound => "not_found",
             C::MethodNotAllowed => "method_not_allowed",
             C::AccountExists => "account_exists",
@@ -82,7 +84,8 @@ impl ErrorCode {
             | C::ProtectedField
             | C::NotConfirmed
             | C::PasswordResetRequired
-            | C::ChallengeUnsupported => StatusCode::FORBIDDEN,
+            | C::ChallengeUnsupported
+            | C::CodeSignInUnavailable => StatusCode::FORBIDDEN,
             C::NotFound => StatusCode::NOT_FOUND,
             C::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             C::AccountExists | C::UsernameTaken => StatusCode::CONFLICT,
@@ -215,6 +218,13 @@ impl ApiError {
         ApiError::new(
             ErrorCode::PayloadTooLarge,
             format!("The body is larger than {} KiB.", limit_bytes / 1024),
+        )
+    }
+
+    pub fn code_sign_in_unavailable() -> Self {
+        ApiError::new(
+            ErrorCode::CodeSignInUnavailable,
+            "Sign-in by email code is not enabled here; sign in with your password.",
         )
     }
 
@@ -389,6 +399,7 @@ mod tests {
             C::NotConfirmed,
             C::PasswordResetRequired,
             C::ChallengeUnsupported,
+            C::CodeSignInUnavailable,
             C::NotFound,
             C::MethodNotAllowed,
             C::AccountExists,

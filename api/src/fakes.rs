@@ -264,6 +264,45 @@ impl UserPool for InMemoryPool {
         Ok(self.issue(&mut data, &sub, true))
     }
 
+    /// Every login gets the same session shape; only a confirmed, enabled
+    /// user's session accepts [`CODE`].
+    async fn start_code_sign_in(
+        &self,
+        email: &str,
+        context: &UserContext,
+    ) -> Result<String, ApiError> {
+        self.seen(context);
+        let mut data = self.data();
+        if let Ok(user) = data.by_email(email) {
+            if !user.enabled {
+                return Err(cognito("NotAuthorizedException"));
+            }
+            if !user.confirmed {
+                return Err(cognito("UserNotConfirmedException"));
+            }
+        }
+        Ok(format!("code-session-{email}"))
+    }
+
+    async fn finish_code_sign_in(
+        &self,
+        email: &str,
+        session: &str,
+        code: &str,
+        context: &UserContext,
+    ) -> Result<Tokens, ApiError> {
+        self.seen(context);
+        let mut data = self.data();
+        if session != format!("code-session-{email}") {
+            return Err(cognito("NotAuthorizedException"));
+        }
+        let sub = match data.by_email(email) {
+            Ok(user) if code == CODE && user.enabled && user.confirmed => user.sub.clone(),
+            _ => return Err(cognito("CodeMismatchException")),
+        };
+        Ok(self.issue(&mut data, &sub, true))
+    }
+
     async fn refresh(&self, refresh_token: &str) -> Result<Tokens, ApiError> {
         let mut data = self.data();
         match data.refresh.get(refresh_token).cloned() {
@@ -657,6 +696,8 @@ impl UsernameIndex for InMemoryUsernames {
 #[derive(Default)]
 pub struct InMemoryCounters {
     counts: Mutex<HashMap<String, u64>>,
+    /// Claimed keys → held until (Unix seconds).
+    claims: Mutex<HashMap<String, u64>>,
 }
 
 #[async_trait]
@@ -666,6 +707,17 @@ impl Counters for InMemoryCounters {
         let count = counts.entry(key.to_owned()).or_default();
         *count += 1;
         Ok(*count)
+    }
+
+    async fn claim(&self, key: &str, now: u64, until: u64) -> Result<bool, ApiError> {
+        let mut claims = self.claims.lock().unwrap();
+        match claims.get(key) {
+            Some(&held_until) if held_until > now => Ok(false),
+            _ => {
+                claims.insert(key.to_owned(), until);
+                Ok(true)
+            }
+        }
     }
 }
 

@@ -79,6 +79,22 @@ pub trait UserPool: Send + Sync {
         code: &str,
         context: &UserContext,
     ) -> Result<Tokens, ApiError>;
+    /// Starts a sign-in by a code mailed to the user's verified address
+    /// (choice-based sign-in, USER_AUTH with EMAIL_OTP) and returns its
+    /// session. An unknown user gets a session too, and no mail.
+    async fn start_code_sign_in(
+        &self,
+        username: &str,
+        context: &UserContext,
+    ) -> Result<String, ApiError>;
+    /// Answers the mailed code of [`UserPool::start_code_sign_in`].
+    async fn finish_code_sign_in(
+        &self,
+        username: &str,
+        session: &str,
+        code: &str,
+        context: &UserContext,
+    ) -> Result<Tokens, ApiError>;
     /// New ID and access tokens (and a new refresh token when the client
     /// rotates them) from a refresh token alone (GetTokensFromRefreshToken).
     async fn refresh(&self, refresh_token: &str) -> Result<Tokens, ApiError>;

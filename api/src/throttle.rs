@@ -36,6 +36,9 @@ pub trait Counters: Send + Sync {
     /// Adds one to `key` and returns the new count; the counter may be
     /// dropped after `expires_at` (Unix seconds).
     async fn increment(&self, key: &str, expires_at: u64) -> Result<u64, ApiError>;
+    /// Takes `key` until `until` (Unix seconds) unless it is held at `now`;
+    /// true when this call took it. At most one caller takes a key at a time.
+    async fn claim(&self, key: &str, now: u64, until: u64) -> Result<bool, ApiError>;
 }
 
 /// What is being attempted, by whom.
@@ -130,6 +133,31 @@ impl Counters for DynamoCounters {
         match output.attributes.as_ref().and_then(|a| a.get("hits")) {
             Some(AttributeValue::N(hits)) => hits.parse().map_err(|_| ApiError::internal()),
             _ => Err(ApiError::internal()),
+        }
+    }
+
+    async fn claim(&self, key: &str, now: u64, until: u64) -> Result<bool, ApiError> {
+        let claimed = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("key", AttributeValue::S(key.to_owned()))
+            .update_expression("SET expiresAt = :until")
+            .condition_expression("attribute_not_exists(expiresAt) OR expiresAt <= :now")
+            .expression_attribute_values(":until", AttributeValue::N(until.to_string()))
+            .expression_attribute_values(":now", AttributeValue::N(now.to_string()))
+            .send()
+            .await;
+        match claimed {
+            Ok(_) => Ok(true),
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(err) => Err(infra::Error::aws("DynamoDB UpdateItem", err).into()),
         }
     }
 }

@@ -187,6 +187,73 @@ async fn reset_password_checks_strength_and_the_code() {
 }
 
 #[tokio::test]
+async fn sign_in_by_mailed_code() {
+    let api = Api::new();
+    let (email, _) = api.user("code").await;
+    let ask = |who: String| {
+        let api = &api;
+        async move {
+            api.call(
+                Method::POST,
+                "/api/auth/signin/code",
+                Some(json!({"email": who})),
+                None,
+            )
+            .await
+        }
+    };
+    let started = ask(email.clone()).await;
+    assert_eq!(started.status, StatusCode::ACCEPTED, "{}", started.body);
+    let unknown = ask("nobody@example.com".to_owned()).await;
+    assert_eq!(
+        (unknown.status, &unknown.body["message"]),
+        (started.status, &started.body["message"])
+    );
+    let verify = |who: &str, session: &serde_json::Value, code: &str| {
+        let body = json!({"email": who, "session": session, "code": code});
+        let api = &api;
+        async move {
+            api.call(
+                Method::POST,
+                "/api/auth/signin/code/verify",
+                Some(body),
+                None,
+            )
+            .await
+        }
+    };
+    for (who, session, code) in [
+        (email.as_str(), &started.body["session"], "000000"),
+        (email.as_str(), &json!("forged-session"), api::fakes::CODE),
+        (
+            "nobody@example.com",
+            &unknown.body["session"],
+            api::fakes::CODE,
+        ),
+        (email.as_str(), &started.body["session"], "12"),
+    ] {
+        let refused = verify(who, session, code).await;
+        assert_eq!(
+            (refused.status, &refused.body["error"]["code"]),
+            (StatusCode::BAD_REQUEST, &json!("invalid_code")),
+            "{who} {session} {code}"
+        );
+    }
+    let signed_in = verify(&email, &started.body["session"], api::fakes::CODE).await;
+    assert_eq!(signed_in.status, StatusCode::OK, "{}", signed_in.body);
+    assert!(signed_in.body["refresh_token"].is_string());
+    let me = api
+        .call(
+            Method::GET,
+            "/api/users/me",
+            None,
+            Some(access(&signed_in.body)),
+        )
+        .await;
+    assert_eq!(me.body["email"], json!(email));
+}
+
+#[tokio::test]
 async fn refresh_and_sign_out() {
     let api = Api::new();
     let (_, tokens) = api.user("refresh").await;

@@ -126,6 +126,11 @@ async fn every_auth_route_is_limited() {
             "/api/auth/signin/mfa",
             json!({"email": "x@example.com", "session": "s", "code": "000000"}),
         ),
+        ("/api/auth/signin/code", json!({"email": "x@example.com"})),
+        (
+            "/api/auth/signin/code/verify",
+            json!({"email": "x@example.com", "session": "s", "code": "000000"}),
+        ),
     ];
     for (path, body) in routes {
         let mut last = StatusCode::OK;
@@ -186,6 +191,18 @@ fn attempt<'a>(address: &'a str, account: Option<&'a str>) -> Attempt<'a> {
         address,
         account,
     }
+}
+
+#[tokio::test]
+async fn a_claim_is_held_until_it_ends() {
+    use api::throttle::Counters;
+    let counters = InMemoryCounters::default();
+    let now = 1_800_003_590;
+    assert!(counters.claim("k", now, now + 3600).await.unwrap());
+    assert!(!counters.claim("k", now + 20, now + 3620).await.unwrap());
+    assert!(!counters.claim("k", now + 3599, now + 7199).await.unwrap());
+    assert!(counters.claim("k", now + 3600, now + 7200).await.unwrap());
+    assert!(counters.claim("other", now, now + 3600).await.unwrap());
 }
 
 #[tokio::test]

@@ -29,7 +29,8 @@ MUTATIONS = {
          "        Feature: !Ref ApiClientRefreshTokenRotation\n        RetryGracePeriodSeconds: !Ref RefreshTokenGraceSeconds\n      PreventUserExistenceErrors: LEGACY\n"),
     ],
     "rotating_clients_drop_refresh_token_auth": [
-        ("      ExplicitAuthFlows: [ALLOW_USER_SRP_AUTH]\n", "      ExplicitAuthFlows: [ALLOW_USER_SRP_AUTH, ALLOW_REFRESH_TOKEN_AUTH]\n"),
+        ("      ExplicitAuthFlows: [ALLOW_USER_SRP_AUTH, ALLOW_USER_AUTH]\n",
+         "      ExplicitAuthFlows: [ALLOW_USER_SRP_AUTH, ALLOW_USER_AUTH, ALLOW_REFRESH_TOKEN_AUTH]\n"),
     ],
     "identity_pools_refuse_unauthenticated": [
         ("      AllowUnauthenticatedIdentities: false\n", "      AllowUnauthenticatedIdentities: true\n"),

@@ -34,6 +34,12 @@ def check_pins(hooked, expected, version=None):
             "extension hooks (python -m ministack_ext.fingerprints prints the current ones)")
 
 
+def invalid_parameter(message):
+    """Cognito's InvalidParameterException answer."""
+    from ministack.core.responses import error_response_json
+    return error_response_json("InvalidParameterException", message, 400)
+
+
 def install():
     """Checks every module's pins first, then installs them all."""
     for module in MODULES:
@@ -43,9 +49,10 @@ def install():
 
 
 from . import (attribute_verification, cognito_triggers, concurrent_lookups, http_api_cors,  # noqa: E402
-               iam_conditions, lockout, refresh_rotation, sign_up_verification)  # (they import check_pins)
+               iam_conditions, lockout, refresh_rotation, sign_up_verification,  # (they import check_pins)
+               user_auth)
 
 # sign_up_verification first: PostConfirmation (cognito_triggers) then sees
 # the verified email, as in Cognito.
 MODULES = [sign_up_verification, cognito_triggers, attribute_verification, iam_conditions, lockout, http_api_cors,
-           concurrent_lookups, refresh_rotation]
+           concurrent_lookups, refresh_rotation, user_auth]

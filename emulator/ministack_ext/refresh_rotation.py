@@ -25,7 +25,7 @@ from ministack.core.responses import error_response_json, json_response
 from ministack.services import cognito
 from ministack.services.cloudformation import provisioners
 
-from . import check_pins
+from . import check_pins, invalid_parameter
 
 MAX_GRACE_SECONDS = 60
 REFRESH_FLOWS = ("REFRESH_TOKEN_AUTH", "REFRESH_TOKEN")
@@ -67,24 +67,20 @@ _first_use = {}
 _lock = threading.Lock()
 
 
-def _invalid(message):
-    return error_response_json("InvalidParameterException", message, 400)
-
-
 def rotation_error(rotation):
     """InvalidParameterException for a RefreshTokenRotation the API reference
     does not allow, or None."""
     if not isinstance(rotation, dict):
-        return _invalid("RefreshTokenRotation must be an object.")
+        return invalid_parameter("RefreshTokenRotation must be an object.")
     unknown = set(rotation) - {"Feature", "RetryGracePeriodSeconds"}
     if unknown:
-        return _invalid(f"RefreshTokenRotation has unknown fields: {', '.join(sorted(unknown))}.")
+        return invalid_parameter(f"RefreshTokenRotation has unknown fields: {', '.join(sorted(unknown))}.")
     if rotation.get("Feature") not in ("ENABLED", "DISABLED"):
-        return _invalid("1 validation error detected: Value at 'refreshTokenRotation.feature' failed to "
+        return invalid_parameter("1 validation error detected: Value at 'refreshTokenRotation.feature' failed to "
                         "satisfy constraint: Member must satisfy enum value set: [ENABLED, DISABLED]")
     grace = rotation.get("RetryGracePeriodSeconds", 0)
     if isinstance(grace, bool) or not isinstance(grace, int) or not 0 <= grace <= MAX_GRACE_SECONDS:
-        return _invalid("1 validation error detected: Value at 'refreshTokenRotation.retryGracePeriodSeconds' "
+        return invalid_parameter("1 validation error detected: Value at 'refreshTokenRotation.retryGracePeriodSeconds' "
                         f"failed to satisfy constraint: Member must be an integer from 0 to {MAX_GRACE_SECONDS}")
     return None
 
@@ -164,7 +160,7 @@ def _rotating(original):
 def _refusing_refresh_flow(original):
     def initiate_auth(data):
         if data.get("AuthFlow") in REFRESH_FLOWS and _rotation_of(data.get("ClientId")) is not None:
-            return _invalid(f"{data['AuthFlow']} is not allowed for an app client with refresh token "
+            return invalid_parameter(f"{data['AuthFlow']} is not allowed for an app client with refresh token "
                             "rotation; use GetTokensFromRefreshToken.")
         return original(data)
     return initiate_auth

@@ -116,6 +116,24 @@ def upload(zips, keys, bucket, endpoint_url):
         aws(["s3", "cp", str(path), f"s3://{bucket}/{keys[parameter]}", "--only-show-errors"], endpoint_url)
 
 
+def emulator_ses_identity(parameters, endpoint_url):
+    """On AWS the SES identity SesIdentityArn names is verified before the
+    stack is deployed (README, "Deploying to AWS"); on the emulator this
+    creates it, and MiniStack verifies it at once."""
+    arn = parameters.get("SesIdentityArn", "")
+    if not arn:
+        return
+    import boto3
+
+    identity = arn.split(":identity/", 1)[1]
+    ses = boto3.client("sesv2", endpoint_url=endpoint_url, region_name=arn.split(":")[3])
+    try:
+        ses.create_email_identity(EmailIdentity=identity)
+    except ses.exceptions.AlreadyExistsException:
+        pass
+    say(f"emulator: SES identity {identity} created and verified")
+
+
 def fix_emulator_types(outputs, endpoint_url):
     """MiniStack's CloudFormation engine passes Number and boolean-string
     parameters to Cognito as strings ("8", "true"), which its Cognito then
@@ -125,10 +143,11 @@ def fix_emulator_types(outputs, endpoint_url):
 
     idp = boto3.client("cognito-idp", endpoint_url=endpoint_url, region_name=outputs["Region"])
     pool_id = outputs["UserPoolId"]
-    policy = idp.describe_user_pool(UserPoolId=pool_id)["UserPool"]["Policies"]["PasswordPolicy"]
+    policies = idp.describe_user_pool(UserPoolId=pool_id)["UserPool"]["Policies"]
     typed = {k: (v == "true" if v in ("true", "false") else int(v) if str(v).isdigit() else v)
-             for k, v in policy.items()}
-    idp.update_user_pool(UserPoolId=pool_id, Policies={"PasswordPolicy": typed})
+             for k, v in policies["PasswordPolicy"].items()}
+    # The other policies (the sign-in policy) are written back as they are.
+    idp.update_user_pool(UserPoolId=pool_id, Policies={**policies, "PasswordPolicy": typed})
     for client_id in (outputs["WebClientId"], outputs["ApiClientId"]):
         client = idp.describe_user_pool_client(UserPoolId=pool_id, ClientId=client_id)["UserPoolClient"]
         numbers = {k: int(client[k]) for k in ("AccessTokenValidity", "IdTokenValidity", "RefreshTokenValidity")
@@ -267,6 +286,8 @@ def main():
 
     print(f"==> Uploading to s3://{bucket}", flush=True)
     upload(zips, keys, bucket, args.endpoint_url)
+    if args.endpoint_url:
+        emulator_ses_identity(parameters, args.endpoint_url)
     print(f"==> Deploying stack {stack_name}", flush=True)
     aws(deploy, args.endpoint_url)
     outputs = stack_outputs(stack_name, args.endpoint_url)

@@ -15,7 +15,7 @@ import { createHmac } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
-import { mailedCode } from '../lib/mailbox.mjs';
+import { mailedCode, mailsTo } from '../lib/mailbox.mjs';
 
 const require = createRequire(new URL('../../web/package.json', import.meta.url));
 const { chromium } = require('playwright-core');
@@ -296,6 +296,22 @@ try {
   await screenshot(page, 'deleted');
   const deletedSignIn = await apiCall('POST', '/api/auth/signin', { email, password: CHANGED });
   check(deletedSignIn.status === 401, `the deleted account cannot sign in (${deletedSignIn.status})`);
+
+  // Passwordless: the other user signs in with a mailed code.
+  await page.click('#signup button[data-show=signin]');
+  await visible(page, '#signin');
+  await page.fill('#signin-email', other);
+  const mailsBefore = (await mailsTo(args.endpoint, other)).length;
+  await page.click('#signin-by-code');
+  check(await visible(page, '#code'), 'a sign-in code is asked for');
+  const signInCode = await mailedCode(args.endpoint, other, { after: mailsBefore });
+  const codeMail = (await mailsTo(args.endpoint, other)).pop();
+  check(/sign-in code/.test(codeMail.Subject), `the code comes in the branded sign-in mail ("${codeMail.Subject}")`);
+  await page.fill('#code-code', signInCode);
+  await page.click('#code-form button[type=submit]');
+  check(await visible(page, '#account'), 'signed in with the mailed code, no password');
+  check((await page.textContent('#profile-email')) === other, 'as the other user');
+  await screenshot(page, 'signed-in-by-code');
 
   check(consoleErrors.length === 0, `no console errors${consoleErrors.length ? `: ${consoleErrors.join('; ')}` : ''}`);
   console.log(`browser journey: ${passed.length} checks passed; screenshots in ${args.artifacts}`);

@@ -14,7 +14,7 @@ import { createHmac, createPrivateKey, createPublicKey, createSign, generateKeyP
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { apiCaller, checks } from '../lib/api.mjs';
-import { mailedCode } from '../lib/mailbox.mjs';
+import { mailedCode, mailsTo } from '../lib/mailbox.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -165,6 +165,27 @@ for (const path of ['/api/auth/forgot-password', '/api/auth/resend-code']) {
   const known = await call('POST', path, { body: { email: bob.email } });
   const nobody = await call('POST', path, { body: { email: unknown } });
   check(known.status === 202 && same(known, nobody), `${path}: known and unknown users answer alike`, `${known.status} ${known.text} / ${nobody.status} ${nobody.text}`);
+}
+{
+  // Passwordless: the same answer shape (a session each), and no code works
+  // for an account that does not exist.
+  const mailsBefore = (await mailsTo(args.endpoint, bob.email)).length;
+  const known = await call('POST', '/api/auth/signin/code', { body: { email: bob.email } });
+  const nobody = await call('POST', '/api/auth/signin/code', { body: { email: unknown } });
+  const shape = (reply) => JSON.stringify(Object.keys(reply.body ?? {}).sort()) + reply.body?.message;
+  check(known.status === 202 && nobody.status === 202 && shape(known) === shape(nobody),
+    '/api/auth/signin/code: known and unknown users answer alike', `${known.text} / ${nobody.text}`);
+  results.attacks += 1;
+  const guessed = await call('POST', '/api/auth/signin/code/verify',
+    { body: { email: unknown, session: nobody.body?.session, code: await mailedCode(args.endpoint, bob.email) } });
+  if (guessed.status === 200) results.accepted += 1;
+  check(guessed.status === 400 && guessed.body.error?.code === 'invalid_code',
+    "a code for an unknown account is refused, even one valid for another's", `${guessed.status} ${guessed.text}`);
+  const code = await mailedCode(args.endpoint, bob.email, { after: mailsBefore });
+  const signedIn = await call('POST', '/api/auth/signin/code/verify',
+    { body: { email: bob.email, session: known.body?.session, code } });
+  check(signedIn.status === 200 && decode(signedIn.body.access_token).payload.sub === bob.claims.sub,
+    'control: the mailed code signs its owner in through the API', `${signedIn.status} ${signedIn.text}`);
 }
 
 // ---------------------------------------------------------------- access control

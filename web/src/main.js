@@ -39,7 +39,7 @@ const api = apiClient(outputs.custom?.api_url || '', accessToken, {
 });
 
 const $ = (id) => document.getElementById(id);
-const sections = ['signup', 'confirm', 'signin', 'forgot', 'reset', 'mfa', 'account'];
+const sections = ['signup', 'confirm', 'signin', 'code', 'forgot', 'reset', 'mfa', 'account'];
 let pendingEmail = '';
 
 function show(name) {
@@ -150,12 +150,44 @@ async function afterSignIn(step) {
     show('mfa');
     return;
   }
+  if (step.signInStep === 'CONFIRM_SIGN_IN_WITH_EMAIL_CODE') {
+    $('code-to').textContent = step.codeDeliveryDetails?.destination ?? '';
+    say('Enter the code from your email.');
+    show('code');
+    return;
+  }
   if (step.signInStep !== 'DONE') throw new Error(`Unsupported sign-in step: ${step.signInStep}`);
   await loadAccount();
 }
 
 onSubmit('signin-form', async ({ email, password }) => {
   const { nextStep } = await signIn({ username: email, password });
+  await afterSignIn(nextStep);
+});
+
+// Passwordless: choice-based sign-in (USER_AUTH) with a mailed code.
+$('signin-by-code').addEventListener('click', async (event) => {
+  const button = event.target;
+  button.disabled = true;
+  problem();
+  try {
+    const email = $('signin-email').value.trim();
+    if (!email) throw new Error('Enter your email first.');
+    const { nextStep } = await signIn({
+      username: email,
+      options: { authFlowType: 'USER_AUTH', preferredChallenge: 'EMAIL_OTP' },
+    });
+    await afterSignIn(nextStep);
+  } catch (err) {
+    problem(err.message || String(err));
+  } finally {
+    button.disabled = false;
+  }
+});
+
+onSubmit('code-form', async ({ code }, form) => {
+  const { nextStep } = await confirmSignIn({ challengeResponse: code.trim() });
+  form.reset();
   await afterSignIn(nextStep);
 });
 

@@ -51,14 +51,14 @@ async fn login(state: &SharedState, who: Identifier) -> Result<String, ApiError>
 async fn notify_owner(state: &SharedState, email: &str) {
     const HOUR: u64 = 3600;
     let now = throttle::now_secs();
-    let key = format!("notice#account_exists#{email}#{}", now - now % HOUR);
-    match state.counters.increment(&key, now + 2 * HOUR).await {
-        Ok(1) => {
+    let key = format!("notice#account_exists#{email}");
+    match state.counters.claim(&key, now, now + HOUR).await {
+        Ok(true) => {
             if let Err(err) = state.notices.account_exists(email).await {
                 tracing::warn!(code = ?err.code, "account-exists notice not sent");
             }
         }
-        Ok(_) => tracing::info!("account-exists notice already sent this hour"),
+        Ok(false) => tracing::info!("account-exists notice already sent in the last hour"),
         Err(err) => tracing::warn!(code = ?err.code, "account-exists notice not counted"),
     }
 }
@@ -508,6 +508,87 @@ pub async fn sign_in_mfa(
     audit("sign_in_mfa", Some(&username), &context, &answered);
     let tokens = answered?;
     token_answer(&state, tokens).await
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CodeSignInStarted {
+    pub message: String,
+    /// Send it back with the mailed code to /api/auth/signin/code/verify.
+    pub session: String,
+}
+
+#[utoipa::path(post, path = "/api/auth/signin/code", tag = TAG, security(()),
+    summary = "Mail a one-time sign-in code (passwordless)",
+    description = "Choice-based sign-in with EMAIL_OTP: the code goes to the account's verified email. \
+        An unknown account gets the same answer and no mail.",
+    request_body(content = WhoBody, examples(
+        ("email" = (value = json!({"email": "john@example.com"}))),
+        ("username" = (value = json!({"username": "john.doe"}))),
+    )),
+    responses(
+        (status = 202, body = CodeSignInStarted),
+        (status = 403, description = "Not confirmed, or sign-in codes are not enabled on this stack", body = ErrorBody),
+    ))]
+pub async fn start_code_sign_in(
+    State(state): State<SharedState>,
+    context: UserContext,
+    JsonBody(body): JsonBody<WhoBody>,
+) -> Result<(StatusCode, Json<CodeSignInStarted>), ApiError> {
+    let who = named(body.email.as_deref(), body.username.as_deref())?;
+    limit(&state, "signin_code", &context, Some(who.text())).await?;
+    let username = login(&state, who).await?;
+    let started = state.pool.start_code_sign_in(&username, &context).await;
+    audit("sign_in_code", Some(&username), &context, &started);
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(CodeSignInStarted {
+            message: "If the account exists, a sign-in code is on its way to its email.".to_owned(),
+            session: started?,
+        }),
+    ))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CodeSignInBody {
+    pub email: Option<String>,
+    /// The email or the username chosen at sign-up (as when the code was asked for).
+    pub username: Option<String>,
+    /// The `session` of /api/auth/signin/code's answer.
+    pub session: String,
+    /// The mailed code.
+    pub code: String,
+}
+
+#[utoipa::path(post, path = "/api/auth/signin/code/verify", tag = TAG, security(()),
+    summary = "Sign in with the mailed one-time code",
+    request_body = CodeSignInBody,
+    responses(
+        (status = 200, body = TokenAnswer),
+        (status = 400, description = "Wrong, expired or spent code", body = ErrorBody),
+    ))]
+pub async fn finish_code_sign_in(
+    State(state): State<SharedState>,
+    context: UserContext,
+    JsonBody(body): JsonBody<CodeSignInBody>,
+) -> Result<Json<TokenAnswer>, ApiError> {
+    let session = bounded(&body.session, "session", 4096)?;
+    let code = code(&body.code)?;
+    let who = named(body.email.as_deref(), body.username.as_deref())?;
+    limit(&state, "signin_code_verify", &context, Some(who.text())).await?;
+    let username = login(&state, who).await?;
+    let answered = state
+        .pool
+        .finish_code_sign_in(&username, session, code, &context)
+        .await
+        // An expired or spent session (Cognito's NotAuthorizedException):
+        // the code is no longer any good.
+        .map_err(|err| match err.code {
+            ErrorCode::InvalidCredentials => ApiError::invalid_code(),
+            _ => err,
+        });
+    audit("sign_in_code_verify", Some(&username), &context, &answered);
+    token_answer(&state, answered?).await
 }
 
 #[derive(Deserialize, ToSchema)]

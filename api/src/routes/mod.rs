@@ -61,6 +61,8 @@ every_route! {
     auth::resend_code,
     auth::sign_in,
     auth::sign_in_mfa,
+    auth::start_code_sign_in,
+    auth::finish_code_sign_in,
     auth::refresh,
     auth::sign_out,
     auth::forgot_password,
