@@ -173,6 +173,7 @@ def main():
     check_lockout(check, idp, api["ClientId"], email, secret_hash(email))
     check_refresh_rotation(check, idp, api, email, secret_hash(email))
     check_email_code_sign_in(check, idp, api, email, secret_hash(email), mails_to, args.app_name)
+    check_email_mfa(check, idp, api, email, secret_hash(email), mails_to, args.app_name)
     check_deployed_api(check, args.endpoint, outputs, args.origin)
 
     # UpdateUserAttributes and VerifyUserAttribute (the project's emulator
@@ -308,6 +309,31 @@ def check_email_code_sign_in(check, idp, client, email, secret_hash, mails_to, a
           and wrong == "CodeMismatchException"
           and isinstance(signed_in, dict) and "AccessToken" in signed_in.get("AuthenticationResult", {}),
           (factors, first.get("ChallengeName"), mails[-1:], wrong, signed_in))
+
+
+def check_email_mfa(check, idp, client, email, secret_hash, mails_to, app_name):
+    """Codes by email as the second factor (the project's emulator extension;
+    the template's EnabledMfas with an SES identity): a password sign-in asks
+    for the code the Rust custom-message trigger mails; turned off again
+    after."""
+    pool_id = client["UserPoolId"]
+    config = idp.get_user_pool_mfa_config(UserPoolId=pool_id)
+    idp.admin_set_user_mfa_preference(UserPoolId=pool_id, Username=email,
+                                      EmailMfaSettings={"Enabled": True, "PreferredMfa": True})
+    before = len(mails_to(email))
+    started = idp.initiate_auth(ClientId=client["ClientId"], AuthFlow="USER_PASSWORD_AUTH", AuthParameters={
+        "USERNAME": email, "PASSWORD": PASSWORD, "SECRET_HASH": secret_hash})
+    mails = mails_to(email)[before:]
+    code = re.search(r"\b(\d{6})\b", mails[-1].get("BodyHtml", "")).group(1) if mails else ""
+    answered = idp.respond_to_auth_challenge(
+        ClientId=client["ClientId"], ChallengeName="EMAIL_OTP", Session=started.get("Session", ""),
+        ChallengeResponses={"USERNAME": email, "EMAIL_OTP_CODE": code, "SECRET_HASH": secret_hash})
+    idp.admin_set_user_mfa_preference(UserPoolId=pool_id, Username=email, EmailMfaSettings={"Enabled": False})
+    check("email MFA: on in the pool, a password sign-in asks for the mailed code, which signs in",
+          "EmailMfaConfiguration" in config and started.get("ChallengeName") == "EMAIL_OTP"
+          and mails and mails[-1]["Subject"] == f"Your {app_name} sign-in code"
+          and "AccessToken" in answered.get("AuthenticationResult", {}),
+          (config, started.get("ChallengeName"), mails[-1:], answered.get("AuthenticationResult", {}).keys()))
 
 
 def check_identity_pool_access(check, aws, outputs, id_token, sub):

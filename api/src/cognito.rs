@@ -2,11 +2,13 @@
 //! for the confidential client and errors mapped once.
 
 use crate::error::{from_cognito, ApiError, ErrorCode};
-use crate::pool::{Attributes, SignIn, Tokens, UserContext, UserPool, UserSummary};
+use crate::pool::{
+    Attributes, MfaMethod, MfaSettings, SignIn, Tokens, UserContext, UserPool, UserSummary,
+};
 use async_trait::async_trait;
 use aws_sdk_cognitoidentityprovider::error::ProvideErrorMetadata;
 use aws_sdk_cognitoidentityprovider::types::{
-    AttributeType, AuthFlowType, AuthenticationResultType, ChallengeNameType,
+    AttributeType, AuthFlowType, AuthenticationResultType, ChallengeNameType, EmailMfaSettingsType,
     SoftwareTokenMfaSettingsType, UserContextDataType, UserType,
 };
 use aws_sdk_cognitoidentityprovider::Client;
@@ -19,6 +21,12 @@ struct CodeChallenge {
     name: ChallengeNameType,
     answer_key: &'static str,
 }
+
+/// A mailed code, whether the first factor or the second.
+const EMAIL_CODE: CodeChallenge = CodeChallenge {
+    name: ChallengeNameType::EmailOtp,
+    answer_key: "EMAIL_OTP_CODE",
+};
 
 pub struct Cognito {
     client: Client,
@@ -235,6 +243,11 @@ impl UserPool for Cognito {
             None => Ok(SignIn::Tokens(tokens(output.authentication_result)?)),
             Some(ChallengeNameType::SoftwareTokenMfa) => Ok(SignIn::MfaRequired {
                 session: output.session.ok_or_else(ApiError::internal)?,
+                method: MfaMethod::Totp,
+            }),
+            Some(ChallengeNameType::EmailOtp) => Ok(SignIn::MfaRequired {
+                session: output.session.ok_or_else(ApiError::internal)?,
+                method: MfaMethod::Email,
             }),
             Some(other) => {
                 tracing::warn!(challenge = %other.as_str(), "unsupported sign-in challenge");
@@ -250,12 +263,16 @@ impl UserPool for Cognito {
         &self,
         username: &str,
         session: &str,
+        method: MfaMethod,
         code: &str,
         context: &UserContext,
     ) -> Result<Tokens, ApiError> {
-        let challenge = CodeChallenge {
-            name: ChallengeNameType::SoftwareTokenMfa,
-            answer_key: "SOFTWARE_TOKEN_MFA_CODE",
+        let challenge = match method {
+            MfaMethod::Totp => CodeChallenge {
+                name: ChallengeNameType::SoftwareTokenMfa,
+                answer_key: "SOFTWARE_TOKEN_MFA_CODE",
+            },
+            MfaMethod::Email => EMAIL_CODE,
         };
         self.answer_code(challenge, username, session, code, context)
             .await
@@ -296,11 +313,7 @@ impl UserPool for Cognito {
         code: &str,
         context: &UserContext,
     ) -> Result<Tokens, ApiError> {
-        let challenge = CodeChallenge {
-            name: ChallengeNameType::EmailOtp,
-            answer_key: "EMAIL_OTP_CODE",
-        };
-        self.answer_code(challenge, username, session, code, context)
+        self.answer_code(EMAIL_CODE, username, session, code, context)
             .await
     }
 
@@ -426,23 +439,64 @@ impl UserPool for Cognito {
         if output.status.as_ref().map(|s| s.as_str()) != Some("SUCCESS") {
             return Err(from_cognito(Some("CodeMismatchException"), None));
         }
-        self.set_mfa(access_token, true).await
+        self.set_mfa(access_token, MfaMethod::Totp, true).await
     }
 
-    async fn set_mfa(&self, access_token: &str, enabled: bool) -> Result<(), ApiError> {
-        self.client
+    async fn set_mfa(
+        &self,
+        access_token: &str,
+        method: MfaMethod,
+        enabled: bool,
+    ) -> Result<(), ApiError> {
+        let request = self
+            .client
             .set_user_mfa_preference()
-            .access_token(access_token)
-            .software_token_mfa_settings(
+            .access_token(access_token);
+        let request = match method {
+            MfaMethod::Totp => request.software_token_mfa_settings(
                 SoftwareTokenMfaSettingsType::builder()
                     .enabled(enabled)
                     .preferred_mfa(enabled)
                     .build(),
-            )
+            ),
+            MfaMethod::Email => request.email_mfa_settings(
+                EmailMfaSettingsType::builder()
+                    .enabled(enabled)
+                    .preferred_mfa(enabled)
+                    .build(),
+            ),
+        };
+        request
             .send()
             .await
             .map_err(|e| fail("SetUserMFAPreference", e))?;
         Ok(())
+    }
+
+    async fn mfa_settings(&self, access_token: &str) -> Result<MfaSettings, ApiError> {
+        let output = self
+            .client
+            .get_user()
+            .access_token(access_token)
+            .send()
+            .await
+            .map_err(|e| fail("GetUser", e))?;
+        let method = |name: &str| match name {
+            "SOFTWARE_TOKEN_MFA" => Some(MfaMethod::Totp),
+            "EMAIL_OTP" => Some(MfaMethod::Email),
+            _ => None,
+        };
+        let mut methods: Vec<MfaMethod> = output
+            .user_mfa_setting_list
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|name| method(name))
+            .collect();
+        methods.sort();
+        Ok(MfaSettings {
+            methods,
+            preferred: output.preferred_mfa_setting.as_deref().and_then(method),
+        })
     }
 
     /// The user's attributes, through the access token: Cognito refuses a

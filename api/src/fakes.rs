@@ -8,7 +8,9 @@ use crate::error::{from_cognito, ApiError};
 use crate::identity::UsernameIndex;
 use crate::items::{encode_cursor, Item, ItemStore};
 use crate::notices::Notices;
-use crate::pool::{Attributes, SignIn, Tokens, UserContext, UserPool, UserSummary};
+use crate::pool::{
+    Attributes, MfaMethod, MfaSettings, SignIn, Tokens, UserContext, UserPool, UserSummary,
+};
 use crate::profiles::Profiles;
 use crate::throttle::Counters;
 use async_trait::async_trait;
@@ -38,7 +40,8 @@ struct User {
     attributes: Attributes,
     groups: BTreeSet<String>,
     totp_secret: Option<String>,
-    mfa: bool,
+    /// Second factors on, and the one sign-in asks for.
+    mfa: MfaSettings,
 }
 
 #[derive(Default)]
@@ -186,7 +189,7 @@ impl UserPool for InMemoryPool {
             attributes,
             groups: BTreeSet::new(),
             totp_secret: None,
-            mfa: false,
+            mfa: MfaSettings::default(),
         };
         data.users.insert(sub.clone(), user);
         Ok((sub, true))
@@ -235,9 +238,10 @@ impl UserPool for InMemoryPool {
         if !user.confirmed {
             return Err(cognito("UserNotConfirmedException"));
         }
-        if user.mfa {
+        if let Some(method) = user.mfa.preferred {
             return Ok(SignIn::MfaRequired {
-                session: format!("session-{}", user.sub),
+                session: format!("session-{}-{}", user.sub, method.challenge()),
+                method,
             });
         }
         let sub = user.sub.clone();
@@ -248,13 +252,14 @@ impl UserPool for InMemoryPool {
         &self,
         email: &str,
         session: &str,
+        method: MfaMethod,
         code: &str,
         context: &UserContext,
     ) -> Result<Tokens, ApiError> {
         self.seen(context);
         let mut data = self.data();
         let user = data.by_email(email)?;
-        if session != format!("session-{}", user.sub) {
+        if session != format!("session-{}-{}", user.sub, method.challenge()) {
             return Err(cognito("NotAuthorizedException"));
         }
         if code != CODE {
@@ -370,26 +375,50 @@ impl UserPool for InMemoryPool {
     }
 
     async fn mfa_verify(&self, access_token: &str, code: &str) -> Result<(), ApiError> {
+        {
+            let mut data = self.data();
+            let user = data.by_token(access_token)?;
+            if user.totp_secret.is_none() {
+                return Err(cognito("SoftwareTokenMFANotFoundException"));
+            }
+            if code != CODE {
+                return Err(cognito("EnableSoftwareTokenMFAException"));
+            }
+        }
+        self.set_mfa(access_token, MfaMethod::Totp, true).await
+    }
+
+    /// As Cognito: TOTP needs a verified secret, email a verified address;
+    /// turning one on makes it the preferred one.
+    async fn set_mfa(
+        &self,
+        access_token: &str,
+        method: MfaMethod,
+        enabled: bool,
+    ) -> Result<(), ApiError> {
         let mut data = self.data();
         let user = data.by_token(access_token)?;
-        if user.totp_secret.is_none() {
+        if enabled && method == MfaMethod::Totp && user.totp_secret.is_none() {
             return Err(cognito("SoftwareTokenMFANotFoundException"));
         }
-        if code != CODE {
-            return Err(cognito("EnableSoftwareTokenMFAException"));
+        if enabled && method == MfaMethod::Email && !user.confirmed {
+            return Err(cognito("InvalidParameterException"));
         }
-        user.mfa = true;
+        let settings = &mut user.mfa;
+        settings.methods.retain(|m| *m != method);
+        if enabled {
+            settings.methods.push(method);
+            settings.methods.sort();
+            settings.preferred = Some(method);
+        } else if settings.preferred == Some(method) {
+            settings.preferred = None;
+        }
         Ok(())
     }
 
-    async fn set_mfa(&self, access_token: &str, enabled: bool) -> Result<(), ApiError> {
+    async fn mfa_settings(&self, access_token: &str) -> Result<MfaSettings, ApiError> {
         let mut data = self.data();
-        let user = data.by_token(access_token)?;
-        if enabled && user.totp_secret.is_none() {
-            return Err(cognito("SoftwareTokenMFANotFoundException"));
-        }
-        user.mfa = enabled;
-        Ok(())
+        Ok(data.by_token(access_token)?.mfa.clone())
     }
 
     async fn get_user(&self, access_token: &str) -> Result<Attributes, ApiError> {

@@ -4,7 +4,7 @@
 
 use crate::error::ApiError;
 use async_trait::async_trait;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use utoipa::ToSchema;
 
@@ -20,10 +20,36 @@ pub struct Tokens {
     pub token_type: String,
 }
 
+/// A second factor: a code from an authenticator app (TOTP), or one mailed
+/// to the user's verified address.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum MfaMethod {
+    Totp,
+    Email,
+}
+
+impl MfaMethod {
+    /// Cognito's name for the method's sign-in challenge.
+    pub fn challenge(self) -> &'static str {
+        match self {
+            MfaMethod::Totp => "SOFTWARE_TOKEN_MFA",
+            MfaMethod::Email => "EMAIL_OTP",
+        }
+    }
+}
+
+/// The user's second factors and the one sign-in asks for.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, ToSchema)]
+pub struct MfaSettings {
+    pub methods: Vec<MfaMethod>,
+    pub preferred: Option<MfaMethod>,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SignIn {
     Tokens(Tokens),
-    MfaRequired { session: String },
+    MfaRequired { session: String, method: MfaMethod },
 }
 
 #[derive(Clone, Debug, Serialize, PartialEq, Eq, ToSchema)]
@@ -76,6 +102,7 @@ pub trait UserPool: Send + Sync {
         &self,
         username: &str,
         session: &str,
+        method: MfaMethod,
         code: &str,
         context: &UserContext,
     ) -> Result<Tokens, ApiError>;
@@ -122,7 +149,14 @@ pub trait UserPool: Send + Sync {
     async fn mfa_setup(&self, access_token: &str) -> Result<String, ApiError>;
     /// Verifies the first TOTP code, then makes TOTP the preferred MFA.
     async fn mfa_verify(&self, access_token: &str, code: &str) -> Result<(), ApiError>;
-    async fn set_mfa(&self, access_token: &str, enabled: bool) -> Result<(), ApiError>;
+    /// Turns a method on (as the preferred one) or off.
+    async fn set_mfa(
+        &self,
+        access_token: &str,
+        method: MfaMethod,
+        enabled: bool,
+    ) -> Result<(), ApiError>;
+    async fn mfa_settings(&self, access_token: &str) -> Result<MfaSettings, ApiError>;
     /// The user's attributes, through the access token: Cognito refuses a
     /// revoked token here, unlike local verification.
     async fn get_user(&self, access_token: &str) -> Result<Attributes, ApiError>;

@@ -187,6 +187,73 @@ async fn reset_password_checks_strength_and_the_code() {
 }
 
 #[tokio::test]
+async fn email_codes_as_the_second_factor() {
+    let api = Api::new();
+    let (email, tokens) = api.user("emailmfa").await;
+    let mfa = |method: Method, path: &'static str, body: Option<serde_json::Value>| {
+        let api = &api;
+        let token = access(&tokens);
+        async move { api.call(method, path, body, Some(token)).await }
+    };
+    let none = mfa(Method::GET, "/api/auth/mfa", None).await;
+    assert_eq!(none.body, json!({"methods": [], "preferred": null}));
+    let not_on = mfa(
+        Method::PUT,
+        "/api/auth/mfa/preferred",
+        Some(json!({"method": "totp"})),
+    )
+    .await;
+    assert_eq!(not_on.status, StatusCode::BAD_REQUEST);
+    let on = mfa(Method::PUT, "/api/auth/mfa/email", None).await;
+    assert_eq!(
+        on.body,
+        json!({"methods": ["email"], "preferred": "email"}),
+        "{}",
+        on.body
+    );
+
+    let signin = json!({"email": email, "password": STRONG});
+    let challenged = api
+        .call(Method::POST, "/api/auth/signin", Some(signin.clone()), None)
+        .await;
+    assert_eq!(
+        challenged.body["challenge"], "EMAIL_OTP",
+        "{}",
+        challenged.body
+    );
+    let answer = |challenge: Option<&str>| {
+        let mut body = json!({"email": email, "session": challenged.body["session"], "code": api::fakes::CODE});
+        if let Some(challenge) = challenge {
+            body["challenge"] = json!(challenge);
+        }
+        let api = &api;
+        async move {
+            api.call(Method::POST, "/api/auth/signin/mfa", Some(body), None)
+                .await
+        }
+    };
+    // The TOTP challenge (the default) is not the one this session waits for.
+    assert_eq!(answer(None).await.status, StatusCode::UNAUTHORIZED);
+    let signed_in = answer(Some("EMAIL_OTP")).await;
+    assert_eq!(signed_in.status, StatusCode::OK, "{}", signed_in.body);
+    assert_eq!(
+        answer(Some("SMS_MFA")).await.status,
+        StatusCode::BAD_REQUEST
+    );
+
+    let off = mfa(Method::DELETE, "/api/auth/mfa", None).await;
+    assert_eq!(off.body["mfa_enabled"], false);
+    assert_eq!(
+        mfa(Method::GET, "/api/auth/mfa", None).await.body["methods"],
+        json!([])
+    );
+    let direct = api
+        .call(Method::POST, "/api/auth/signin", Some(signin), None)
+        .await;
+    assert!(direct.body["access_token"].is_string(), "{}", direct.body);
+}
+
+#[tokio::test]
 async fn sign_in_by_mailed_code() {
     let api = Api::new();
     let (email, _) = api.user("code").await;

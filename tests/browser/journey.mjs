@@ -313,6 +313,25 @@ try {
   check((await page.textContent('#profile-email')) === other, 'as the other user');
   await screenshot(page, 'signed-in-by-code');
 
+  // Codes by email as the second factor.
+  await page.click('#email-mfa-on');
+  await page.locator('#email-mfa-state', { hasText: 'Sign-in asks for this one.' }).waitFor();
+  check(true, 'codes by email are turned on as the second factor');
+  await page.click('#signout');
+  await visible(page, '#signin');
+  await page.fill('#signin-email', other);
+  await page.fill('#signin-password', STRONG);
+  const beforeMfa = (await mailsTo(args.endpoint, other)).length;
+  await page.click('#signin-form button[type=submit]');
+  check(await visible(page, '#code'), 'the password sign-in asks for the emailed code');
+  await page.fill('#code-code', await mailedCode(args.endpoint, other, { after: beforeMfa }));
+  await page.click('#code-form button[type=submit]');
+  check(await visible(page, '#account'), 'signed in with the password and the emailed code');
+  await page.click('#mfa-off');
+  await page.locator('#email-mfa-state', { hasText: 'Codes by email: off.' }).waitFor();
+  check(true, 'two-step verification is turned off');
+  await screenshot(page, 'mfa-off');
+
   check(consoleErrors.length === 0, `no console errors${consoleErrors.length ? `: ${consoleErrors.join('; ')}` : ''}`);
   console.log(`browser journey: ${passed.length} checks passed; screenshots in ${args.artifacts}`);
 } catch (err) {

@@ -221,7 +221,8 @@ async function loadAccount() {
   $('profile-created').textContent = me.profile.created_at;
   $('profile-name').value = me.name ?? '';
   $('profile-phone').value = me.phone_number ?? '';
-  showMfa((await fetchMFAPreference()).enabled?.includes('TOTP'));
+  $('direct-result').textContent = '';
+  await showMfa();
   await loadData();
   const isAdmin = claimList(claims.roles).includes('admin');
   $('admin').hidden = !isAdmin;
@@ -239,10 +240,40 @@ onSubmit('profile-form', async (values) => {
   say('Profile saved.');
 });
 
-function showMfa(on) {
-  $('totp-state').textContent = on ? 'On: sign-in asks for a code from your authenticator app.' : 'Off.';
-  $('totp-start').hidden = Boolean(on);
+// Both second factors: an authenticator app (TOTP) and codes by email;
+// sign-in asks for the preferred one.
+async function showMfa() {
+  const { enabled = [], preferred } = await fetchMFAPreference();
+  const asked = (method) => (preferred === method ? ' Sign-in asks for this one.' : '');
+  $('totp-state').textContent = enabled.includes('TOTP')
+    ? `Authenticator app: on.${asked('TOTP')}`
+    : 'Authenticator app: off.';
+  $('totp-start').hidden = enabled.includes('TOTP');
+  $('email-mfa-state').textContent = enabled.includes('EMAIL')
+    ? `Codes by email: on.${asked('EMAIL')}`
+    : 'Codes by email: off.';
+  $('email-mfa-on').hidden = preferred === 'EMAIL';
+  $('mfa-off').hidden = enabled.length === 0;
 }
+
+async function changeMfa(preference, done) {
+  problem();
+  try {
+    await updateMFAPreference(preference);
+    await showMfa();
+    say(done);
+  } catch (err) {
+    problem(err.message);
+  }
+}
+
+$('email-mfa-on').addEventListener('click', () =>
+  changeMfa({ email: 'PREFERRED' }, 'Sign-in now asks for a code sent by email.'));
+$('mfa-off').addEventListener('click', async () => {
+  const { enabled = [] } = await fetchMFAPreference();
+  const off = Object.fromEntries(enabled.map((method) => [method.toLowerCase(), 'DISABLED']));
+  await changeMfa(off, 'Two-step verification is off.');
+});
 
 $('totp-start').addEventListener('click', async () => {
   problem();
@@ -263,7 +294,7 @@ onSubmit('totp-form', async ({ code }, form) => {
   await updateMFAPreference({ totp: 'PREFERRED' });
   form.reset();
   form.hidden = true;
-  showMfa(true);
+  await showMfa();
   say('Two-step verification is on.');
 });
 

@@ -5,7 +5,7 @@ use crate::error::{ApiError, ErrorBody, ErrorCode};
 use crate::extract::{bearer, Caller, JsonBody, OptionalJsonBody};
 use crate::identity::{self, Identifier};
 use crate::password;
-use crate::pool::{SignIn, Tokens, UserContext};
+use crate::pool::{MfaMethod, MfaSettings, SignIn, Tokens, UserContext};
 use crate::state::SharedState;
 use crate::throttle::{self, Attempt};
 use axum::extract::State;
@@ -412,10 +412,38 @@ pub struct SignInBody {
     pub password: String,
 }
 
+/// The second-factor challenges of a sign-in, by Cognito's names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub enum MfaChallengeName {
+    /// A code from the authenticator app.
+    #[serde(rename = "SOFTWARE_TOKEN_MFA")]
+    SoftwareTokenMfa,
+    /// A code mailed to the user's verified address.
+    #[serde(rename = "EMAIL_OTP")]
+    EmailOtp,
+}
+
+impl From<MfaMethod> for MfaChallengeName {
+    fn from(method: MfaMethod) -> Self {
+        match method {
+            MfaMethod::Totp => MfaChallengeName::SoftwareTokenMfa,
+            MfaMethod::Email => MfaChallengeName::EmailOtp,
+        }
+    }
+}
+
+impl From<MfaChallengeName> for MfaMethod {
+    fn from(name: MfaChallengeName) -> Self {
+        match name {
+            MfaChallengeName::SoftwareTokenMfa => MfaMethod::Totp,
+            MfaChallengeName::EmailOtp => MfaMethod::Email,
+        }
+    }
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct MfaChallenge {
-    /// Always `SOFTWARE_TOKEN_MFA`.
-    pub challenge: String,
+    pub challenge: MfaChallengeName,
     pub session: String,
 }
 
@@ -464,8 +492,8 @@ pub async fn sign_in(
         SignIn::Tokens(tokens) => Ok(Json(SignInAnswer::Tokens(
             token_answer(&state, tokens).await?.0,
         ))),
-        SignIn::MfaRequired { session } => Ok(Json(SignInAnswer::Mfa(MfaChallenge {
-            challenge: "SOFTWARE_TOKEN_MFA".to_owned(),
+        SignIn::MfaRequired { session, method } => Ok(Json(SignInAnswer::Mfa(MfaChallenge {
+            challenge: method.into(),
             session,
         }))),
     }
@@ -479,12 +507,14 @@ pub struct MfaSignInBody {
     pub username: Option<String>,
     /// The `session` of the sign-in answer.
     pub session: String,
-    /// The authenticator app's current code.
+    /// The sign-in answer's `challenge`; `SOFTWARE_TOKEN_MFA` when left out.
+    pub challenge: Option<MfaChallengeName>,
+    /// The authenticator app's current code, or the mailed one.
     pub code: String,
 }
 
 #[utoipa::path(post, path = "/api/auth/signin/mfa", tag = TAG, security(()),
-    summary = "Answer the TOTP challenge of a sign-in",
+    summary = "Answer the second-factor challenge of a sign-in (TOTP or mailed code)",
     request_body = MfaSignInBody,
     responses(
         (status = 200, body = TokenAnswer),
@@ -503,7 +533,15 @@ pub async fn sign_in_mfa(
     let username = login(&state, who).await?;
     let answered = state
         .pool
-        .sign_in_mfa(&username, session, code, &context)
+        .sign_in_mfa(
+            &username,
+            session,
+            body.challenge
+                .unwrap_or(MfaChallengeName::SoftwareTokenMfa)
+                .into(),
+            code,
+            &context,
+        )
         .await;
     audit("sign_in_mfa", Some(&username), &context, &answered);
     let tokens = answered?;
@@ -840,14 +878,77 @@ pub async fn mfa_verify(
 }
 
 #[utoipa::path(delete, path = "/api/auth/mfa", tag = TAG,
-    summary = "Turn TOTP off",
+    summary = "Turn every second factor off",
     responses((status = 200, body = MfaState), (status = 401, body = ErrorBody)))]
 pub async fn mfa_disable(
     State(state): State<SharedState>,
     caller: Caller,
 ) -> Result<Json<MfaState>, ApiError> {
-    state.pool.set_mfa(&caller.token, false).await?;
+    for method in state.pool.mfa_settings(&caller.token).await?.methods {
+        state.pool.set_mfa(&caller.token, method, false).await?;
+    }
     Ok(Json(MfaState { mfa_enabled: false }))
+}
+
+#[utoipa::path(get, path = "/api/auth/mfa", tag = TAG,
+    summary = "The second factors that are on, and the one sign-in asks for",
+    responses((status = 200, body = MfaSettings), (status = 401, body = ErrorBody)))]
+pub async fn mfa_get(
+    State(state): State<SharedState>,
+    caller: Caller,
+) -> Result<Json<MfaSettings>, ApiError> {
+    Ok(Json(state.pool.mfa_settings(&caller.token).await?))
+}
+
+#[utoipa::path(put, path = "/api/auth/mfa/email", tag = TAG,
+    summary = "Turn on codes by email as the second factor (and make them the one asked for)",
+    responses(
+        (status = 200, body = MfaSettings),
+        (status = 400, description = "The stack does not send email codes, or the address is not verified", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+    ))]
+pub async fn mfa_email(
+    State(state): State<SharedState>,
+    caller: Caller,
+) -> Result<Json<MfaSettings>, ApiError> {
+    state
+        .pool
+        .set_mfa(&caller.token, MfaMethod::Email, true)
+        .await
+        .map_err(|err| match err.code {
+            ErrorCode::InvalidRequest => ApiError::bad_request(
+                "Email codes need a verified address, on a stack that sends them.",
+            ),
+            _ => err,
+        })?;
+    Ok(Json(state.pool.mfa_settings(&caller.token).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PreferredMfaBody {
+    pub method: MfaMethod,
+}
+
+#[utoipa::path(put, path = "/api/auth/mfa/preferred", tag = TAG,
+    summary = "Choose which second factor sign-in asks for",
+    request_body = PreferredMfaBody,
+    responses(
+        (status = 200, body = MfaSettings),
+        (status = 400, description = "That method is not on", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+    ))]
+pub async fn mfa_preferred(
+    State(state): State<SharedState>,
+    caller: Caller,
+    JsonBody(body): JsonBody<PreferredMfaBody>,
+) -> Result<Json<MfaSettings>, ApiError> {
+    let settings = state.pool.mfa_settings(&caller.token).await?;
+    if !settings.methods.contains(&body.method) {
+        return Err(ApiError::bad_request("Turn that method on first."));
+    }
+    state.pool.set_mfa(&caller.token, body.method, true).await?;
+    Ok(Json(state.pool.mfa_settings(&caller.token).await?))
 }
 
 /// RFC 3986 percent-encoding of everything but the unreserved characters.
