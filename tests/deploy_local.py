@@ -304,7 +304,7 @@ def check_email_code_sign_in(check, idp, client, email, secret_hash, mails_to, a
     wrong = answer(first["Session"], "000000" if code != "000000" else "111111")
     signed_in = answer(first["Session"], code) if code else None
     check("sign-in by mailed code: EMAIL_OTP allowed, the branded mail, wrong code refused, right one signs in",
-          factors == ["PASSWORD", "EMAIL_OTP"] and first.get("ChallengeName") == "EMAIL_OTP"
+          factors == ["PASSWORD", "EMAIL_OTP", "WEB_AUTHN"] and first.get("ChallengeName") == "EMAIL_OTP"
           and mails and mails[-1]["Subject"] == f"Your {app_name} sign-in code"
           and wrong == "CodeMismatchException"
           and isinstance(signed_in, dict) and "AccessToken" in signed_in.get("AuthenticationResult", {}),
@@ -329,6 +329,9 @@ def check_email_mfa(check, idp, client, email, secret_hash, mails_to, app_name):
         ClientId=client["ClientId"], ChallengeName="EMAIL_OTP", Session=started.get("Session", ""),
         ChallengeResponses={"USERNAME": email, "EMAIL_OTP_CODE": code, "SECRET_HASH": secret_hash})
     idp.admin_set_user_mfa_preference(UserPoolId=pool_id, Username=email, EmailMfaSettings={"Enabled": False})
+    check("passkeys: the pool's relying party is the local parameters' (localhost), user verification required",
+          config.get("WebAuthnConfiguration") == {"RelyingPartyId": "localhost", "UserVerification": "required"},
+          config)
     check("email MFA: on in the pool, a password sign-in asks for the mailed code, which signs in",
           "EmailMfaConfiguration" in config and started.get("ChallengeName") == "EMAIL_OTP"
           and mails and mails[-1]["Subject"] == f"Your {app_name} sign-in code"

@@ -49,10 +49,10 @@ def install():
 
 
 from . import (attribute_verification, cognito_triggers, concurrent_lookups, email_mfa, http_api_cors,  # noqa: E402
-               iam_conditions, lockout, refresh_rotation, sign_up_verification,  # (they import check_pins)
+               iam_conditions, lockout, passkeys, refresh_rotation, sign_up_verification,  # (they import check_pins)
                user_auth)
 
 # sign_up_verification first: PostConfirmation (cognito_triggers) then sees
 # the verified email, as in Cognito.
 MODULES = [sign_up_verification, cognito_triggers, attribute_verification, iam_conditions, lockout, http_api_cors,
-           concurrent_lookups, refresh_rotation, email_mfa, user_auth]
+           concurrent_lookups, refresh_rotation, email_mfa, passkeys, user_auth]

@@ -14,6 +14,10 @@ it: PASSWORD and EMAIL_OTP, passwords only when MFA is required):
 - PREFERRED_CHALLENGE PASSWORD (with PASSWORD) or PASSWORD_SRP (with SRP_A)
   is the password sign-in of USER_PASSWORD_AUTH or USER_SRP_AUTH, MFA
   included.
+- PREFERRED_CHALLENGE WEB_AUTHN, where the policy allows it and the pool
+  has a relying party, answers the WEB_AUTHN challenge with
+  CREDENTIAL_REQUEST_OPTIONS for the user's passkeys (passkeys.py);
+  RespondToAuthChallenge with CREDENTIAL (the assertion) answers tokens.
 - No preference, or one the pool does not allow, answers SELECT_CHALLENGE
   with AvailableChallenges; RespondToAuthChallenge with ANSWER goes on as
   above.
@@ -22,7 +26,7 @@ it: PASSWORD and EMAIL_OTP, passwords only when MFA is required):
   no mail; every code is then wrong.
 A session lasts the client's AuthSessionValidity (minutes, default 3).
 
-Not here: AdminInitiateAuth with USER_AUTH, SMS_OTP and WEB_AUTHN."""
+Not here: AdminInitiateAuth with USER_AUTH, and SMS_OTP."""
 import secrets
 import threading
 import time
@@ -30,7 +34,7 @@ import time
 from ministack.core.responses import error_response_json, json_response
 from ministack.services import cognito
 
-from . import check_pins, invalid_parameter
+from . import check_pins, invalid_parameter, passkeys
 
 FLOW = "USER_AUTH"
 PASSWORD_FACTORS = ("PASSWORD", "PASSWORD_SRP")
@@ -73,11 +77,29 @@ def _session_expired():
 
 def available_challenges(pool):
     """The choices SELECT_CHALLENGE offers: the pool's first factors, a
-    password by either flow."""
+    password by either flow, and passkeys where the pool has a relying
+    party (MiniStack's own reading knows PASSWORD and EMAIL_OTP only)."""
     choices = []
     for factor in cognito._available_first_auth_factors(pool):
         choices += list(PASSWORD_FACTORS) if factor == "PASSWORD" else [factor]
+    allowed = ((pool.get("Policies") or {}).get("SignInPolicy") or {}).get("AllowedFirstAuthFactors") or []
+    if ("WEB_AUTHN" in allowed and passkeys.relying_party(pool) is not None
+            and pool.get("MfaConfiguration") != "ON"):
+        choices.append("WEB_AUTHN")
     return choices
+
+
+def _passkey(pool, pool_id, client, username):
+    """The WEB_AUTHN challenge for the user's passkeys; an unknown user gets
+    one that no passkey answers."""
+    user, error = cognito._resolve_user(pool, username)
+    if user is None and not cognito._hides_user_existence(pool, client["ClientId"]):
+        return error
+    options, challenge = passkeys.request_options(pool, user)
+    token = _new_session(pool_id, client, challenge="WEB_AUTHN", username=username,
+                         cognito_username=user["Username"] if user else None, webauthn_challenge=challenge)
+    return json_response({"ChallengeName": "WEB_AUTHN", "Session": token,
+                          "ChallengeParameters": {"CREDENTIAL_REQUEST_OPTIONS": options}})
 
 
 def _new_session(pool_id, client, **details):
@@ -160,6 +182,8 @@ def _user_auth(initiate_auth, data):
     if preferred in choices:
         if preferred == "EMAIL_OTP":
             return _email_code(pool, pool_id, client, username)
+        if preferred == "WEB_AUTHN":
+            return _passkey(pool, pool_id, client, username)
         needed = "SRP_A" if preferred == "PASSWORD_SRP" else "PASSWORD"
         if needed in parameters:
             return _password_sign_in(initiate_auth, data, username, parameters)
@@ -189,8 +213,14 @@ def _answer(initiate_auth, data, session, token):
             _sessions.pop(token, None)
         if answer == "EMAIL_OTP":
             return _email_code(pool, session["pool_id"], client, session["username"])
+        if answer == "WEB_AUTHN":
+            return _passkey(pool, session["pool_id"], client, session["username"])
         return _password_sign_in(initiate_auth, data, session["username"], responses)
-    if session["code"] is None or responses.get("EMAIL_OTP_CODE") != session["code"]:
+    if session["challenge"] == "WEB_AUTHN":
+        user, _ = cognito._resolve_user(pool, session["cognito_username"]) if session["cognito_username"] else (None, None)
+        if not passkeys.verify_assertion(pool, user, responses.get("CREDENTIAL"), session["webauthn_challenge"]):
+            return error_response_json("NotAuthorizedException", "Incorrect username or password.", 400)
+    elif session["code"] is None or responses.get("EMAIL_OTP_CODE") != session["code"]:
         return error_response_json("CodeMismatchException", "Invalid code or auth state for the user.", 400)
     with _lock:
         _sessions.pop(token, None)

@@ -167,10 +167,26 @@ def stack_outputs(stack_name, endpoint_url):
     return {o["OutputKey"]: o["OutputValue"] for o in stacks[0].get("Outputs", [])}
 
 
+def passwordless(parameters, has_ses, mfa):
+    """Amplify's passwordless settings, as the template's sign-in policy
+    allows them: none of them when MFA is required."""
+    settings = {"email_otp_enabled": has_ses and mfa == "OPTIONAL"}
+    relying_party = effective(parameters, "PasskeyRelyingPartyId")
+    if relying_party and mfa == "OPTIONAL":
+        settings["web_authn"] = {"relying_party_id": relying_party,
+                                 "user_verification": effective(parameters, "PasskeyUserVerification")}
+    return settings
+
+
 def amplify_outputs(outputs, parameters, endpoint_url):
     """Amplify Gen 2's client configuration (amplify_outputs.json)."""
     def flag(key):
         return effective(parameters, key) == "true"
+
+    # As the template decides them: email codes need the SES identity, and
+    # are no first factor when MFA is required.
+    has_ses = effective(parameters, "SesIdentityArn") != ""
+    mfa = effective(parameters, "MfaConfiguration")
 
     auth = {
         "aws_region": outputs["Region"],
@@ -181,8 +197,10 @@ def amplify_outputs(outputs, parameters, endpoint_url):
         "username_attributes": ["email"],
         "user_verification_types": ["email"],
         "unauthenticated_identities_enabled": False,
-        "mfa_configuration": effective(parameters, "MfaConfiguration"),
-        "mfa_methods": ["TOTP"],
+        # Amplify's names: OPTIONAL or REQUIRED (Cognito's ON).
+        "mfa_configuration": {"ON": "REQUIRED"}.get(mfa, mfa),
+        "mfa_methods": ["TOTP", "EMAIL"] if has_ses else ["TOTP"],
+        "passwordless": passwordless(parameters, has_ses, mfa),
         "password_policy": {
             "min_length": int(effective(parameters, "PasswordMinimumLength")),
             "require_lowercase": flag("PasswordRequireLowercase"),

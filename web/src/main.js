@@ -4,9 +4,12 @@
 // through Amplify, straight to Cognito.
 import { Amplify } from 'aws-amplify';
 import {
+  associateWebAuthnCredential,
   confirmSignIn,
+  deleteWebAuthnCredential,
   fetchAuthSession,
   fetchMFAPreference,
+  listWebAuthnCredentials,
   setUpTOTP,
   signIn,
   signOut,
@@ -165,6 +168,68 @@ onSubmit('signin-form', async ({ email, password }) => {
   await afterSignIn(nextStep);
 });
 
+// Passkeys where the stack has a relying party and the browser can use them.
+const passkeysOn = Boolean(outputs.auth.passwordless?.web_authn) && 'PublicKeyCredential' in window;
+$('signin-by-passkey').hidden = !passkeysOn;
+
+$('signin-by-passkey').addEventListener('click', async (event) => {
+  const button = event.target;
+  button.disabled = true;
+  problem();
+  try {
+    const email = $('signin-email').value.trim();
+    if (!email) throw new Error('Enter your email first.');
+    const { nextStep } = await signIn({
+      username: email,
+      options: { authFlowType: 'USER_AUTH', preferredChallenge: 'WEB_AUTHN' },
+    });
+    await afterSignIn(nextStep);
+  } catch (err) {
+    problem(err.message || String(err));
+  } finally {
+    button.disabled = false;
+  }
+});
+
+async function showPasskeys() {
+  $('passkeys').hidden = !passkeysOn;
+  if (!passkeysOn) return;
+  const { credentials } = await listWebAuthnCredentials();
+  $('passkeys-list').replaceChildren(
+    ...credentials.map((credential) => {
+      const item = document.createElement('li');
+      const created = credential.createdAt ? new Date(credential.createdAt).toISOString().slice(0, 10) : '';
+      item.textContent = `${credential.friendlyCredentialName ?? 'Passkey'} (${created}) `;
+      const remove = document.createElement('button');
+      remove.type = 'button';
+      remove.textContent = 'Delete';
+      remove.addEventListener('click', async () => {
+        problem();
+        try {
+          await deleteWebAuthnCredential({ credentialId: credential.credentialId });
+          await showPasskeys();
+          say('Passkey deleted.');
+        } catch (err) {
+          problem(err.message);
+        }
+      });
+      item.append(remove);
+      return item;
+    }),
+  );
+}
+
+$('passkey-add').addEventListener('click', async () => {
+  problem();
+  try {
+    await associateWebAuthnCredential();
+    await showPasskeys();
+    say('Passkey added: you can sign in with it.');
+  } catch (err) {
+    problem(err.message || String(err));
+  }
+});
+
 // Passwordless: choice-based sign-in (USER_AUTH) with a mailed code.
 $('signin-by-code').addEventListener('click', async (event) => {
   const button = event.target;
@@ -223,6 +288,7 @@ async function loadAccount() {
   $('profile-phone').value = me.phone_number ?? '';
   $('direct-result').textContent = '';
   await showMfa();
+  await showPasskeys();
   await loadData();
   const isAdmin = claimList(claims.roles).includes('admin');
   $('admin').hidden = !isAdmin;
