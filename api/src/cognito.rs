@@ -1,9 +1,11 @@
 //! The user pool over Cognito: every call the routes make, with SECRET_HASH
 //! for the confidential client and errors mapped once.
 
+use crate::document::{to_document, to_json};
 use crate::error::{from_cognito, ApiError, ErrorCode};
 use crate::pool::{
-    Attributes, MfaMethod, MfaSettings, SignIn, Tokens, UserContext, UserPool, UserSummary,
+    Attributes, MfaMethod, MfaSettings, Passkey, PasskeyChallenge, SignIn, Tokens, UserContext,
+    UserPool, UserSummary,
 };
 use async_trait::async_trait;
 use aws_sdk_cognitoidentityprovider::error::ProvideErrorMetadata;
@@ -315,6 +317,129 @@ impl UserPool for Cognito {
     ) -> Result<Tokens, ApiError> {
         self.answer_code(EMAIL_CODE, username, session, code, context)
             .await
+    }
+
+    async fn start_passkey_sign_in(
+        &self,
+        username: &str,
+        context: &UserContext,
+    ) -> Result<PasskeyChallenge, ApiError> {
+        let output = self
+            .client
+            .initiate_auth()
+            .client_id(&self.client_id)
+            .user_context_data(context_data(context))
+            .auth_flow(AuthFlowType::UserAuth)
+            .auth_parameters("USERNAME", username)
+            .auth_parameters("PREFERRED_CHALLENGE", "WEB_AUTHN")
+            .auth_parameters("SECRET_HASH", self.secret_hash(username).await?)
+            .send()
+            .await
+            .map_err(|e| fail("InitiateAuth", e))?;
+        if output.challenge_name != Some(ChallengeNameType::WebAuthn) {
+            tracing::warn!(challenge = ?output.challenge_name, "passkeys are not enabled on the pool");
+            return Err(from_cognito(Some("WebAuthnNotEnabledException"), None));
+        }
+        let options = output
+            .challenge_parameters
+            .as_ref()
+            .and_then(|parameters| parameters.get("CREDENTIAL_REQUEST_OPTIONS"))
+            .and_then(|options| serde_json::from_str(options).ok())
+            .ok_or_else(ApiError::internal)?;
+        Ok(PasskeyChallenge {
+            session: output.session.ok_or_else(ApiError::internal)?,
+            options,
+        })
+    }
+
+    async fn finish_passkey_sign_in(
+        &self,
+        username: &str,
+        session: &str,
+        credential: &serde_json::Value,
+        context: &UserContext,
+    ) -> Result<Tokens, ApiError> {
+        let output = self
+            .client
+            .respond_to_auth_challenge()
+            .client_id(&self.client_id)
+            .user_context_data(context_data(context))
+            .challenge_name(ChallengeNameType::WebAuthn)
+            .session(session)
+            .challenge_responses("USERNAME", username)
+            .challenge_responses("CREDENTIAL", credential.to_string())
+            .challenge_responses("SECRET_HASH", self.secret_hash(username).await?)
+            .send()
+            .await
+            .map_err(|e| fail("RespondToAuthChallenge", e))?;
+        tokens(output.authentication_result)
+    }
+
+    async fn start_passkey_registration(
+        &self,
+        access_token: &str,
+    ) -> Result<serde_json::Value, ApiError> {
+        let output = self
+            .client
+            .start_web_authn_registration()
+            .access_token(access_token)
+            .send()
+            .await
+            .map_err(|e| fail("StartWebAuthnRegistration", e))?;
+        Ok(to_json(&output.credential_creation_options))
+    }
+
+    async fn finish_passkey_registration(
+        &self,
+        access_token: &str,
+        credential: &serde_json::Value,
+    ) -> Result<(), ApiError> {
+        self.client
+            .complete_web_authn_registration()
+            .access_token(access_token)
+            .credential(to_document(credential))
+            .send()
+            .await
+            .map_err(|e| fail("CompleteWebAuthnRegistration", e))?;
+        Ok(())
+    }
+
+    async fn list_passkeys(&self, access_token: &str) -> Result<Vec<Passkey>, ApiError> {
+        let output = self
+            .client
+            .list_web_authn_credentials()
+            .access_token(access_token)
+            .send()
+            .await
+            .map_err(|e| fail("ListWebAuthnCredentials", e))?;
+        Ok(output
+            .credentials
+            .into_iter()
+            .map(|credential| Passkey {
+                credential_id: credential.credential_id,
+                name: credential.friendly_credential_name,
+                authenticator_attachment: credential.authenticator_attachment,
+                created_at: credential
+                    .created_at
+                    .fmt(aws_smithy_types::date_time::Format::DateTime)
+                    .ok(),
+            })
+            .collect())
+    }
+
+    async fn delete_passkey(
+        &self,
+        access_token: &str,
+        credential_id: &str,
+    ) -> Result<(), ApiError> {
+        self.client
+            .delete_web_authn_credential()
+            .access_token(access_token)
+            .credential_id(credential_id)
+            .send()
+            .await
+            .map_err(|e| fail("DeleteWebAuthnCredential", e))?;
+        Ok(())
     }
 
     async fn refresh(&self, refresh_token: &str) -> Result<Tokens, ApiError> {

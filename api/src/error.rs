@@ -28,6 +28,8 @@ pub enum ErrorCode {
     PasswordResetRequired,
     ChallengeUnsupported,
     CodeSignInUnavailable,
+    PasskeysUnavailable,
+    InvalidPasskey,
     NotFound,
     MethodNotAllowed,
     AccountExists,
@@ -59,6 +61,8 @@ impl ErrorCode {
             C::PasswordResetRequired => "password_reset_required",
             C::ChallengeUnsupported => "challenge_unsupported",
             C::CodeSignInUnavailable => "code_sign_in_unavailable",
+            C::PasskeysUnavailable => "passkeys_unavailable",
+            C::InvalidPasskey => "invalid_passkey",
             C::NotFound => "not_found",
             C::MethodNotAllowed => "method_not_allowed",
             C::AccountExists => "account_exists",
@@ -78,14 +82,16 @@ impl ErrorCode {
             | C::InvalidCode
             | C::ExpiredCode
             | C::Rejected
-            | C::MfaNotSetUp => StatusCode::BAD_REQUEST,
+            | C::MfaNotSetUp
+            | C::InvalidPasskey => StatusCode::BAD_REQUEST,
             C::Unauthorized | C::InvalidCredentials => StatusCode::UNAUTHORIZED,
             C::Forbidden
             | C::ProtectedField
             | C::NotConfirmed
             | C::PasswordResetRequired
             | C::ChallengeUnsupported
-            | C::CodeSignInUnavailable => StatusCode::FORBIDDEN,
+            | C::CodeSignInUnavailable
+            | C::PasskeysUnavailable => StatusCode::FORBIDDEN,
             C::NotFound => StatusCode::NOT_FOUND,
             C::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             C::AccountExists | C::UsernameTaken => StatusCode::CONFLICT,
@@ -297,6 +303,14 @@ pub fn from_cognito(code: Option<&str>, message: Option<&str>) -> ApiError {
             ApiError::new(C::Rejected, trigger_message(message.unwrap_or_default()))
         }
         "ResourceNotFoundException" => ApiError::not_found(),
+        "WebAuthnNotEnabledException" | "WebAuthnConfigurationMissingException" => ApiError::new(
+            C::PasskeysUnavailable,
+            "Passkeys are not enabled here; sign in another way.",
+        ),
+        code if code.starts_with("WebAuthn") => ApiError::new(
+            C::InvalidPasskey,
+            "The passkey could not be verified; start again.",
+        ),
         other => {
             tracing::error!(code = other, "unmapped Cognito error");
             ApiError::internal()
@@ -400,6 +414,8 @@ mod tests {
             C::PasswordResetRequired,
             C::ChallengeUnsupported,
             C::CodeSignInUnavailable,
+            C::PasskeysUnavailable,
+            C::InvalidPasskey,
             C::NotFound,
             C::MethodNotAllowed,
             C::AccountExists,

@@ -9,7 +9,8 @@ use crate::identity::UsernameIndex;
 use crate::items::{encode_cursor, Item, ItemStore};
 use crate::notices::Notices;
 use crate::pool::{
-    Attributes, MfaMethod, MfaSettings, SignIn, Tokens, UserContext, UserPool, UserSummary,
+    Attributes, MfaMethod, MfaSettings, Passkey, PasskeyChallenge, SignIn, Tokens, UserContext,
+    UserPool, UserSummary,
 };
 use crate::profiles::Profiles;
 use crate::throttle::Counters;
@@ -42,6 +43,8 @@ struct User {
     totp_secret: Option<String>,
     /// Second factors on, and the one sign-in asks for.
     mfa: MfaSettings,
+    /// Registered passkeys' credential IDs.
+    passkeys: Vec<String>,
 }
 
 #[derive(Default)]
@@ -190,6 +193,7 @@ impl UserPool for InMemoryPool {
             groups: BTreeSet::new(),
             totp_secret: None,
             mfa: MfaSettings::default(),
+            passkeys: Vec::new(),
         };
         data.users.insert(sub.clone(), user);
         Ok((sub, true))
@@ -306,6 +310,110 @@ impl UserPool for InMemoryPool {
             _ => return Err(cognito("CodeMismatchException")),
         };
         Ok(self.issue(&mut data, &sub, true))
+    }
+
+    /// A passkey assertion here is `{"id": <credential id>, "signature":
+    /// "signed-<session>"}`: only the session's own answer signs in.
+    async fn start_passkey_sign_in(
+        &self,
+        email: &str,
+        context: &UserContext,
+    ) -> Result<PasskeyChallenge, ApiError> {
+        self.seen(context);
+        let mut data = self.data();
+        let allowed: Vec<serde_json::Value> = match data.by_email(email) {
+            Ok(user) => user
+                .passkeys
+                .iter()
+                .map(|id| serde_json::json!({"id": id, "type": "public-key"}))
+                .collect(),
+            Err(_) => Vec::new(),
+        };
+        Ok(PasskeyChallenge {
+            session: format!("passkey-session-{email}"),
+            options: serde_json::json!({"rpId": "localhost", "challenge": "Y2hhbGxlbmdl", "allowCredentials": allowed}),
+        })
+    }
+
+    async fn finish_passkey_sign_in(
+        &self,
+        email: &str,
+        session: &str,
+        credential: &serde_json::Value,
+        context: &UserContext,
+    ) -> Result<Tokens, ApiError> {
+        self.seen(context);
+        let mut data = self.data();
+        let signed = credential["signature"] == format!("signed-{session}");
+        let sub = match data.by_email(email) {
+            Ok(user)
+                if session == format!("passkey-session-{email}")
+                    && signed
+                    && credential["id"]
+                        .as_str()
+                        .is_some_and(|id| user.passkeys.iter().any(|p| p == id)) =>
+            {
+                user.sub.clone()
+            }
+            _ => return Err(cognito("NotAuthorizedException")),
+        };
+        Ok(self.issue(&mut data, &sub, true))
+    }
+
+    async fn start_passkey_registration(
+        &self,
+        access_token: &str,
+    ) -> Result<serde_json::Value, ApiError> {
+        let mut data = self.data();
+        let user = data.by_token(access_token)?;
+        Ok(
+            serde_json::json!({"rp": {"id": "localhost"}, "user": {"name": user.email}, "challenge": "Y2hhbGxlbmdl"}),
+        )
+    }
+
+    async fn finish_passkey_registration(
+        &self,
+        access_token: &str,
+        credential: &serde_json::Value,
+    ) -> Result<(), ApiError> {
+        let mut data = self.data();
+        let user = data.by_token(access_token)?;
+        let id = credential["id"]
+            .as_str()
+            .filter(|id| !id.is_empty())
+            .ok_or_else(|| cognito("WebAuthnClientMismatchException"))?;
+        user.passkeys.push(id.to_owned());
+        Ok(())
+    }
+
+    async fn list_passkeys(&self, access_token: &str) -> Result<Vec<Passkey>, ApiError> {
+        let mut data = self.data();
+        Ok(data
+            .by_token(access_token)?
+            .passkeys
+            .iter()
+            .map(|id| Passkey {
+                credential_id: id.clone(),
+                name: "Passkey".to_owned(),
+                authenticator_attachment: Some("platform".to_owned()),
+                created_at: None,
+            })
+            .collect())
+    }
+
+    async fn delete_passkey(
+        &self,
+        access_token: &str,
+        credential_id: &str,
+    ) -> Result<(), ApiError> {
+        let mut data = self.data();
+        let user = data.by_token(access_token)?;
+        let before = user.passkeys.len();
+        user.passkeys.retain(|id| id != credential_id);
+        if user.passkeys.len() == before {
+            return Err(cognito("ResourceNotFoundException"));
+        }
+        Ok(())
     }
 
     async fn refresh(&self, refresh_token: &str) -> Result<Tokens, ApiError> {

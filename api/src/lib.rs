@@ -10,6 +10,7 @@
 pub mod cognito;
 pub mod config;
 pub mod data;
+pub mod document;
 pub mod error;
 pub mod extract;
 pub mod fakes;

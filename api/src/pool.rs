@@ -46,6 +46,26 @@ pub struct MfaSettings {
     pub preferred: Option<MfaMethod>,
 }
 
+/// One of the user's passkeys.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Passkey {
+    /// Base64url, as WebAuthn names the credential.
+    pub credential_id: String,
+    pub name: String,
+    /// `platform` or `cross-platform`.
+    pub authenticator_attachment: Option<String>,
+    /// RFC 3339, UTC.
+    pub created_at: Option<String>,
+}
+
+/// A passkey sign-in under way: the session and the options the browser's
+/// `navigator.credentials.get` takes (WebAuthn JSON).
+#[derive(Clone, Debug, PartialEq)]
+pub struct PasskeyChallenge {
+    pub session: String,
+    pub options: serde_json::Value,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SignIn {
     Tokens(Tokens),
@@ -122,6 +142,35 @@ pub trait UserPool: Send + Sync {
         code: &str,
         context: &UserContext,
     ) -> Result<Tokens, ApiError>;
+    /// Starts a passkey sign-in (USER_AUTH with WEB_AUTHN); an unknown user
+    /// gets a challenge no passkey answers.
+    async fn start_passkey_sign_in(
+        &self,
+        username: &str,
+        context: &UserContext,
+    ) -> Result<PasskeyChallenge, ApiError>;
+    /// Answers it with the browser's assertion (WebAuthn JSON).
+    async fn finish_passkey_sign_in(
+        &self,
+        username: &str,
+        session: &str,
+        credential: &serde_json::Value,
+        context: &UserContext,
+    ) -> Result<Tokens, ApiError>;
+    /// The options the browser's `navigator.credentials.create` takes.
+    async fn start_passkey_registration(
+        &self,
+        access_token: &str,
+    ) -> Result<serde_json::Value, ApiError>;
+    /// Registers the browser's new credential (WebAuthn JSON).
+    async fn finish_passkey_registration(
+        &self,
+        access_token: &str,
+        credential: &serde_json::Value,
+    ) -> Result<(), ApiError>;
+    async fn list_passkeys(&self, access_token: &str) -> Result<Vec<Passkey>, ApiError>;
+    async fn delete_passkey(&self, access_token: &str, credential_id: &str)
+        -> Result<(), ApiError>;
     /// New ID and access tokens (and a new refresh token when the client
     /// rotates them) from a refresh token alone (GetTokensFromRefreshToken).
     async fn refresh(&self, refresh_token: &str) -> Result<Tokens, ApiError>;

@@ -254,6 +254,105 @@ async fn email_codes_as_the_second_factor() {
 }
 
 #[tokio::test]
+async fn passkeys_are_registered_listed_used_and_deleted() {
+    let api = Api::new();
+    let (email, tokens) = api.user("passkey").await;
+    let token = || Some(access(&tokens));
+    let options = api
+        .call(Method::POST, "/api/auth/passkeys/options", None, token())
+        .await;
+    assert_eq!(options.status, StatusCode::OK, "{}", options.body);
+    assert_eq!(options.body["options"]["rp"]["id"], "localhost");
+    for bad in [json!("text"), json!({"id": ""}), json!({"response": {}})] {
+        let refused = api
+            .call(
+                Method::POST,
+                "/api/auth/passkeys",
+                Some(json!({"credential": bad})),
+                token(),
+            )
+            .await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{bad}");
+    }
+    let registered = api
+        .call(
+            Method::POST,
+            "/api/auth/passkeys",
+            Some(json!({"credential": {"id": "cred-1", "response": {}}})),
+            token(),
+        )
+        .await;
+    assert_eq!(
+        registered.status,
+        StatusCode::CREATED,
+        "{}",
+        registered.body
+    );
+    assert_eq!(registered.body["passkeys"][0]["credential_id"], "cred-1");
+
+    let start = |who: &str| {
+        let body = json!({"email": who});
+        let api = &api;
+        async move {
+            api.call(Method::POST, "/api/auth/signin/passkey", Some(body), None)
+                .await
+        }
+    };
+    let started = start(&email).await;
+    assert_eq!(started.status, StatusCode::OK, "{}", started.body);
+    assert_eq!(
+        started.body["options"]["allowCredentials"][0]["id"],
+        "cred-1"
+    );
+    let unknown = start("nobody@example.com").await;
+    assert_eq!(unknown.status, StatusCode::OK);
+    assert_eq!(unknown.body["options"]["allowCredentials"], json!([]));
+    let session = started.body["session"].as_str().unwrap().to_owned();
+    let verify = |credential: serde_json::Value| {
+        let body = json!({"email": email, "session": session, "credential": credential});
+        let api = &api;
+        async move {
+            api.call(
+                Method::POST,
+                "/api/auth/signin/passkey/verify",
+                Some(body),
+                None,
+            )
+            .await
+        }
+    };
+    let forged = verify(json!({"id": "cred-1", "signature": "forged"})).await;
+    assert_eq!(
+        (forged.status, &forged.body["error"]["message"]),
+        (
+            StatusCode::UNAUTHORIZED,
+            &json!("The passkey was not accepted.")
+        )
+    );
+    let signed_in = verify(json!({"id": "cred-1", "signature": format!("signed-{session}")})).await;
+    assert_eq!(signed_in.status, StatusCode::OK, "{}", signed_in.body);
+    assert!(signed_in.body["access_token"].is_string());
+
+    for (id, expected) in [
+        ("cred-1", StatusCode::NO_CONTENT),
+        ("cred-1", StatusCode::NOT_FOUND),
+        ("a%20b", StatusCode::NOT_FOUND),
+    ] {
+        let path = format!("/api/auth/passkeys/{id}");
+        let deleted = api.call(Method::DELETE, &path, None, token()).await;
+        assert_eq!(deleted.status, expected, "{id}");
+    }
+    let listed = api
+        .call(Method::GET, "/api/auth/passkeys", None, token())
+        .await;
+    assert_eq!(listed.body, json!({"passkeys": []}));
+    let anonymous = api
+        .call(Method::GET, "/api/auth/passkeys", None, None)
+        .await;
+    assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
 async fn sign_in_by_mailed_code() {
     let api = Api::new();
     let (email, _) = api.user("code").await;

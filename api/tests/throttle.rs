@@ -128,6 +128,14 @@ async fn every_auth_route_is_limited() {
         ),
         ("/api/auth/signin/code", json!({"email": "x@example.com"})),
         (
+            "/api/auth/signin/passkey",
+            json!({"email": "x@example.com"}),
+        ),
+        (
+            "/api/auth/signin/passkey/verify",
+            json!({"email": "x@example.com", "session": "s", "credential": {"id": "c"}}),
+        ),
+        (
             "/api/auth/signin/code/verify",
             json!({"email": "x@example.com", "session": "s", "code": "000000"}),
         ),

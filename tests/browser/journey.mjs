@@ -353,6 +353,38 @@ try {
   await page.click('#signin-by-passkey');
   check(await visible(page, '#account'), 'signed in with the passkey, no password');
   check((await page.textContent('#profile-email')) === other, 'as its owner');
+
+  // The API's passkey routes, with the same browser ceremony (WebAuthn's JSON
+  // forms both ways), against the same emulated pool; on another device,
+  // since an authenticator registers once per account.
+  await devtools.send('WebAuthn.removeVirtualAuthenticator', { authenticatorId });
+  await devtools.send('WebAuthn.addVirtualAuthenticator', {
+    options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true },
+  });
+  const viaApi = await page.evaluate(async () => {
+    const key = Object.keys(localStorage).find((k) => k.endsWith('.accessToken'));
+    const headers = { authorization: `Bearer ${localStorage.getItem(key)}`, 'content-type': 'application/json' };
+    const { options } = await (await fetch('/api/auth/passkeys/options', { method: 'POST', headers })).json();
+    const created = await navigator.credentials.create({ publicKey: PublicKeyCredential.parseCreationOptionsFromJSON(options) });
+    const registered = await fetch('/api/auth/passkeys', {
+      method: 'POST', headers, body: JSON.stringify({ credential: created.toJSON() }),
+    });
+    return { status: registered.status, count: (await registered.json()).passkeys?.length, id: created.id, headers };
+  });
+  check(viaApi.status === 201 && viaApi.count === 2, `a second passkey is registered through the API (${viaApi.status})`);
+  const apiSignIn = await page.evaluate(async (email) => {
+    const headers = { 'content-type': 'application/json' };
+    const started = await (await fetch('/api/auth/signin/passkey', { method: 'POST', headers, body: JSON.stringify({ email }) })).json();
+    const assertion = await navigator.credentials.get({ publicKey: PublicKeyCredential.parseRequestOptionsFromJSON(started.options) });
+    const reply = await fetch('/api/auth/signin/passkey/verify', {
+      method: 'POST', headers, body: JSON.stringify({ email, session: started.session, credential: assertion.toJSON() }),
+    });
+    return { status: reply.status, body: await reply.json() };
+  }, other);
+  check(apiSignIn.status === 200 && typeof apiSignIn.body.access_token === 'string',
+    `signed in through the API with a passkey (${apiSignIn.status})`);
+  const apiDeleted = await fetch(`${args.url}/api/auth/passkeys/${viaApi.id}`, { method: 'DELETE', headers: viaApi.headers });
+  check(apiDeleted.status === 204, `the API's passkey is deleted through the API (${apiDeleted.status})`);
   await page.locator('#passkeys-list li button', { hasText: 'Delete' }).click();
   await page.locator('#status', { hasText: 'Passkey deleted.' }).waitFor();
   check((await page.locator('#passkeys-list li').count()) === 0, 'the passkey is deleted');

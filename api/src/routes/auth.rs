@@ -5,7 +5,7 @@ use crate::error::{ApiError, ErrorBody, ErrorCode};
 use crate::extract::{bearer, Caller, JsonBody, OptionalJsonBody};
 use crate::identity::{self, Identifier};
 use crate::password;
-use crate::pool::{MfaMethod, MfaSettings, SignIn, Tokens, UserContext};
+use crate::pool::{MfaMethod, MfaSettings, PasskeyChallenge, SignIn, Tokens, UserContext};
 use crate::state::SharedState;
 use crate::throttle::{self, Attempt};
 use axum::extract::State;
@@ -626,6 +626,90 @@ pub async fn finish_code_sign_in(
             _ => err,
         });
     audit("sign_in_code_verify", Some(&username), &context, &answered);
+    token_answer(&state, answered?).await
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PasskeySignInStarted {
+    /// Send it back with the assertion to /api/auth/signin/passkey/verify.
+    pub session: String,
+    /// WebAuthn's PublicKeyCredentialRequestOptions, as JSON, for
+    /// `PublicKeyCredential.parseRequestOptionsFromJSON` and
+    /// `navigator.credentials.get`.
+    #[schema(value_type = Object)]
+    pub options: serde_json::Value,
+}
+
+#[utoipa::path(post, path = "/api/auth/signin/passkey", tag = TAG, security(()),
+    summary = "Start signing in with a passkey",
+    description = "Choice-based sign-in with WEB_AUTHN. An unknown account gets options no passkey answers.",
+    request_body(content = WhoBody, examples(("email" = (value = json!({"email": "john@example.com"}))))),
+    responses(
+        (status = 200, body = PasskeySignInStarted),
+        (status = 403, description = "Passkeys are not enabled on this stack", body = ErrorBody),
+    ))]
+pub async fn start_passkey_sign_in(
+    State(state): State<SharedState>,
+    context: UserContext,
+    JsonBody(body): JsonBody<WhoBody>,
+) -> Result<Json<PasskeySignInStarted>, ApiError> {
+    let who = named(body.email.as_deref(), body.username.as_deref())?;
+    limit(&state, "signin_passkey", &context, Some(who.text())).await?;
+    let username = login(&state, who).await?;
+    let started = state.pool.start_passkey_sign_in(&username, &context).await;
+    audit("sign_in_passkey", Some(&username), &context, &started);
+    let PasskeyChallenge { session, options } = started?;
+    Ok(Json(PasskeySignInStarted { session, options }))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasskeySignInBody {
+    pub email: Option<String>,
+    /// The email or the username chosen at sign-up (as when starting).
+    pub username: Option<String>,
+    /// The `session` of /api/auth/signin/passkey's answer.
+    pub session: String,
+    /// The browser's assertion, as its `toJSON()` gives it.
+    #[schema(value_type = Object)]
+    pub credential: serde_json::Value,
+}
+
+#[utoipa::path(post, path = "/api/auth/signin/passkey/verify", tag = TAG, security(()),
+    summary = "Sign in with the passkey's assertion",
+    request_body = PasskeySignInBody,
+    responses(
+        (status = 200, body = TokenAnswer),
+        (status = 400, description = "Not a credential", body = ErrorBody),
+        (status = 401, description = "The passkey was not accepted", body = ErrorBody),
+    ))]
+pub async fn finish_passkey_sign_in(
+    State(state): State<SharedState>,
+    context: UserContext,
+    JsonBody(body): JsonBody<PasskeySignInBody>,
+) -> Result<Json<TokenAnswer>, ApiError> {
+    let session = bounded(&body.session, "session", 4096)?;
+    let credential = super::passkeys::credential(&body.credential)?;
+    let who = named(body.email.as_deref(), body.username.as_deref())?;
+    limit(&state, "signin_passkey_verify", &context, Some(who.text())).await?;
+    let username = login(&state, who).await?;
+    let answered = state
+        .pool
+        .finish_passkey_sign_in(&username, session, credential, &context)
+        .await
+        .map_err(|err| match err.code {
+            ErrorCode::InvalidCredentials => ApiError::new(
+                ErrorCode::InvalidCredentials,
+                "The passkey was not accepted.",
+            ),
+            _ => err,
+        });
+    audit(
+        "sign_in_passkey_verify",
+        Some(&username),
+        &context,
+        &answered,
+    );
     token_answer(&state, answered?).await
 }
 

@@ -5,6 +5,7 @@ pub mod account;
 pub mod admin;
 pub mod auth;
 pub mod data;
+pub mod passkeys;
 
 use crate::state::SharedState;
 use axum::routing::MethodRouter;
@@ -63,6 +64,8 @@ every_route! {
     auth::sign_in_mfa,
     auth::start_code_sign_in,
     auth::finish_code_sign_in,
+    auth::start_passkey_sign_in,
+    auth::finish_passkey_sign_in,
     auth::refresh,
     auth::sign_out,
     auth::forgot_password,
@@ -74,6 +77,10 @@ every_route! {
     auth::mfa_get,
     auth::mfa_email,
     auth::mfa_preferred,
+    passkeys::list,
+    passkeys::options,
+    passkeys::register,
+    passkeys::delete,
     account::get,
     account::update,
     account::delete,
