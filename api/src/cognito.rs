@@ -9,6 +9,7 @@ use crate::pool::{
 };
 use async_trait::async_trait;
 use aws_sdk_cognitoidentityprovider::error::ProvideErrorMetadata;
+use aws_sdk_cognitoidentityprovider::operation::initiate_auth::InitiateAuthOutput;
 use aws_sdk_cognitoidentityprovider::types::{
     AttributeType, AuthFlowType, AuthenticationResultType, ChallengeNameType, EmailMfaSettingsType,
     SoftwareTokenMfaSettingsType, UserContextDataType, UserType,
@@ -137,6 +138,27 @@ impl Cognito {
         );
         let tag = aws_lc_rs::hmac::sign(&key, format!("{username}{}", self.client_id).as_bytes());
         Ok(base64::engine::general_purpose::STANDARD.encode(tag.as_ref()))
+    }
+
+    /// Choice-based sign-in (USER_AUTH) asking for `preferred` as the first
+    /// factor; Cognito answers that challenge when the pool allows it.
+    async fn choose_first_factor(
+        &self,
+        username: &str,
+        preferred: &str,
+        context: &UserContext,
+    ) -> Result<InitiateAuthOutput, ApiError> {
+        self.client
+            .initiate_auth()
+            .client_id(&self.client_id)
+            .user_context_data(context_data(context))
+            .auth_flow(AuthFlowType::UserAuth)
+            .auth_parameters("USERNAME", username)
+            .auth_parameters("PREFERRED_CHALLENGE", preferred)
+            .auth_parameters("SECRET_HASH", self.secret_hash(username).await?)
+            .send()
+            .await
+            .map_err(|e| fail("InitiateAuth", e))
     }
 
     async fn answer_code(
@@ -286,17 +308,8 @@ impl UserPool for Cognito {
         context: &UserContext,
     ) -> Result<String, ApiError> {
         let output = self
-            .client
-            .initiate_auth()
-            .client_id(&self.client_id)
-            .user_context_data(context_data(context))
-            .auth_flow(AuthFlowType::UserAuth)
-            .auth_parameters("USERNAME", username)
-            .auth_parameters("PREFERRED_CHALLENGE", "EMAIL_OTP")
-            .auth_parameters("SECRET_HASH", self.secret_hash(username).await?)
-            .send()
-            .await
-            .map_err(|e| fail("InitiateAuth", e))?;
+            .choose_first_factor(username, "EMAIL_OTP", context)
+            .await?;
         match output.challenge_name {
             Some(ChallengeNameType::EmailOtp) => output.session.ok_or_else(ApiError::internal),
             // The pool's sign-in policy does not allow EMAIL_OTP (no SES
@@ -325,17 +338,8 @@ impl UserPool for Cognito {
         context: &UserContext,
     ) -> Result<PasskeyChallenge, ApiError> {
         let output = self
-            .client
-            .initiate_auth()
-            .client_id(&self.client_id)
-            .user_context_data(context_data(context))
-            .auth_flow(AuthFlowType::UserAuth)
-            .auth_parameters("USERNAME", username)
-            .auth_parameters("PREFERRED_CHALLENGE", "WEB_AUTHN")
-            .auth_parameters("SECRET_HASH", self.secret_hash(username).await?)
-            .send()
-            .await
-            .map_err(|e| fail("InitiateAuth", e))?;
+            .choose_first_factor(username, "WEB_AUTHN", context)
+            .await?;
         if output.challenge_name != Some(ChallengeNameType::WebAuthn) {
             tracing::warn!(challenge = ?output.challenge_name, "passkeys are not enabled on the pool");
             return Err(from_cognito(Some("WebAuthnNotEnabledException"), None));

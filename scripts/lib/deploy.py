@@ -212,7 +212,13 @@ def amplify_outputs(outputs, parameters, endpoint_url):
     }
     if outputs.get("HostedUiDomain"):
         auth["oauth"] = {
-            "identity_providers": [],
+            # Amplify's names for the providers the stack configures (an ID
+            # and a secret each, as the template's conditions ask).
+            "identity_providers": [
+                name for name, keys in (("GOOGLE", ("GoogleClientId", "GoogleClientSecretName")),
+                                        ("FACEBOOK", ("FacebookAppId", "FacebookAppSecretName")),
+                                        ("LOGIN_WITH_AMAZON", ("AmazonClientId", "AmazonClientSecretName")))
+                if all(effective(parameters, key) for key in keys)],
             "domain": outputs["HostedUiDomain"],
             "scopes": ["openid", "email", "profile"],
             "redirect_sign_in_uri": effective(parameters, "CallbackUrls").split(","),

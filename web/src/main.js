@@ -172,24 +172,31 @@ onSubmit('signin-form', async ({ email, password }) => {
 const passkeysOn = Boolean(outputs.auth.passwordless?.web_authn) && 'PublicKeyCredential' in window;
 $('signin-by-passkey').hidden = !passkeysOn;
 
-$('signin-by-passkey').addEventListener('click', async (event) => {
-  const button = event.target;
-  button.disabled = true;
-  problem();
-  try {
-    const email = $('signin-email').value.trim();
-    if (!email) throw new Error('Enter your email first.');
-    const { nextStep } = await signIn({
-      username: email,
-      options: { authFlowType: 'USER_AUTH', preferredChallenge: 'WEB_AUTHN' },
-    });
-    await afterSignIn(nextStep);
-  } catch (err) {
-    problem(err.message || String(err));
-  } finally {
-    button.disabled = false;
-  }
-});
+// Passwordless sign-in: choice-based (USER_AUTH) with a mailed code
+// (EMAIL_OTP) or a passkey (WEB_AUTHN), for the email typed in.
+function passwordlessButton(id, preferredChallenge) {
+  $(id).addEventListener('click', async (event) => {
+    const button = event.target;
+    button.disabled = true;
+    problem();
+    try {
+      const email = $('signin-email').value.trim();
+      if (!email) throw new Error('Enter your email first.');
+      const { nextStep } = await signIn({
+        username: email,
+        options: { authFlowType: 'USER_AUTH', preferredChallenge },
+      });
+      await afterSignIn(nextStep);
+    } catch (err) {
+      problem(err.message || String(err));
+    } finally {
+      button.disabled = false;
+    }
+  });
+}
+
+passwordlessButton('signin-by-passkey', 'WEB_AUTHN');
+passwordlessButton('signin-by-code', 'EMAIL_OTP');
 
 async function showPasskeys() {
   $('passkeys').hidden = !passkeysOn;
@@ -230,25 +237,6 @@ $('passkey-add').addEventListener('click', async () => {
   }
 });
 
-// Passwordless: choice-based sign-in (USER_AUTH) with a mailed code.
-$('signin-by-code').addEventListener('click', async (event) => {
-  const button = event.target;
-  button.disabled = true;
-  problem();
-  try {
-    const email = $('signin-email').value.trim();
-    if (!email) throw new Error('Enter your email first.');
-    const { nextStep } = await signIn({
-      username: email,
-      options: { authFlowType: 'USER_AUTH', preferredChallenge: 'EMAIL_OTP' },
-    });
-    await afterSignIn(nextStep);
-  } catch (err) {
-    problem(err.message || String(err));
-  } finally {
-    button.disabled = false;
-  }
-});
 
 onSubmit('code-form', async ({ code }, form) => {
   const { nextStep } = await confirmSignIn({ challengeResponse: code.trim() });
