@@ -396,6 +396,48 @@ try {
   await page.locator('#problem').waitFor({ state: 'visible' });
   check(true, 'the deleted passkey no longer signs in');
 
+  // Amplify UI's Authenticator (web/authenticator.html), as a team drops it
+  // in: sign-up through the API (its services hook, zxcvbn's refusal shown),
+  // confirmation and sign-in straight to Cognito.
+  const uiUser = `journey-ui-${Date.now()}@example.com`;
+  await page.goto(`${pageUrl}/authenticator.html`);
+  await page.getByRole('tab', { name: 'Create Account' }).click();
+  await page.fill('input[name="email"]', uiUser);
+  await page.fill('input[name="name"]', 'Ada Authenticator');
+  // Within the pool's policy (the Authenticator checks that itself), yet guessable.
+  await page.fill('input[name="password"]', 'Password123!');
+  await page.fill('input[name="confirm_password"]', 'Password123!');
+  expectedFailures.push('/api/auth/signup');
+  await page.getByRole('button', { name: 'Create account with Password' }).click();
+  await page.getByText('This password is too easy to guess.', { exact: false }).waitFor();
+  check(true, "the Authenticator's sign-up goes through the API, which refuses a guessable password");
+  await screenshot(page, 'authenticator-weak');
+  await page.fill('input[name="password"]', STRONG);
+  await page.fill('input[name="confirm_password"]', STRONG);
+  await page.getByRole('button', { name: 'Create account with Password' }).click();
+  await page.locator('input[name="confirmation_code"]').waitFor();
+  await page.fill('input[name="confirmation_code"]', await mailedCode(args.endpoint, uiUser));
+  await page.getByRole('button', { name: 'Confirm' }).click();
+  await page.locator('input[name="username"]').waitFor();
+  await page.fill('input[name="username"]', uiUser);
+  await page.fill('input[name="password"]', STRONG);
+  await screenshot(page, 'authenticator-sign-in');
+  await page.locator('button[type=submit]', { hasText: /^Sign in/ }).first().click();
+  // Choice-based sign-in: the pool offers a password, an emailed code or a passkey.
+  await page.getByRole('button', { name: 'Sign In with Password' }).click();
+  await page.locator('#signed-in-as, .amplify-alert, input[name="password"]').first().waitFor();
+  if (await page.locator('input[name="password"]').isVisible()) {
+    await page.fill('input[name="password"]', STRONG);
+    await page.locator('button[type=submit]').first().click();
+  }
+  await page.locator('#signed-in-as', { hasText: uiUser }).waitFor();
+  check(true, 'confirmed and signed in with the Authenticator');
+  await screenshot(page, 'authenticator-signed-in');
+  await page.click('text=Your account');
+  check(await visible(page, '#account'), 'the account page shares the session');
+  await page.click('#signout');
+  await visible(page, '#signin');
+
   check(consoleErrors.length === 0, `no console errors${consoleErrors.length ? `: ${consoleErrors.join('; ')}` : ''}`);
   console.log(`browser journey: ${passed.length} checks passed; screenshots in ${args.artifacts}`);
 } catch (err) {

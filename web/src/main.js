@@ -2,7 +2,6 @@
 // deletion and the admin page through the project's API (so every new
 // password is scored by zxcvbn); sign-in, MFA and identity-pool credentials
 // through Amplify, straight to Cognito.
-import { Amplify } from 'aws-amplify';
 import {
   associateWebAuthnCredential,
   confirmSignIn,
@@ -17,25 +16,8 @@ import {
   verifyTOTPSetup,
 } from 'aws-amplify/auth';
 import { DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { endpoint, outputs } from './amplify.js';
 import { apiClient } from './api.js';
-
-const outputs = await (await fetch('/amplify_outputs.json')).json();
-Amplify.configure(outputs);
-// Local stacks run on an emulator: Amplify and the SDK talk to it instead of AWS.
-const endpoint = outputs.custom?.aws_endpoint_url;
-if (endpoint) {
-  const config = Amplify.getConfig();
-  Amplify.configure({
-    ...config,
-    Auth: {
-      Cognito: {
-        ...config.Auth.Cognito,
-        userPoolEndpoint: endpoint,
-        identityPoolEndpoint: endpoint,
-      },
-    },
-  });
-}
 const api = apiClient(outputs.custom?.api_url || '', accessToken, {
   userPoolId: outputs.auth.user_pool_id,
   clientId: outputs.custom?.api_client_id,
