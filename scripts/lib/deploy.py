@@ -217,7 +217,9 @@ def amplify_outputs(outputs, parameters, endpoint_url):
             "identity_providers": [
                 name for name, keys in (("GOOGLE", ("GoogleClientId", "GoogleClientSecretName")),
                                         ("FACEBOOK", ("FacebookAppId", "FacebookAppSecretName")),
-                                        ("LOGIN_WITH_AMAZON", ("AmazonClientId", "AmazonClientSecretName")))
+                                        ("LOGIN_WITH_AMAZON", ("AmazonClientId", "AmazonClientSecretName")),
+                                        ("SIGN_IN_WITH_APPLE", ("AppleServicesId", "AppleTeamId", "AppleKeyId",
+                                                                "ApplePrivateKeySecretName")))
                 if all(effective(parameters, key) for key in keys)],
             "domain": outputs["HostedUiDomain"],
             "scopes": ["openid", "email", "profile"],
@@ -231,6 +233,10 @@ def amplify_outputs(outputs, parameters, endpoint_url):
               # The API signs users up and in with its own client; device data
               # for threat protection is encoded for that client.
               "api_client_id": outputs["ApiClientId"]}
+    oidc = ("OidcProviderName", "OidcIssuer", "OidcClientId", "OidcClientSecretName")
+    if outputs.get("HostedUiDomain") and all(effective(parameters, key) for key in oidc):
+        # Amplify names no generic OIDC provider: signInWithRedirect({provider: {custom: name}}).
+        custom["oidc_providers"] = [effective(parameters, "OidcProviderName")]
     if endpoint_url:
         custom["aws_endpoint_url"] = endpoint_url
     return {"version": "1.4", "auth": auth, "custom": custom}

@@ -11,11 +11,13 @@ import {
   listWebAuthnCredentials,
   setUpTOTP,
   signIn,
+  signInWithRedirect,
   signOut,
   updateMFAPreference,
   verifyTOTPSetup,
 } from 'aws-amplify/auth';
 import { DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
+import 'aws-amplify/auth/enable-oauth-listener';
 import { endpoint, outputs } from './amplify.js';
 import { apiClient } from './api.js';
 const api = apiClient(outputs.custom?.api_url || '', accessToken, {
@@ -153,6 +155,22 @@ onSubmit('signin-form', async ({ email, password }) => {
 // Passkeys where the stack has a relying party and the browser can use them.
 const passkeysOn = Boolean(outputs.auth.passwordless?.web_authn) && 'PublicKeyCredential' in window;
 $('signin-by-passkey').hidden = !passkeysOn;
+
+// The social providers the stack configures (with a managed login domain):
+// Amplify's names, and generic OIDC providers by their pool names.
+const SOCIAL = { GOOGLE: 'Google', FACEBOOK: 'Facebook', LOGIN_WITH_AMAZON: 'Amazon', SIGN_IN_WITH_APPLE: 'Apple' };
+const socialButtons = [
+  ...(outputs.auth.oauth?.identity_providers ?? []).map((name) => [SOCIAL[name], SOCIAL[name]]),
+  ...(outputs.auth.oauth ? outputs.custom?.oidc_providers ?? [] : []).map((name) => [name, { custom: name }]),
+].filter(([label]) => label);
+$('social').hidden = socialButtons.length === 0;
+for (const [label, provider] of socialButtons) {
+  const button = document.createElement('button');
+  button.type = 'button';
+  button.textContent = `Continue with ${label}`;
+  button.addEventListener('click', () => signInWithRedirect({ provider }).catch((err) => problem(err.message)));
+  $('social').append(button);
+}
 
 // Passwordless sign-in: choice-based (USER_AUTH) with a mailed code
 // (EMAIL_OTP) or a passkey (WEB_AUTHN), for the email typed in.

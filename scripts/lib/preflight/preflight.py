@@ -191,6 +191,8 @@ def main():
     parser.add_argument("--binaries", help="directory of the built Lambda binaries (default: cargo's debug dir)")
     parser.add_argument("--region", default="us-east-1")
     parser.add_argument("--verbose", action="store_true", help="print every decision and every narrowing")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="a parameter over the file's (repeatable), to check options an environment leaves off")
     args = parser.parse_args()
 
     params_file = ROOT / "cloudformation" / "params" / f"{args.env}.json"
@@ -201,6 +203,11 @@ def main():
         given = json.loads(params_file.read_text())
     except ValueError as err:
         raise SystemExit(f"error: {params_file.relative_to(ROOT)} is not JSON: {err}")
+    for setting in args.set:
+        key, sep, value = setting.partition("=")
+        if not sep:
+            raise SystemExit(f"error: --set {setting!r} is not KEY=VALUE")
+        given[key] = value
     stack_name = f"auth-{args.env}"
     bucket = f"auth-{args.env}-artifacts-{cfn.ACCOUNT}-{args.region}"
     code_keys = {k: f"lambda/{k}-0123456789abcdef.zip" for k in calls.FUNCTION_BINARIES}
