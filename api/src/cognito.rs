@@ -12,7 +12,7 @@ use aws_sdk_cognitoidentityprovider::error::ProvideErrorMetadata;
 use aws_sdk_cognitoidentityprovider::operation::initiate_auth::InitiateAuthOutput;
 use aws_sdk_cognitoidentityprovider::types::{
     AttributeType, AuthFlowType, AuthenticationResultType, ChallengeNameType, EmailMfaSettingsType,
-    SoftwareTokenMfaSettingsType, UserContextDataType, UserType,
+    ProviderUserIdentifierType, SoftwareTokenMfaSettingsType, UserContextDataType, UserType,
 };
 use aws_sdk_cognitoidentityprovider::Client;
 use base64::Engine;
@@ -670,6 +670,32 @@ impl UserPool for Cognito {
             .send()
             .await
             .map_err(|e| fail("AdminDeleteUser", e))?;
+        Ok(())
+    }
+
+    async fn link_provider(
+        &self,
+        username: &str,
+        provider: &str,
+        provider_user_id: &str,
+    ) -> Result<(), ApiError> {
+        let destination = ProviderUserIdentifierType::builder()
+            .provider_name("Cognito")
+            .provider_attribute_value(username)
+            .build();
+        let source = ProviderUserIdentifierType::builder()
+            .provider_name(provider)
+            .provider_attribute_name("Cognito_Subject")
+            .provider_attribute_value(provider_user_id)
+            .build();
+        self.client
+            .admin_link_provider_for_user()
+            .user_pool_id(&self.pool_id)
+            .destination_user(destination)
+            .source_user(source)
+            .send()
+            .await
+            .map_err(|e| fail("AdminLinkProviderForUser", e))?;
         Ok(())
     }
 

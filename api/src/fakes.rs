@@ -53,6 +53,8 @@ struct PoolData {
     /// Live access and refresh tokens → the user's sub.
     access: HashMap<String, String>,
     refresh: HashMap<String, String>,
+    /// Provider identities linked to users: (user's sub, provider, provider user ID).
+    links: Vec<(String, String, String)>,
 }
 
 /// A user pool whose usernames are `sub`s and whose sign-in alias is the
@@ -156,6 +158,40 @@ impl InMemoryPool {
     /// Whether a user with this email exists.
     pub fn has_user(&self, email: &str) -> bool {
         self.data().by_email(email).is_ok()
+    }
+
+    /// The user a first federated sign-in makes (confirmed, with Cognito's
+    /// `identities` attribute), signed in: its tokens.
+    pub fn federated_user(&self, provider: &str, provider_user_id: &str, email: &str) -> Tokens {
+        let mut data = self.data();
+        let sub = uuid::Uuid::new_v4().to_string();
+        let identities = serde_json::json!([{"providerName": provider, "providerType": provider,
+            "userId": provider_user_id, "primary": "true"}]);
+        let attributes = Attributes::from([
+            ("sub".to_owned(), sub.clone()),
+            ("email".to_owned(), email.to_owned()),
+            ("name".to_owned(), "Federated".to_owned()),
+            ("identities".to_owned(), identities.to_string()),
+        ]);
+        let user = User {
+            sub: sub.clone(),
+            email: email.to_owned(),
+            password: String::new(),
+            confirmed: true,
+            enabled: true,
+            attributes,
+            groups: BTreeSet::from([infra::groups::USERS.to_owned()]),
+            totp_secret: None,
+            mfa: MfaSettings::default(),
+            passkeys: Vec::new(),
+        };
+        data.users.insert(sub.clone(), user);
+        self.issue(&mut data, &sub, true)
+    }
+
+    /// The links made: (user's sub, provider, provider user ID).
+    pub fn links(&self) -> Vec<(String, String, String)> {
+        self.data().links.clone()
     }
 }
 
@@ -556,6 +592,28 @@ impl UserPool for InMemoryPool {
         data.by_username(username)?;
         data.users.remove(username);
         data.revoke_all(username);
+        Ok(())
+    }
+
+    async fn link_provider(
+        &self,
+        username: &str,
+        provider: &str,
+        provider_user_id: &str,
+    ) -> Result<(), ApiError> {
+        let mut data = self.data();
+        let sub = data.by_username(username)?.sub.clone();
+        // As Cognito: the identity's own user must be gone.
+        let claimed = data.users.values().any(|user| {
+            user.attributes.get("identities").is_some_and(|identities| {
+                identities.contains(&format!("\"userId\":\"{provider_user_id}\""))
+            })
+        });
+        if claimed {
+            return Err(cognito("InvalidParameterException"));
+        }
+        data.links
+            .push((sub, provider.to_owned(), provider_user_id.to_owned()));
         Ok(())
     }
 

@@ -217,6 +217,14 @@ pub trait UserPool: Send + Sync {
     /// Callers check the session with [`UserPool::get_user`] first, so a
     /// revoked token deletes nothing.
     async fn delete_user(&self, username: &str) -> Result<(), ApiError>;
+    /// Signs the provider's identity in to the user `username` from now on
+    /// (AdminLinkProviderForUser); the identity's own user must be gone.
+    async fn link_provider(
+        &self,
+        username: &str,
+        provider: &str,
+        provider_user_id: &str,
+    ) -> Result<(), ApiError>;
     async fn list_users(
         &self,
         limit: i32,

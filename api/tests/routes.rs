@@ -353,6 +353,57 @@ async fn passkeys_are_registered_listed_used_and_deleted() {
 }
 
 #[tokio::test]
+async fn a_social_sign_in_is_linked_only_with_proof_of_the_account() {
+    let api = Api::new();
+    let (_, native) = api.user("linked").await;
+    let social = serde_json::to_value(api.pool.federated_user(
+        "Google",
+        "g-123",
+        "ada.social@example.com",
+    ))
+    .unwrap();
+    let link = |caller: serde_json::Value, proof: serde_json::Value| {
+        let body = json!({"account_access_token": proof});
+        let token = access(&caller).to_owned();
+        let api = &api;
+        async move {
+            api.call(
+                Method::POST,
+                "/api/users/me/links",
+                Some(body),
+                Some(&token),
+            )
+            .await
+        }
+    };
+    let forged = link(social.clone(), json!("eyJhbGciOiJub25lIn0.e30.")).await;
+    assert_eq!(forged.status, StatusCode::UNAUTHORIZED);
+    let not_social = link(native.clone(), native["access_token"].clone()).await;
+    assert_eq!(not_social.status, StatusCode::BAD_REQUEST);
+    let to_itself = link(social.clone(), social["access_token"].clone()).await;
+    assert_eq!(to_itself.status, StatusCode::BAD_REQUEST);
+    assert!(api.pool.links().is_empty());
+
+    let linked = link(social.clone(), native["access_token"].clone()).await;
+    assert_eq!(linked.status, StatusCode::OK, "{}", linked.body);
+    assert_eq!(linked.body["provider"], "Google");
+    let native_sub = api
+        .call(Method::GET, "/api/users/me", None, Some(access(&native)))
+        .await
+        .body["user_id"]
+        .clone();
+    assert_eq!(
+        api.pool.links(),
+        [(
+            native_sub.as_str().unwrap().to_owned(),
+            "Google".to_owned(),
+            "g-123".to_owned()
+        )]
+    );
+    assert!(!api.pool.has_user("ada.social@example.com"));
+}
+
+#[tokio::test]
 async fn sign_in_by_mailed_code() {
     let api = Api::new();
     let (email, _) = api.user("code").await;

@@ -286,3 +286,81 @@ mod tests {
         }
     }
 }
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LinkBody {
+    /// An access token of the account to link to, from any sign-in to it
+    /// (password, emailed code or passkey): the proof that the caller owns
+    /// it.
+    pub account_access_token: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Linked {
+    pub message: String,
+    /// The provider whose sign-in now reaches the account.
+    pub provider: String,
+}
+
+/// The provider identity of a user a federated sign-in made (Cognito's
+/// `identities` attribute): (provider name, the provider's user ID).
+pub fn provider_identity(attributes: &Attributes) -> Option<(String, String)> {
+    let identities: Value = serde_json::from_str(attributes.get("identities")?).ok()?;
+    let first = identities.as_array()?.first()?;
+    Some((
+        first.get("providerName")?.as_str()?.to_owned(),
+        first.get("userId")?.as_str()?.to_owned(),
+    ))
+}
+
+#[utoipa::path(post, path = "/api/users/me/links", tag = TAG,
+    summary = "Link the caller's provider sign-in to an account the caller proves is theirs",
+    description = "Called after a social sign-in that made a separate user (Cognito never links on a \
+        matching email by itself). The caller's token is the social one; `account_access_token` \
+        proves ownership of the account to keep. The social user is deleted and its provider \
+        identity linked to the account: the next social sign-in reaches the account.",
+    request_body = LinkBody,
+    responses(
+        (status = 200, body = Linked),
+        (status = 400, description = "Not a social sign-in, the same account, or a social user with items", body = ErrorBody),
+        (status = 401, description = "Either token invalid or revoked", body = ErrorBody),
+    ))]
+pub async fn link(
+    State(state): State<SharedState>,
+    caller: Caller,
+    JsonBody(body): JsonBody<LinkBody>,
+) -> Result<Json<Linked>, ApiError> {
+    let (provider, provider_user_id) = provider_identity(&attributes(&state, &caller).await?)
+        .ok_or_else(|| ApiError::bad_request("Sign in with the provider to link first."))?;
+    let account = Caller::verified(&state, &body.account_access_token).await?;
+    let account_attributes = attributes(&state, &account).await?;
+    if account.claims.sub == caller.claims.sub || provider_identity(&account_attributes).is_some() {
+        return Err(ApiError::bad_request(
+            "Link to the account you sign in to with your email, not a social one.",
+        ));
+    }
+    // Nothing of the social user's is lost: only an empty one is replaced.
+    if !state
+        .items
+        .list(&caller.claims.sub, 1, None)
+        .await?
+        .0
+        .is_empty()
+    {
+        return Err(ApiError::bad_request(
+            "This social sign-in has items of its own; move or delete them first.",
+        ));
+    }
+    state.profiles.delete(&caller.claims.sub).await?;
+    state.pool.delete_user(caller.username()).await?;
+    state
+        .pool
+        .link_provider(account.username(), &provider, &provider_user_id)
+        .await?;
+    tracing::info!(user_id = %account.claims.sub, provider, "provider linked");
+    Ok(Json(Linked {
+        message: format!("Signing in with {provider} now reaches this account."),
+        provider,
+    }))
+}

@@ -84,6 +84,7 @@ every_route! {
     account::get,
     account::update,
     account::delete,
+    account::link,
     data::list,
     data::create,
     data::get,

@@ -66,6 +66,7 @@ FUNCTION_CALLS = {
         "cognito-idp:AdminAddUserToGroup": ["UserPool"],
         "cognito-idp:AdminRemoveUserFromGroup": ["UserPool"],
         "cognito-idp:AdminDeleteUser": ["UserPool"],
+        "cognito-idp:AdminLinkProviderForUser": ["UserPool"],
         "cognito-idp:AdminDisableUser": ["UserPool"],
         "cognito-idp:AdminEnableUser": ["UserPool"],
         "cognito-idp:AdminUserGlobalSignOut": ["UserPool"],
