@@ -211,6 +211,14 @@ async fn email_codes_as_the_second_factor() {
         "{}",
         on.body
     );
+    let preferred = mfa(
+        Method::PUT,
+        "/api/auth/mfa/preferred",
+        Some(json!({"method": "email"})),
+    )
+    .await;
+    assert_eq!(preferred.body, on.body);
+    assert_eq!(mfa(Method::GET, "/api/auth/mfa", None).await.body, on.body);
 
     let signin = json!({"email": email, "password": STRONG});
     let challenged = api

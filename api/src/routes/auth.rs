@@ -1032,7 +1032,10 @@ pub async fn mfa_preferred(
         return Err(ApiError::bad_request("Turn that method on first."));
     }
     state.pool.set_mfa(&caller.token, body.method, true).await?;
-    Ok(Json(state.pool.mfa_settings(&caller.token).await?))
+    Ok(Json(MfaSettings {
+        preferred: Some(body.method),
+        ..settings
+    }))
 }
 
 /// RFC 3986 percent-encoding of everything but the unreserved characters.
