@@ -78,6 +78,10 @@ def main():
     check("pool: email usernames, MFA optional with TOTP",
           pool.get("UsernameAttributes") == ["email"] and pool.get("MfaConfiguration") == "OPTIONAL",
           {k: pool.get(k) for k in ("UsernameAttributes", "MfaConfiguration")})
+    check("pool tracks devices and remembers one when its user asks (RememberedDevices OPT_IN)",
+          pool.get("DeviceConfiguration") == {"ChallengeRequiredOnNewDevice": True,
+                                              "DeviceOnlyRememberedOnUserPrompt": True},
+          pool.get("DeviceConfiguration"))
     groups = {g["GroupName"]: g.get("Precedence") for g in idp.list_groups(UserPoolId=pool_id)["Groups"]}
     check("admin and users groups with precedence", groups == {"admin": 0, "users": 10}, groups)
     web = idp.describe_user_pool_client(UserPoolId=pool_id, ClientId=outputs["WebClientId"])["UserPoolClient"]

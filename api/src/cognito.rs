@@ -4,15 +4,16 @@
 use crate::document::{to_document, to_json};
 use crate::error::{from_cognito, ApiError, ErrorCode};
 use crate::pool::{
-    Attributes, MfaMethod, MfaSettings, Passkey, PasskeyChallenge, SignIn, Tokens, UserContext,
-    UserPool, UserSummary,
+    Attributes, Device, MfaMethod, MfaSettings, Passkey, PasskeyChallenge, SignIn, Tokens,
+    UserContext, UserPool, UserSummary,
 };
 use async_trait::async_trait;
 use aws_sdk_cognitoidentityprovider::error::ProvideErrorMetadata;
 use aws_sdk_cognitoidentityprovider::operation::initiate_auth::InitiateAuthOutput;
 use aws_sdk_cognitoidentityprovider::types::{
-    AttributeType, AuthFlowType, AuthenticationResultType, ChallengeNameType, EmailMfaSettingsType,
-    ProviderUserIdentifierType, SoftwareTokenMfaSettingsType, UserContextDataType, UserType,
+    AttributeType, AuthFlowType, AuthenticationResultType, ChallengeNameType,
+    DeviceRememberedStatusType, DeviceType, EmailMfaSettingsType, ProviderUserIdentifierType,
+    SoftwareTokenMfaSettingsType, UserContextDataType, UserType,
 };
 use aws_sdk_cognitoidentityprovider::Client;
 use base64::Engine;
@@ -47,6 +48,42 @@ fn fail<E: ProvideErrorMetadata>(operation: &'static str, err: E) -> ApiError {
         "Cognito refused"
     );
     from_cognito(err.code(), err.message())
+}
+
+/// A device call on a pool without device tracking answers
+/// InvalidUserPoolConfigurationException.
+fn device_fail<E: ProvideErrorMetadata>(operation: &'static str, err: E) -> ApiError {
+    if err.code() == Some("InvalidUserPoolConfigurationException") {
+        return ApiError::devices_unavailable();
+    }
+    fail(operation, err)
+}
+
+/// ListDevices' largest page.
+const MAX_DEVICES_PER_PAGE: i32 = 60;
+/// A bound on what one listing reads (a user has a handful of devices).
+const MAX_DEVICES_LISTED: usize = 240;
+
+fn rfc3339(moment: Option<aws_smithy_types::DateTime>) -> Option<String> {
+    moment.and_then(|m| m.fmt(aws_smithy_types::date_time::Format::DateTime).ok())
+}
+
+fn device(described: DeviceType) -> Device {
+    let attribute = |name: &str| {
+        described
+            .device_attributes()
+            .iter()
+            .find(|a| a.name() == name)
+            .and_then(|a| a.value())
+            .map(str::to_owned)
+    };
+    Device {
+        name: attribute("device_name"),
+        remembered: attribute("dev:device_remembered_status").as_deref() == Some("remembered"),
+        device_key: described.device_key.clone().unwrap_or_default(),
+        created_at: rfc3339(described.device_create_date),
+        last_signed_in_at: rfc3339(described.device_last_authenticated_date),
+    }
 }
 
 /// Threat protection's view of the user: the client's address, and the
@@ -423,10 +460,7 @@ impl UserPool for Cognito {
                 credential_id: credential.credential_id,
                 name: credential.friendly_credential_name,
                 authenticator_attachment: credential.authenticator_attachment,
-                created_at: credential
-                    .created_at
-                    .fmt(aws_smithy_types::date_time::Format::DateTime)
-                    .ok(),
+                created_at: rfc3339(Some(credential.created_at)),
             })
             .collect())
     }
@@ -443,6 +477,60 @@ impl UserPool for Cognito {
             .send()
             .await
             .map_err(|e| fail("DeleteWebAuthnCredential", e))?;
+        Ok(())
+    }
+
+    async fn list_devices(&self, access_token: &str) -> Result<Vec<Device>, ApiError> {
+        let mut devices = Vec::new();
+        let mut page = None;
+        loop {
+            let output = self
+                .client
+                .list_devices()
+                .access_token(access_token)
+                .limit(MAX_DEVICES_PER_PAGE)
+                .set_pagination_token(page)
+                .send()
+                .await
+                .map_err(|e| device_fail("ListDevices", e))?;
+            devices.extend(output.devices.unwrap_or_default().into_iter().map(device));
+            page = output.pagination_token;
+            if page.is_none() || devices.len() >= MAX_DEVICES_LISTED {
+                return Ok(devices);
+            }
+        }
+    }
+
+    async fn set_device_remembered(
+        &self,
+        access_token: &str,
+        device_key: &str,
+        remembered: bool,
+    ) -> Result<(), ApiError> {
+        let status = if remembered {
+            DeviceRememberedStatusType::Remembered
+        } else {
+            DeviceRememberedStatusType::NotRemembered
+        };
+        self.client
+            .update_device_status()
+            .access_token(access_token)
+            .device_key(device_key)
+            .device_remembered_status(status)
+            .send()
+            .await
+            .map_err(|e| device_fail("UpdateDeviceStatus", e))?;
+        Ok(())
+    }
+
+    async fn forget_device(&self, access_token: &str, device_key: &str) -> Result<(), ApiError> {
+        self.client
+            .forget_device()
+            .access_token(access_token)
+            .device_key(device_key)
+            .send()
+            .await
+            .map_err(|e| device_fail("ForgetDevice", e))?;
         Ok(())
     }
 

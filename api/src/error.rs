@@ -29,6 +29,7 @@ pub enum ErrorCode {
     ChallengeUnsupported,
     CodeSignInUnavailable,
     PasskeysUnavailable,
+    DevicesUnavailable,
     InvalidPasskey,
     NotFound,
     MethodNotAllowed,
@@ -62,6 +63,7 @@ impl ErrorCode {
             C::ChallengeUnsupported => "challenge_unsupported",
             C::CodeSignInUnavailable => "code_sign_in_unavailable",
             C::PasskeysUnavailable => "passkeys_unavailable",
+            C::DevicesUnavailable => "devices_unavailable",
             C::InvalidPasskey => "invalid_passkey",
             C::NotFound => "not_found",
             C::MethodNotAllowed => "method_not_allowed",
@@ -91,7 +93,8 @@ impl ErrorCode {
             | C::PasswordResetRequired
             | C::ChallengeUnsupported
             | C::CodeSignInUnavailable
-            | C::PasskeysUnavailable => StatusCode::FORBIDDEN,
+            | C::PasskeysUnavailable
+            | C::DevicesUnavailable => StatusCode::FORBIDDEN,
             C::NotFound => StatusCode::NOT_FOUND,
             C::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             C::AccountExists | C::UsernameTaken => StatusCode::CONFLICT,
@@ -203,6 +206,15 @@ impl ApiError {
 
     pub fn forbidden() -> Self {
         ApiError::new(ErrorCode::Forbidden, "You are not allowed to do this.")
+    }
+
+    /// A device call on a stack whose pool does not track devices
+    /// (`RememberedDevices` OFF).
+    pub fn devices_unavailable() -> Self {
+        ApiError::new(
+            ErrorCode::DevicesUnavailable,
+            "Remembered devices are not enabled here.",
+        )
     }
 
     pub fn not_found() -> Self {
@@ -415,6 +427,7 @@ mod tests {
             C::ChallengeUnsupported,
             C::CodeSignInUnavailable,
             C::PasskeysUnavailable,
+            C::DevicesUnavailable,
             C::InvalidPasskey,
             C::NotFound,
             C::MethodNotAllowed,

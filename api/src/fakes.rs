@@ -9,8 +9,8 @@ use crate::identity::UsernameIndex;
 use crate::items::{encode_cursor, Item, ItemStore};
 use crate::notices::Notices;
 use crate::pool::{
-    Attributes, MfaMethod, MfaSettings, Passkey, PasskeyChallenge, SignIn, Tokens, UserContext,
-    UserPool, UserSummary,
+    Attributes, Device, MfaMethod, MfaSettings, Passkey, PasskeyChallenge, SignIn, Tokens,
+    UserContext, UserPool, UserSummary,
 };
 use crate::profiles::Profiles;
 use crate::throttle::Counters;
@@ -45,6 +45,15 @@ struct User {
     mfa: MfaSettings,
     /// Registered passkeys' credential IDs.
     passkeys: Vec<String>,
+    devices: Vec<TrackedDevice>,
+}
+
+/// A device an SDK confirmed, with the refresh token of the sign-in that
+/// made it (forgetting the device revokes it).
+#[derive(Clone, Debug)]
+struct TrackedDevice {
+    device: Device,
+    refresh_token: String,
 }
 
 #[derive(Default)]
@@ -184,9 +193,27 @@ impl InMemoryPool {
             totp_secret: None,
             mfa: MfaSettings::default(),
             passkeys: Vec::new(),
+            devices: Vec::new(),
         };
         data.users.insert(sub.clone(), user);
         self.issue(&mut data, &sub, true)
+    }
+
+    /// What an SDK's ConfirmDevice does after the sign-in that gave
+    /// `refresh_token`: Cognito tracks the device, not yet remembered.
+    pub fn track_device(&self, email: &str, device_key: &str, refresh_token: &str) {
+        let mut data = self.data();
+        let user = data.by_email(email).expect("a user of the pool");
+        user.devices.push(TrackedDevice {
+            device: Device {
+                device_key: device_key.to_owned(),
+                name: Some("Firefox on Linux".to_owned()),
+                remembered: false,
+                created_at: None,
+                last_signed_in_at: None,
+            },
+            refresh_token: refresh_token.to_owned(),
+        });
     }
 
     /// The links made: (user's sub, provider, provider user ID).
@@ -230,6 +257,7 @@ impl UserPool for InMemoryPool {
             totp_secret: None,
             mfa: MfaSettings::default(),
             passkeys: Vec::new(),
+            devices: Vec::new(),
         };
         data.users.insert(sub.clone(), user);
         Ok((sub, true))
@@ -449,6 +477,42 @@ impl UserPool for InMemoryPool {
         if user.passkeys.len() == before {
             return Err(cognito("ResourceNotFoundException"));
         }
+        Ok(())
+    }
+
+    async fn list_devices(&self, access_token: &str) -> Result<Vec<Device>, ApiError> {
+        let mut data = self.data();
+        let user = data.by_token(access_token)?;
+        Ok(user.devices.iter().map(|d| d.device.clone()).collect())
+    }
+
+    async fn set_device_remembered(
+        &self,
+        access_token: &str,
+        device_key: &str,
+        remembered: bool,
+    ) -> Result<(), ApiError> {
+        let mut data = self.data();
+        let user = data.by_token(access_token)?;
+        let tracked = user
+            .devices
+            .iter_mut()
+            .find(|d| d.device.device_key == device_key)
+            .ok_or_else(|| cognito("ResourceNotFoundException"))?;
+        tracked.device.remembered = remembered;
+        Ok(())
+    }
+
+    async fn forget_device(&self, access_token: &str, device_key: &str) -> Result<(), ApiError> {
+        let mut data = self.data();
+        let user = data.by_token(access_token)?;
+        let at = user
+            .devices
+            .iter()
+            .position(|d| d.device.device_key == device_key)
+            .ok_or_else(|| cognito("ResourceNotFoundException"))?;
+        let forgotten = user.devices.remove(at);
+        data.refresh.remove(&forgotten.refresh_token);
         Ok(())
     }
 

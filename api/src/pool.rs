@@ -58,6 +58,22 @@ pub struct Passkey {
     pub created_at: Option<String>,
 }
 
+/// A device Cognito tracks for the user (one an SDK such as Amplify
+/// confirmed after a sign-in).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Device {
+    /// Cognito's device key, `<region>_<uuid>`.
+    pub device_key: String,
+    /// What the SDK named it (Amplify: the browser's user agent).
+    pub name: Option<String>,
+    /// A remembered device signs in without the second factor.
+    pub remembered: bool,
+    /// RFC 3339, UTC.
+    pub created_at: Option<String>,
+    /// RFC 3339, UTC.
+    pub last_signed_in_at: Option<String>,
+}
+
 /// A passkey sign-in under way: the session and the options the browser's
 /// `navigator.credentials.get` takes (WebAuthn JSON).
 #[derive(Clone, Debug, PartialEq)]
@@ -169,6 +185,16 @@ pub trait UserPool: Send + Sync {
         credential: &serde_json::Value,
     ) -> Result<(), ApiError>;
     async fn list_passkeys(&self, access_token: &str) -> Result<Vec<Passkey>, ApiError>;
+    /// Every device Cognito tracks for the user, oldest first.
+    async fn list_devices(&self, access_token: &str) -> Result<Vec<Device>, ApiError>;
+    async fn set_device_remembered(
+        &self,
+        access_token: &str,
+        device_key: &str,
+        remembered: bool,
+    ) -> Result<(), ApiError>;
+    /// Cognito forgets the device and ends its session.
+    async fn forget_device(&self, access_token: &str, device_key: &str) -> Result<(), ApiError>;
     async fn delete_passkey(&self, access_token: &str, credential_id: &str)
         -> Result<(), ApiError>;
     /// New ID and access tokens (and a new refresh token when the client

@@ -361,6 +361,72 @@ async fn passkeys_are_registered_listed_used_and_deleted() {
 }
 
 #[tokio::test]
+async fn devices_are_listed_remembered_and_forgotten() {
+    let api = Api::new();
+    let (email, tokens) = api.user("devices").await;
+    let token = || Some(access(&tokens));
+    let listed = api
+        .call(Method::GET, "/api/auth/devices", None, token())
+        .await;
+    assert_eq!(listed.body, json!({"devices": []}));
+
+    // As Amplify confirms its device after a sign-in in another browser.
+    let elsewhere = api.sign_in(&email).await;
+    let key = "us-east-1_0b2f6a1e-8c1d-4f7e-9a3b-2d4c6e8f0a1b";
+    let elsewhere_refresh = elsewhere["refresh_token"].as_str().unwrap();
+    api.pool.track_device(&email, key, elsewhere_refresh);
+    let path = format!("/api/auth/devices/{key}");
+    let remembered = api
+        .call(
+            Method::PUT,
+            &path,
+            Some(json!({"remembered": true})),
+            token(),
+        )
+        .await;
+    assert_eq!(remembered.status, StatusCode::OK, "{}", remembered.body);
+    assert_eq!(remembered.body["devices"][0]["device_key"], key);
+    assert_eq!(remembered.body["devices"][0]["remembered"], true);
+    assert_eq!(remembered.body["devices"][0]["name"], "Firefox on Linux");
+    for bad in [
+        json!({}),
+        json!({"remembered": "yes"}),
+        json!({"remembered": true, "x": 1}),
+    ] {
+        let refused = api
+            .call(Method::PUT, &path, Some(bad.clone()), token())
+            .await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{bad}");
+    }
+
+    for (path, expected) in [
+        (path.as_str(), StatusCode::NO_CONTENT),
+        (path.as_str(), StatusCode::NOT_FOUND),
+        ("/api/auth/devices/not-a-key", StatusCode::NOT_FOUND),
+    ] {
+        let forgotten = api.call(Method::DELETE, path, None, token()).await;
+        assert_eq!(forgotten.status, expected, "{path}");
+    }
+    // The forgotten device is signed out; this one is not.
+    for (refresh, expected) in [
+        (elsewhere_refresh, StatusCode::UNAUTHORIZED),
+        (tokens["refresh_token"].as_str().unwrap(), StatusCode::OK),
+    ] {
+        let refreshed = api
+            .call(
+                Method::POST,
+                "/api/auth/refresh",
+                Some(json!({"refresh_token": refresh})),
+                None,
+            )
+            .await;
+        assert_eq!(refreshed.status, expected, "{}", refreshed.body);
+    }
+    let anonymous = api.call(Method::GET, "/api/auth/devices", None, None).await;
+    assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
 async fn a_social_sign_in_is_linked_only_with_proof_of_the_account() {
     let api = Api::new();
     let (_, native) = api.user("linked").await;

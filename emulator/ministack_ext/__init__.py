@@ -48,11 +48,13 @@ def install():
         module.install(checked=True)
 
 
-from . import (attribute_verification, cognito_triggers, concurrent_lookups, email_mfa, http_api_cors,  # noqa: E402
+from . import (attribute_verification, cognito_triggers, concurrent_lookups, devices, email_mfa,  # noqa: E402
+               http_api_cors,
                iam_conditions, lockout, passkeys, refresh_rotation, sign_up_verification,  # (they import check_pins)
                user_auth)
 
 # sign_up_verification first: PostConfirmation (cognito_triggers) then sees
-# the verified email, as in Cognito.
+# the verified email, as in Cognito. devices last: it wraps the sign-in
+# answers the other modules make.
 MODULES = [sign_up_verification, cognito_triggers, attribute_verification, iam_conditions, lockout, http_api_cors,
-           concurrent_lookups, refresh_rotation, email_mfa, passkeys, user_auth]
+           concurrent_lookups, refresh_rotation, email_mfa, passkeys, user_auth, devices]

@@ -232,7 +232,10 @@ def amplify_outputs(outputs, parameters, endpoint_url):
               "user_data_table": outputs["UserDataTableName"],
               # The API signs users up and in with its own client; device data
               # for threat protection is encoded for that client.
-              "api_client_id": outputs["ApiClientId"]}
+              "api_client_id": outputs["ApiClientId"],
+              # OPT_IN, ALWAYS or OFF: whether Cognito tracks devices, and
+              # whether it remembers one only when its user asks.
+              "remembered_devices": effective(parameters, "RememberedDevices")}
     oidc = ("OidcProviderName", "OidcIssuer", "OidcClientId", "OidcClientSecretName")
     if outputs.get("HostedUiDomain") and all(effective(parameters, key) for key in oidc):
         # Amplify names no generic OIDC provider: signInWithRedirect({provider: {custom: name}}).

@@ -222,6 +222,77 @@ try {
   await page.click('#mfa-form button[type=submit]');
   check(await visible(page, '#account'), 'signed in with TOTP');
 
+  // Devices: Amplify confirms the browser's device at each new sign-in;
+  // the stack (OPT_IN) remembers it when its user asks.
+  const pageToken = () => page.evaluate(() => {
+    const key = Object.keys(localStorage).find((k) => k.endsWith('.accessToken'));
+    return key && localStorage.getItem(key);
+  });
+  const devicesViaApi = async (method = 'GET', path = '', body = undefined) => {
+    const reply = await fetch(`${args.url}/api/auth/devices${path}`, {
+      method,
+      headers: { authorization: `Bearer ${await pageToken()}`, 'content-type': 'application/json' },
+      body: body && JSON.stringify(body),
+    });
+    return { status: reply.status, body: await reply.json().catch(() => null) };
+  };
+  const deviceItems = page.locator('#devices-list li');
+  check(await visible(page, '#devices-list li >> nth=0'), 'the devices section lists this browser');
+  check((await deviceItems.count()) === 1 && (await deviceItems.first().getAttribute('data-remembered')) === 'false',
+    'one device, not remembered until asked');
+  await page.click('#device-remember');
+  await page.locator('#devices-list li[data-remembered=true]').waitFor();
+  check(true, 'this device is remembered');
+
+  const elsewhere = await browser.newContext();
+  const elsewherePage = await elsewhere.newPage();
+  await elsewherePage.goto(pageUrl);
+  await elsewherePage.click('#signup button[data-show=signin]');
+  await elsewherePage.fill('#signin-email', email);
+  await elsewherePage.fill('#signin-password', STRONG);
+  await elsewherePage.click('#signin-form button[type=submit]');
+  await visible(elsewherePage, '#mfa');
+  await elsewherePage.fill('#mfa-code', await freshTotp(secret, usedCodes));
+  await elsewherePage.click('#mfa-form button[type=submit]');
+  await visible(elsewherePage, '#account');
+  await visible(elsewherePage, '#devices-list li >> nth=0');
+  const elsewhereRefresh = await elsewherePage.evaluate(() => {
+    const key = Object.keys(localStorage).find((k) => k.endsWith('.refreshToken'));
+    return key && localStorage.getItem(key);
+  });
+  const bothDevices = await devicesViaApi();
+  check(bothDevices.status === 200 && bothDevices.body.devices.length === 2,
+    `a second browser is a second device, listed by the API too (${bothDevices.status})`);
+
+  await page.reload();
+  await visible(page, '#devices-list li >> nth=1');
+  await page.click('#devices-list li[data-remembered=false] button');
+  await page.locator('#status', { hasText: 'signed out and forgotten' }).waitFor();
+  await page.locator('#devices-list li').nth(1).waitFor({ state: 'detached' });
+  const webClientId = (await (await fetch(`${args.url}/amplify_outputs.json`)).json()).auth.user_pool_client_id;
+  const refreshedElsewhere = await fetch(args.endpoint, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-amz-json-1.1',
+      'x-amz-target': 'AWSCognitoIdentityProviderService.GetTokensFromRefreshToken',
+    },
+    body: JSON.stringify({ ClientId: webClientId, RefreshToken: elsewhereRefresh }),
+  });
+  check(refreshedElsewhere.status === 400 && (await deviceItems.count()) === 1,
+    `the other browser is signed out from this one: its refresh token is refused (${refreshedElsewhere.status})`);
+  await elsewhere.close();
+
+  await page.click('#signout');
+  await visible(page, '#signin');
+  await page.fill('#signin-email', email);
+  await page.fill('#signin-password', STRONG);
+  await page.click('#signin-form button[type=submit]');
+  check(await visible(page, '#account'), 'the remembered device signs in without the TOTP code (device SRP)');
+  const remembered = (await devicesViaApi()).body.devices.find((device) => device.remembered);
+  const forgotten = await devicesViaApi('PUT', `/${remembered.device_key}`, { remembered: false });
+  check(forgotten.status === 200 && forgotten.body.devices.every((device) => !device.remembered),
+    `the API stops remembering it (${forgotten.status}); the next sign-in asks for TOTP again`);
+
   const oldToken = await page.evaluate(() => {
     const key = Object.keys(localStorage).find((k) => k.endsWith('.accessToken'));
     return key && localStorage.getItem(key);

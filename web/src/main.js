@@ -7,8 +7,11 @@ import {
   confirmSignIn,
   deleteWebAuthnCredential,
   fetchAuthSession,
+  fetchDevices,
   fetchMFAPreference,
+  forgetDevice,
   listWebAuthnCredentials,
+  rememberDevice,
   setUpTOTP,
   signIn,
   signInWithRedirect,
@@ -226,6 +229,56 @@ async function showPasskeys() {
   );
 }
 
+// Amplify confirms this browser's device after each sign-in; the user
+// chooses to remember it (OPT_IN) or the pool remembers it (ALWAYS).
+const devicesMode = outputs.custom?.remembered_devices ?? 'OFF';
+$('device-remember').hidden = devicesMode !== 'OPT_IN';
+
+function day(date) {
+  return date ? date.toISOString().slice(0, 10) : 'never';
+}
+
+async function showDevices() {
+  $('devices').hidden = devicesMode === 'OFF';
+  if (devicesMode === 'OFF') return;
+  const devices = await fetchDevices();
+  $('devices-list').replaceChildren(
+    ...devices.map((device) => {
+      const item = document.createElement('li');
+      const remembered = device.attributes['dev:device_remembered_status'] === 'remembered';
+      item.textContent = `${device.name ?? 'Unnamed device'} — ${remembered ? 'remembered' : 'not remembered'}, ` +
+        `last sign-in ${day(device.lastAuthenticatedDate)} `;
+      item.dataset.remembered = String(remembered);
+      const signOutDevice = document.createElement('button');
+      signOutDevice.type = 'button';
+      signOutDevice.textContent = 'Sign out and forget';
+      signOutDevice.addEventListener('click', async () => {
+        problem();
+        try {
+          await forgetDevice({ device: { id: device.id } });
+          say('The device is signed out and forgotten.');
+          await showDevices();
+        } catch (err) {
+          problem(err.message);
+        }
+      });
+      item.append(signOutDevice);
+      return item;
+    }),
+  );
+}
+
+$('device-remember').addEventListener('click', async () => {
+  problem();
+  try {
+    await rememberDevice();
+    await showDevices();
+    say('This device is remembered: it signs in without the second step.');
+  } catch (err) {
+    problem(err.message || String(err));
+  }
+});
+
 $('passkey-add').addEventListener('click', async () => {
   problem();
   try {
@@ -277,6 +330,7 @@ async function loadAccount() {
   $('direct-result').textContent = '';
   await showMfa();
   await showPasskeys();
+  await showDevices();
   await loadData();
   const isAdmin = claimList(claims.roles).includes('admin');
   $('admin').hidden = !isAdmin;

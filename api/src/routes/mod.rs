@@ -5,6 +5,7 @@ pub mod account;
 pub mod admin;
 pub mod auth;
 pub mod data;
+pub mod devices;
 pub mod passkeys;
 
 use crate::state::SharedState;
@@ -81,6 +82,9 @@ every_route! {
     passkeys::options,
     passkeys::register,
     passkeys::delete,
+    devices::list,
+    devices::remember,
+    devices::forget,
     account::get,
     account::update,
     account::delete,
