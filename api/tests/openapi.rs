@@ -33,6 +33,24 @@ fn every_route_and_every_error_code_is_documented() {
     assert!(codes.iter().any(|c| c == "mfa_not_set_up"));
 }
 
+/// OpenAPI requires operation IDs to be unique; utoipa takes the handler's
+/// name, so two modules' `list` would collide.
+#[test]
+fn operation_ids_are_unique() {
+    let doc = serde_json::to_value(api::router::openapi()).unwrap();
+    let mut ids: Vec<&str> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .values()
+        .flat_map(|path| path.as_object().unwrap().values())
+        .map(|operation| operation["operationId"].as_str().unwrap())
+        .collect();
+    let count = ids.len();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), count, "a duplicated operation ID");
+}
+
 /// Each documented (method, path), with sample parameters, reaches a route:
 /// the answer is never the router's own "No such route." or a 405.
 #[tokio::test]

@@ -55,7 +55,7 @@ fn device_key(key: String) -> Result<String, ApiError> {
         (status = 401, body = ErrorBody),
         (status = 403, description = "Remembered devices are not enabled on this stack", body = ErrorBody),
     ))]
-pub async fn list(
+pub async fn list_devices(
     State(state): State<SharedState>,
     caller: Caller,
 ) -> Result<Json<DeviceList>, ApiError> {

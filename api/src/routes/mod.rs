@@ -82,7 +82,7 @@ every_route! {
     passkeys::options,
     passkeys::register,
     passkeys::delete,
-    devices::list,
+    devices::list_devices,
     devices::remember,
     devices::forget,
     account::get,
