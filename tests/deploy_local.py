@@ -82,7 +82,9 @@ def main():
           pool.get("DeviceConfiguration") == {"ChallengeRequiredOnNewDevice": True,
                                               "DeviceOnlyRememberedOnUserPrompt": True},
           pool.get("DeviceConfiguration"))
-    groups = {g["GroupName"]: g.get("Precedence") for g in idp.list_groups(UserPoolId=pool_id)["Groups"]}
+    # Beside Cognito's own group per identity provider (<pool id>_<provider>).
+    groups = {g["GroupName"]: g.get("Precedence") for g in idp.list_groups(UserPoolId=pool_id)["Groups"]
+              if not g["GroupName"].startswith(f"{pool_id}_")}
     check("admin and users groups with precedence", groups == {"admin": 0, "users": 10}, groups)
     web = idp.describe_user_pool_client(UserPoolId=pool_id, ClientId=outputs["WebClientId"])["UserPoolClient"]
     api = idp.describe_user_pool_client(UserPoolId=pool_id, ClientId=outputs["ApiClientId"])["UserPoolClient"]
@@ -95,6 +97,24 @@ def main():
     check("both clients rotate refresh tokens (2 s grace locally) and leave out REFRESH_TOKEN_AUTH",
           all(c.get("RefreshTokenRotation") == {"Feature": "ENABLED", "RetryGracePeriodSeconds": 2}
               and "ALLOW_REFRESH_TOKEN_AUTH" not in c["ExplicitAuthFlows"] for c in (web, api)), (web, api))
+    if outputs.get("HostedUiDomain"):
+        # scripts/test deploys with a local OIDC provider (local_oidc_parameters).
+        providers = idp.list_identity_providers(UserPoolId=pool_id)["Providers"]
+        details = idp.describe_identity_provider(UserPoolId=pool_id, ProviderName="LocalIdP")["IdentityProvider"]
+        check("the template's OIDC provider exists, its client secret resolved from Secrets Manager",
+              [p["ProviderName"] for p in providers] == ["LocalIdP"]
+              and details["ProviderDetails"].get("client_secret") == "local-oidc-secret"
+              and details["AttributeMapping"].get("email") == "email", details)
+        check("the web client signs in with it through the managed login domain (code flow)",
+              "LocalIdP" in web.get("SupportedIdentityProviders", []) and web.get("AllowedOAuthFlows") == ["code"]
+              and idp.describe_user_pool(UserPoolId=pool_id)["UserPool"].get("Domain") == outputs["HostedUiDomain"]
+              .split(".")[0], web)
+        domain = idp.describe_user_pool_domain(Domain=outputs["HostedUiDomain"].split(".")[0])["DomainDescription"]
+        branding = idp.describe_managed_login_branding_by_client(
+            UserPoolId=pool_id, ClientId=outputs["WebClientId"])["ManagedLoginBranding"]
+        check("managed login version 2, the web client with Cognito's branding style",
+              domain.get("ManagedLoginVersion") == 2 and branding.get("UseCognitoProvidedValues") is True,
+              (domain, branding))
     identity_pool = boto3.client("cognito-identity", **aws).describe_identity_pool(
         IdentityPoolId=outputs["IdentityPoolId"])
     check("identity pool refuses unauthenticated identities",

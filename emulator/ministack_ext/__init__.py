@@ -49,12 +49,13 @@ def install():
 
 
 from . import (attribute_verification, cognito_triggers, concurrent_lookups, devices, email_mfa,  # noqa: E402
-               http_api_cors,
+               http_api_cors, identity_providers, managed_login,
                iam_conditions, lockout, passkeys, refresh_rotation, sign_up_verification,  # (they import check_pins)
                user_auth)
 
 # sign_up_verification first: PostConfirmation (cognito_triggers) then sees
-# the verified email, as in Cognito. devices last: it wraps the sign-in
-# answers the other modules make.
+# the verified email, as in Cognito. devices after the other sign-in
+# modules: it wraps the sign-in answers they make.
 MODULES = [sign_up_verification, cognito_triggers, attribute_verification, iam_conditions, lockout, http_api_cors,
-           concurrent_lookups, refresh_rotation, email_mfa, passkeys, user_auth, devices]
+           concurrent_lookups, refresh_rotation, email_mfa, passkeys, user_auth, devices, identity_providers,
+           managed_login]

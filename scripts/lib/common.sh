@@ -124,10 +124,13 @@ trap 'exit 130' INT TERM
 # through AWS_ENDPOINT_URL. AUTH=true makes it check what AWS checks:
 # signatures and IAM policies, SECRET_HASH, confirmation codes, and revoked or
 # expired access tokens. Its state (signing keys) stays under .local/.
-start_ministack() { # port
-  local port=$1
+# With a CA bundle, MiniStack's own https calls (a federated sign-in's
+# OpenID Connect discovery and token exchange) trust it (SSL_CERT_FILE).
+start_ministack() { # port [CA bundle]
+  local port=$1 trust=()
+  [[ -n ${2:-} ]] && trust=(SSL_CERT_FILE="$2")
   ensure_venv "$ROOT/.venv-ministack" "$ROOT/scripts/requirements-ministack.txt"
-  start_background ministack env AWS_ENDPOINT_URL="http://127.0.0.1:$port" GATEWAY_PORT="$port" \
+  start_background ministack env "${trust[@]}" AWS_ENDPOINT_URL="http://127.0.0.1:$port" GATEWAY_PORT="$port" \
     BIND_HOST=127.0.0.1 AUTH=true STATE_DIR="$STATE/ministack-$port" "$ROOT/.venv-ministack/bin/python" "$ROOT/emulator/launch.py"
   wait_for_http "http://127.0.0.1:$port/_ministack/health" 60 ministack
 }

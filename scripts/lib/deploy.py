@@ -60,6 +60,14 @@ def resolve_parameters(env_file, overrides):
     return {k: str(v) for k, v in values.items()}
 
 
+def setting(pair):
+    """KEY=VALUE as (KEY, VALUE), for a parameter the template declares."""
+    key, sep, value = pair.partition("=")
+    if not sep or key not in template_parameters():
+        raise SystemExit(f"--set {pair}: not KEY=VALUE for a parameter of the template")
+    return key, value
+
+
 def effective(parameters, key):
     """A parameter's value as the stack sees it: given, or the default."""
     return parameters.get(key, str(template_parameters()[key].get("Default", "")))
@@ -222,7 +230,10 @@ def amplify_outputs(outputs, parameters, endpoint_url):
                                                                 "ApplePrivateKeySecretName")))
                 if all(effective(parameters, key) for key in keys)],
             "domain": outputs["HostedUiDomain"],
-            "scopes": ["openid", "email", "profile"],
+            # aws.cognito.signin.user.admin: without it a managed-login
+            # token cannot call GetUser and the rest of the user's own
+            # operations (the API's users/me, Amplify's MFA and devices).
+            "scopes": ["openid", "email", "profile", "aws.cognito.signin.user.admin"],
             "redirect_sign_in_uri": effective(parameters, "CallbackUrls").split(","),
             "redirect_sign_out_uri": effective(parameters, "LogoutUrls").split(","),
             "response_type": "code",
@@ -276,13 +287,17 @@ def main():
     parser.add_argument("--endpoint-url", help="a local AWS emulator instead of AWS")
     parser.add_argument("--outputs-dir", help="default: .local/ENV")
     parser.add_argument("--dry-run", action="store_true", help="build, package and validate; no AWS calls")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="a parameter over the env's file (repeatable)")
     args = parser.parse_args()
 
     env_file = ROOT / "cloudformation" / "params" / f"{args.env}.json"
     if not env_file.is_file():
         raise SystemExit(f"no parameters file {env_file.relative_to(ROOT)}")
     stack_name = args.stack_name or f"auth-{args.env}"
-    overrides = {"LambdaArchitecture": args.arch} if args.arch else {}
+    overrides = dict(setting(pair) for pair in args.set)
+    if args.arch:
+        overrides["LambdaArchitecture"] = args.arch
     parameters = resolve_parameters(env_file, overrides)
     arch = effective(parameters, "LambdaArchitecture")
     outputs_dir = Path(args.outputs_dir).resolve() if args.outputs_dir else ROOT / ".local" / args.env

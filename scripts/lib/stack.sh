@@ -22,9 +22,23 @@ ensure_chromium() {
 
 # cloudformation/template.yaml deployed to the emulator by scripts/deploy,
 # with the Rust triggers built and attached; outputs in DIR.
-deploy_local_stack() { # endpoint, stack name, outputs dir
+deploy_local_stack() { # endpoint, stack name, outputs dir [--set KEY=VALUE ...]
   "$ROOT/scripts/deploy" --env local --endpoint-url "$1" --profile dev \
-    --stack-name "$2" --outputs-dir "$3"
+    --stack-name "$2" --outputs-dir "$3" "${@:4}"
+}
+
+# The stack's social sign-in against a local OpenID Connect provider (the
+# browser journey runs it, with oauth2-mock-server, on https://localhost:PORT
+# with the certificate scripts/lib/local_tls.py makes): the managed login
+# domain, the provider, and its client secret in the emulator's Secrets
+# Manager, as an operator stores it before deploying. Prints the --set flags.
+local_oidc_parameters() { # endpoint, OIDC provider port, web port
+  local endpoint=$1 idp_port=$2 web_port=$3
+  "$VENV/bin/aws" --endpoint-url "$endpoint" --region us-east-1 secretsmanager create-secret \
+    --name local/oidc-client --secret-string '{"client_secret":"local-oidc-secret"}' >/dev/null 2>&1 || true
+  printf -- '--set %s ' HostedUiDomainPrefix=local-auth-test "CallbackUrls=http://localhost:$web_port/" \
+    "LogoutUrls=http://localhost:$web_port/" OidcProviderName=LocalIdP "OidcIssuer=https://localhost:$idp_port" \
+    OidcClientId=local-web OidcClientSecretName=local/oidc-client
 }
 
 # The API's router served by the `api-local` binary (scripts/lib/api-server),

@@ -14,6 +14,7 @@ import { spawnSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { mailedCode, mailsTo } from '../lib/mailbox.mjs';
 
@@ -26,6 +27,10 @@ const { values: args } = parseArgs({
     endpoint: { type: 'string' },
     artifacts: { type: 'string', default: '.local/test/browser' },
     chromium: { type: 'string', default: '/usr/bin/chromium' },
+    // The OpenID Connect provider the stack was deployed with
+    // (scripts/lib/stack.sh local_oidc_parameters): its port and TLS files.
+    'idp-port': { type: 'string' },
+    'idp-tls': { type: 'string' },
   },
 });
 if (!args.url || !args.endpoint) throw new Error('--url and --endpoint are required');
@@ -39,6 +44,23 @@ const email = `journey-${Date.now()}@example.com`;
 
 let shot = 0;
 const passed = [];
+
+// The provider (oauth2-mock-server, over https) signs in whoever
+// `idpIdentity` names, with the claims Cognito maps.
+const idpIdentity = {};
+let idp = null;
+if (args['idp-port']) {
+  const { OAuth2Server } = await import(pathToFileURL(require.resolve('oauth2-mock-server')));
+  idp = new OAuth2Server(`${args['idp-tls']}/key.pem`, `${args['idp-tls']}/cert.pem`);
+  await idp.issuer.keys.generate('RS256');
+  await idp.start(Number(args['idp-port']), '127.0.0.1');
+  idp.issuer.url = `https://localhost:${args['idp-port']}`;
+  idp.service.on('beforeTokenSigning', (token) => Object.assign(token.payload, idpIdentity));
+}
+
+function claimsOf(token) {
+  return JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString());
+}
 
 function check(condition, what) {
   if (!condition) throw new Error(`failed: ${what}`);
@@ -509,6 +531,86 @@ try {
   await page.click('#signout');
   await visible(page, '#signin');
 
+  if (idp) {
+    // Federated sign-in with the stack's OIDC provider through the managed
+    // login domain Amplify is configured with. The browser reaches that
+    // domain through the emulator, as a TLS front end would.
+    const { domain } = (await (await fetch(`${args.url}/amplify_outputs.json`)).json()).auth.oauth;
+    const fedUser = `journey-fed-${Date.now()}@example.com`;
+    await apiCall('POST', '/api/auth/signup', { email: fedUser, password: STRONG, name: 'Ada Native' });
+    await apiCall('POST', '/api/auth/confirm', { email: fedUser, code: await mailedCode(args.endpoint, fedUser) });
+    const native = await apiCall('POST', '/api/auth/signin', { email: fedUser, password: STRONG });
+    const nativeSub = claimsOf(native.body.access_token).sub;
+    Object.assign(idpIdentity, { sub: `idp-${Date.now()}`, email: fedUser, email_verified: true, name: 'Ada Federated' });
+
+    const federated = await browser.newContext({ ignoreHTTPSErrors: true });
+    await federated.route(`https://${domain}/**`, async (route) => {
+      const request = route.request();
+      const url = new URL(request.url());
+      const headers = Object.fromEntries(
+        Object.entries(request.headers()).filter(([name]) => !['host', 'content-length'].includes(name)),
+      );
+      const reply = await fetch(`${args.endpoint}${url.pathname}${url.search}`, {
+        method: request.method(),
+        headers,
+        body: request.postDataBuffer() ?? undefined,
+        redirect: 'manual',
+      });
+      await route.fulfill({
+        status: reply.status,
+        headers: Object.fromEntries(reply.headers),
+        body: Buffer.from(await reply.arrayBuffer()),
+      });
+    });
+    const fedPage = await federated.newPage();
+    fedPage.on('pageerror', (error) => consoleErrors.push(`uncaught (federated page): ${error.message}`));
+    fedPage.on('console', (message) => {
+      if (message.type() === 'error') consoleErrors.push(`${message.text()} (federated page, ${message.location()?.url ?? ''})`);
+    });
+    // Where the page is and what it says, when a federated step fails.
+    const signedInThere = (what) => visible(fedPage, '#account').catch(async (err) => {
+      const problemText = await fedPage.textContent('#problem').catch(() => '');
+      throw new Error(`${what}: ${err.message.split('\n')[0]} at ${fedPage.url()} (problem: ${problemText})`);
+    });
+    const idTokenOf = async () => claimsOf(await fedPage.evaluate(() => {
+      const key = Object.keys(localStorage).find((k) => k.endsWith('.idToken'));
+      return key && localStorage.getItem(key);
+    }));
+    await fedPage.goto(pageUrl);
+    await fedPage.click('#signup button[data-show=signin]');
+    await fedPage.getByRole('button', { name: 'Continue with LocalIdP' }).click();
+    check(await signedInThere('the first federated sign-in'),
+      'signed in with the OIDC provider through the managed login domain');
+    await screenshot(fedPage, 'federated');
+    const firstSub = (await idTokenOf()).sub;
+    check((await fedPage.textContent('#profile-email')) === fedUser && firstSub !== nativeSub
+      && (await visible(fedPage, '#link')),
+    "the provider's sign-in made a user of its own: nothing is linked on the matching email");
+
+    await fedPage.fill('#link-email', fedUser);
+    await fedPage.fill('#link-password', STRONG);
+    await fedPage.click('#link-form button[type=submit]');
+    await visible(fedPage, '#signin').catch(async (err) => {
+      const state = await fedPage.evaluate(() => ({
+        shown: [...document.querySelectorAll('main > section')].filter((e) => !e.hidden).map((e) => e.id),
+        status: document.getElementById('status')?.textContent,
+        problem: document.getElementById('problem')?.textContent,
+        storage: Object.keys(localStorage).map((k) => k.split('.').pop()),
+        notice: sessionStorage.getItem('notice'),
+      }));
+      throw new Error(`after linking: ${err.message.split('\n')[0]} ${JSON.stringify(state)} at ${fedPage.url()}`);
+    });
+    const linkedNotice = await fedPage.textContent('#status');
+    check(linkedNotice.startsWith('Linked'), `its owner links it by signing in to the account once ("${linkedNotice}")`);
+
+    await fedPage.getByRole('button', { name: 'Continue with LocalIdP' }).click();
+    await signedInThere('the federated sign-in after the link');
+    const linkedClaims = await idTokenOf();
+    check(linkedClaims.sub === nativeSub && (await fedPage.locator('#link').isHidden()),
+      `the provider's sign-in now reaches the account (${linkedClaims.sub === nativeSub ? 'same sub' : 'another sub'})`);
+    await federated.close();
+  }
+
   check(consoleErrors.length === 0, `no console errors${consoleErrors.length ? `: ${consoleErrors.join('; ')}` : ''}`);
   console.log(`browser journey: ${passed.length} checks passed; screenshots in ${args.artifacts}`);
 } catch (err) {
@@ -517,4 +619,5 @@ try {
   process.exitCode = 1;
 } finally {
   await browser.close();
+  await idp?.stop();
 }

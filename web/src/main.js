@@ -328,6 +328,7 @@ async function loadAccount() {
   $('profile-name').value = me.name ?? '';
   $('profile-phone').value = me.phone_number ?? '';
   $('direct-result').textContent = '';
+  showLink(claims);
   await showMfa();
   await showPasskeys();
   await showDevices();
@@ -405,6 +406,54 @@ onSubmit('totp-form', async ({ code }, form) => {
   await showMfa();
   say('Two-step verification is on.');
 });
+
+// A social sign-in makes a user of its own (Cognito never links on a
+// matching email). Its owner links it to their account by signing in to
+// that account once: the API links only with the account's own token.
+let linkChallenge = null;
+
+function showLink(claims) {
+  // A user the provider's sign-in made is named <provider>_<its user ID>; an
+  // account linked to the provider lists it in identities too, under its own name.
+  const named = Array.isArray(claims.identities) ? claims.identities[0]?.providerName : undefined;
+  const provider = named && String(claims['cognito:username']).startsWith(`${named}_`) ? named : undefined;
+  $('link').hidden = !provider;
+  $('link-provider').textContent = provider ?? '';
+  $('link-provider-again').textContent = provider ?? '';
+  $('link-mfa').hidden = true;
+  linkChallenge = null;
+}
+
+onSubmit('link-form', async ({ email, password, code }, form) => {
+  const reply = linkChallenge
+    ? await api.call('POST', '/api/auth/signin/mfa', { email, ...linkChallenge, code }, { anonymous: true })
+    : await api.call('POST', '/api/auth/signin', { email, password }, { anonymous: true });
+  if (!reply.ok) throw new Error(reply.error.message);
+  if (reply.body.challenge) {
+    linkChallenge = { session: reply.body.session, challenge: reply.body.challenge };
+    $('link-mfa').hidden = false;
+    say('Enter the two-step verification code of that account.');
+    return;
+  }
+  const linked = await api.call('POST', '/api/users/me/links', { account_access_token: reply.body.access_token });
+  if (!linked.ok) throw new Error(linked.error.message);
+  form.reset();
+  // The provider's own user is gone, and its session with it. Signing out of
+  // a managed-login session leaves the page for the logout endpoint, so the
+  // notice waits in sessionStorage for the page's return.
+  sessionStorage.setItem('notice', `Linked: continue with ${linked.body.provider} to reach your account.`);
+  await signOut().catch(() => {});
+});
+
+// A notice left for after a sign-out that left the page, on the sign-in form.
+function showNotice() {
+  const notice = sessionStorage.getItem('notice');
+  if (!notice) return false;
+  sessionStorage.removeItem('notice');
+  say(notice);
+  show('signin');
+  return true;
+}
 
 onSubmit('password-form', async (values, form) => {
   showPasswordFeedback(null, 'password-feedback');
@@ -551,7 +600,7 @@ async function start() {
   } catch {
     // No usable session: start signed out.
   }
-  show('signup');
+  if (!showNotice()) show('signup');
 }
 
 await start();
