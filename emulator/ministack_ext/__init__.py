@@ -49,6 +49,7 @@ def install():
 
 
 from . import (attribute_verification, cognito_triggers, concurrent_lookups, devices, email_mfa,  # noqa: E402
+               federation_pkce,
                http_api_cors, identity_providers, managed_login,
                iam_conditions, lockout, passkeys, refresh_rotation, sign_up_verification,  # (they import check_pins)
                user_auth)
@@ -58,4 +59,4 @@ from . import (attribute_verification, cognito_triggers, concurrent_lookups, dev
 # modules: it wraps the sign-in answers they make.
 MODULES = [sign_up_verification, cognito_triggers, attribute_verification, iam_conditions, lockout, http_api_cors,
            concurrent_lookups, refresh_rotation, email_mfa, passkeys, user_auth, devices, identity_providers,
-           managed_login]
+           managed_login, federation_pkce]
