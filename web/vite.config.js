@@ -28,7 +28,6 @@ export default defineConfig({
       input: {
         main: resolve(import.meta.dirname, 'index.html'),
         mailbox: resolve(import.meta.dirname, 'mailbox.html'),
-        authenticator: resolve(import.meta.dirname, 'authenticator.html'),
       },
     },
   },

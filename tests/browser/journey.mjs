@@ -1,15 +1,18 @@
-// The whole user journey in headless Chromium against the local stack:
-// weak password refused with feedback, sign-up, the code read from the
-// captured mail, confirmation, sign-in, roles shown, profile edited, data
-// added, direct DynamoDB read, TOTP set up and used, sign-out, the old
-// access token refused; then a forgotten password reset by mailed code, the
-// admin page (the user made an admin, another user disabled and enabled),
-// a password change, and the account deleted. Screenshots of every step go
-// to --artifacts.
-// Fails on any console error the journey did not expect.
+// The whole user journey in headless Chromium against the local stack,
+// signed out through Amplify UI's Authenticator: a guessable password
+// refused with zxcvbn's feedback, sign-up, the code read from the captured
+// mail, confirmation, sign-in, roles shown, profile edited, data added,
+// direct DynamoDB read, TOTP set up and used, devices remembered and signed
+// out, sign-out, the old access token refused; a forgotten password reset by
+// mailed code, the admin page (the user made an admin, another user disabled
+// and enabled), a password change, and the account deleted; sign-in by a
+// mailed code, email MFA, passkeys (Amplify and the API); federated sign-in
+// with the stack's OIDC provider and linking. Screenshots of every step go
+// to --artifacts. Fails on any console error the journey did not expect.
 //
 //   node tests/browser/journey.mjs --url http://127.0.0.1:5173 \
-//     --endpoint http://127.0.0.1:4566 --artifacts .local/test/browser
+//     --endpoint http://127.0.0.1:4566 --artifacts .local/test/browser \
+//     [--idp-port PORT --idp-tls DIR]
 import { spawnSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
@@ -36,7 +39,9 @@ const { values: args } = parseArgs({
 if (!args.url || !args.endpoint) throw new Error('--url and --endpoint are required');
 mkdirSync(args.artifacts, { recursive: true });
 
-const WEAK = 'password123';
+// Within the pool's password policy (the Authenticator checks that itself),
+// yet guessable: zxcvbn, in the API, refuses it.
+const GUESSABLE = 'Password123!';
 const STRONG = 'violet-Quasar-harbor-71!';
 const RESET = 'amber-Lantern-orchard-58?';
 const CHANGED = 'cobalt-Meadow-quarry-94%';
@@ -56,6 +61,39 @@ if (args['idp-port']) {
   await idp.start(Number(args['idp-port']), '127.0.0.1');
   idp.issuer.url = `https://localhost:${args['idp-port']}`;
   idp.service.on('beforeTokenSigning', (token) => Object.assign(token.payload, idpIdentity));
+}
+
+// Amplify UI's Authenticator, the signed-out page.
+const inAuthenticator = (selector) => `#authenticator ${selector}`;
+
+async function fillSignIn(page, who, password) {
+  await page.fill(inAuthenticator('input[name="username"]'), who);
+  if (password !== undefined) await page.fill(inAuthenticator('input[name="password"]'), password);
+}
+
+async function passwordSignIn(page, who, password) {
+  await visible(page, inAuthenticator('input[name="username"]'));
+  await fillSignIn(page, who, password);
+  await page.locator('#authenticator').getByRole('button', { name: 'Sign in', exact: true }).click();
+}
+
+// "Other sign-in options": 'Sign In with Email' (a mailed code) or 'Sign In with Passkey'.
+async function otherSignIn(page, who, option) {
+  await visible(page, inAuthenticator('input[name="username"]'));
+  await fillSignIn(page, who);
+  await page.getByRole('button', { name: 'Other sign-in options' }).click();
+  await page.getByRole('button', { name: option }).click();
+}
+
+// A code screen of the Authenticator: TOTP, or a code mailed for sign-in or MFA.
+async function codeAsked(page, heading) {
+  await page.locator('#authenticator').getByRole('heading', { name: heading }).waitFor({ timeout: 20000 });
+  return true;
+}
+
+async function enterCode(page, code) {
+  await page.fill(inAuthenticator('input[name="confirmation_code"]'), code);
+  await page.locator('#authenticator').getByRole('button', { name: 'Confirm' }).click();
 }
 
 function claimsOf(token) {
@@ -165,23 +203,26 @@ try {
   // stack's relying party (same server as args.url).
   const pageUrl = args.url.replace('127.0.0.1', 'localhost');
   await page.goto(pageUrl);
-  check(await visible(page, '#signup'), 'the sign-up form is shown');
+  check(await visible(page, '#authenticator'), "the signed-out page is Amplify UI's Authenticator");
+  await page.getByRole('tab', { name: 'Create Account' }).click();
   await screenshot(page, 'sign-up');
 
-  await page.fill('#signup-email', email);
-  await page.fill('#signup-name', 'Ada Lovelace');
-  await page.fill('#signup-password', WEAK);
+  await page.fill(inAuthenticator('input[name="email"]'), email);
+  await page.fill(inAuthenticator('input[name="name"]'), 'Ada Lovelace');
+  await page.fill(inAuthenticator('input[name="password"]'), GUESSABLE);
+  await page.fill(inAuthenticator('input[name="confirm_password"]'), GUESSABLE);
   expectedFailures.push('/api/auth/signup');
-  await page.click('#signup-form button[type=submit]');
-  await visible(page, '#signup-feedback li >> nth=0');
-  const feedback = await page.locator('#signup-feedback li').allTextContents();
-  check(feedback.length > 0, `a weak password is refused with feedback (${feedback.join(' / ')})`);
-  check(await page.locator('#problem').isVisible(), 'the refusal is announced');
+  await page.getByRole('button', { name: 'Create account with Password' }).click();
+  const refusal = page.locator('#authenticator [role=alert]', { hasText: 'too easy to guess' });
+  await refusal.waitFor();
+  check(true, `sign-up goes through the API, which refuses a guessable password with zxcvbn's feedback ("${
+    (await refusal.textContent()).trim().slice(0, 80)}…")`);
   await screenshot(page, 'weak-password');
 
-  await page.fill('#signup-password', STRONG);
-  await page.click('#signup-form button[type=submit]');
-  check(await visible(page, '#confirm'), 'a strong password is accepted');
+  await page.fill(inAuthenticator('input[name="password"]'), STRONG);
+  await page.fill(inAuthenticator('input[name="confirm_password"]'), STRONG);
+  await page.getByRole('button', { name: 'Create account with Password' }).click();
+  check(await visible(page, inAuthenticator('input[name="confirmation_code"]')), 'a strong password is accepted');
   await screenshot(page, 'confirm');
 
   const code = await mailedCode(args.endpoint, email);
@@ -193,13 +234,11 @@ try {
   await screenshot(mailbox, 'mailbox');
   await mailbox.close();
 
-  await page.fill('#confirm-code', code);
-  await page.click('#confirm-form button[type=submit]');
-  check(await visible(page, '#signin'), 'the account is confirmed');
+  await enterCode(page, code);
+  check(await visible(page, inAuthenticator('input[name="password"]')), 'the account is confirmed (straight to Cognito)');
   await screenshot(page, 'confirmed');
 
-  await page.fill('#signin-password', STRONG);
-  await page.click('#signin-form button[type=submit]');
+  await passwordSignIn(page, email, STRONG);
   check(await visible(page, '#account'), 'signed in');
   const roles = await page.textContent('#profile-roles');
   check(roles.split(', ').includes('users'), `the roles claim is shown (${roles})`);
@@ -234,14 +273,10 @@ try {
   await screenshot(page, 'mfa-on');
 
   await page.click('#signout');
-  await visible(page, '#signin');
-  await page.fill('#signin-email', email);
-  await page.fill('#signin-password', STRONG);
-  await page.click('#signin-form button[type=submit]');
-  check(await visible(page, '#mfa'), 'sign-in asks for the TOTP code');
+  await passwordSignIn(page, email, STRONG);
+  check(await codeAsked(page, 'Confirm TOTP Code'), 'sign-in asks for the TOTP code');
   await screenshot(page, 'mfa-challenge');
-  await page.fill('#mfa-code', await freshTotp(secret, usedCodes));
-  await page.click('#mfa-form button[type=submit]');
+  await enterCode(page, await freshTotp(secret, usedCodes));
   check(await visible(page, '#account'), 'signed in with TOTP');
 
   // Devices: Amplify confirms the browser's device at each new sign-in;
@@ -269,13 +304,9 @@ try {
   const elsewhere = await browser.newContext();
   const elsewherePage = await elsewhere.newPage();
   await elsewherePage.goto(pageUrl);
-  await elsewherePage.click('#signup button[data-show=signin]');
-  await elsewherePage.fill('#signin-email', email);
-  await elsewherePage.fill('#signin-password', STRONG);
-  await elsewherePage.click('#signin-form button[type=submit]');
-  await visible(elsewherePage, '#mfa');
-  await elsewherePage.fill('#mfa-code', await freshTotp(secret, usedCodes));
-  await elsewherePage.click('#mfa-form button[type=submit]');
+  await passwordSignIn(elsewherePage, email, STRONG);
+  await codeAsked(elsewherePage, 'Confirm TOTP Code');
+  await enterCode(elsewherePage, await freshTotp(secret, usedCodes));
   await visible(elsewherePage, '#account');
   await visible(elsewherePage, '#devices-list li >> nth=0');
   const elsewhereRefresh = await elsewherePage.evaluate(() => {
@@ -305,10 +336,7 @@ try {
   await elsewhere.close();
 
   await page.click('#signout');
-  await visible(page, '#signin');
-  await page.fill('#signin-email', email);
-  await page.fill('#signin-password', STRONG);
-  await page.click('#signin-form button[type=submit]');
+  await passwordSignIn(page, email, STRONG);
   check(await visible(page, '#account'), 'the remembered device signs in without the TOTP code (device SRP)');
   const remembered = (await devicesViaApi()).body.devices.find((device) => device.remembered);
   const forgotten = await devicesViaApi('PUT', `/${remembered.device_key}`, { remembered: false });
@@ -337,32 +365,33 @@ try {
   const outputs = await (await fetch(`${args.url}/amplify_outputs.json`)).json();
   makeAdmin(outputs.auth.user_pool_id, email);
 
-  await page.click('#signin button[data-show=forgot]');
-  check(await visible(page, '#forgot'), '"Forgot password?" opens the reset form');
-  await page.fill('#forgot-email', email);
-  await page.click('#forgot-form button[type=submit]');
-  check(await visible(page, '#reset'), 'a reset code is requested');
+  await page.getByRole('button', { name: 'Forgot your password?' }).click();
+  await page.fill(inAuthenticator('input[name="username"]'), email);
+  await page.getByRole('button', { name: 'Send code' }).click();
+  check(await visible(page, inAuthenticator('input[name="confirmation_code"]')),
+    '"Forgot your password?" mails a reset code (straight to Cognito)');
   const resetCode = await mailedCode(args.endpoint, email);
-  await page.fill('#reset-code', resetCode);
-  await page.fill('#reset-password', WEAK);
+  const newPassword = async (password) => {
+    await page.fill(inAuthenticator('input[name="confirmation_code"]'), resetCode);
+    await page.fill(inAuthenticator('input[name="password"]'), password);
+    await page.fill(inAuthenticator('input[name="confirm_password"]'), password);
+    await page.getByRole('button', { name: 'Submit' }).click();
+  };
   expectedFailures.push('/api/auth/reset-password');
-  await page.click('#reset-form button[type=submit]');
-  await visible(page, '#reset-feedback li >> nth=0');
-  check(true, 'a weak new password is refused with zxcvbn feedback');
+  await newPassword(GUESSABLE);
+  await page.locator('#authenticator [role=alert]', { hasText: 'too easy to guess' }).waitFor();
+  check(true, 'the new password goes through the API, which refuses a guessable one with zxcvbn feedback');
   await screenshot(page, 'reset-weak');
-  await page.fill('#reset-password', RESET);
-  await page.click('#reset-form button[type=submit]');
-  check(await visible(page, '#signin'), 'the password is reset with the mailed code');
-  await page.fill('#signin-password', STRONG);
+  await newPassword(RESET);
+  await page.locator('#authenticator').getByRole('button', { name: 'Sign in', exact: true }).waitFor();
+  check(true, 'the password is reset with the mailed code');
   expectedFailures.push(`${args.endpoint.replace(/\/$/, '')}/`); // Cognito's 400 to the wrong password
-  await page.click('#signin-form button[type=submit]');
-  await page.locator('#problem').waitFor({ state: 'visible' });
+  await passwordSignIn(page, email, STRONG);
+  await page.locator('#authenticator [role=alert]', { hasText: 'Incorrect username or password' }).waitFor();
   check(true, 'the old password no longer signs in');
-  await page.fill('#signin-password', RESET);
-  await page.click('#signin-form button[type=submit]');
-  await visible(page, '#mfa');
-  await page.fill('#mfa-code', await freshTotp(secret, usedCodes));
-  await page.click('#mfa-form button[type=submit]');
+  await passwordSignIn(page, email, RESET);
+  await codeAsked(page, 'Confirm TOTP Code');
+  await enterCode(page, await freshTotp(secret, usedCodes));
   check(await visible(page, '#account'), 'signed in with the new password (and TOTP)');
 
   check(await visible(page, '#admin'), 'an admin sees the users page');
@@ -388,23 +417,20 @@ try {
 
   await page.check('#delete-form input[name=confirmed]');
   await page.click('#delete-form button[type=submit]');
-  check(await visible(page, '#signup'), 'the account is deleted and the page signed out');
+  check(await visible(page, '#authenticator'), 'the account is deleted and the page signed out');
   await screenshot(page, 'deleted');
   const deletedSignIn = await apiCall('POST', '/api/auth/signin', { email, password: CHANGED });
   check(deletedSignIn.status === 401, `the deleted account cannot sign in (${deletedSignIn.status})`);
 
   // Passwordless: the other user signs in with a mailed code.
-  await page.click('#signup button[data-show=signin]');
-  await visible(page, '#signin');
-  await page.fill('#signin-email', other);
   const mailsBefore = (await mailsTo(args.endpoint, other)).length;
-  await page.click('#signin-by-code');
-  check(await visible(page, '#code'), 'a sign-in code is asked for');
+  await page.getByRole('tab', { name: 'Sign In' }).click();
+  await otherSignIn(page, other, 'Sign In with Email');
+  check(await codeAsked(page, 'Confirm Email Code'), 'a sign-in code is asked for ("Other sign-in options")');
   const signInCode = await mailedCode(args.endpoint, other, { after: mailsBefore });
   const codeMail = (await mailsTo(args.endpoint, other)).pop();
   check(/sign-in code/.test(codeMail.Subject), `the code comes in the branded sign-in mail ("${codeMail.Subject}")`);
-  await page.fill('#code-code', signInCode);
-  await page.click('#code-form button[type=submit]');
+  await enterCode(page, signInCode);
   check(await visible(page, '#account'), 'signed in with the mailed code, no password');
   check((await page.textContent('#profile-email')) === other, 'as the other user');
   await screenshot(page, 'signed-in-by-code');
@@ -414,14 +440,10 @@ try {
   await page.locator('#email-mfa-state', { hasText: 'Sign-in asks for this one.' }).waitFor();
   check(true, 'codes by email are turned on as the second factor');
   await page.click('#signout');
-  await visible(page, '#signin');
-  await page.fill('#signin-email', other);
-  await page.fill('#signin-password', STRONG);
   const beforeMfa = (await mailsTo(args.endpoint, other)).length;
-  await page.click('#signin-form button[type=submit]');
-  check(await visible(page, '#code'), 'the password sign-in asks for the emailed code');
-  await page.fill('#code-code', await mailedCode(args.endpoint, other, { after: beforeMfa }));
-  await page.click('#code-form button[type=submit]');
+  await passwordSignIn(page, other, STRONG);
+  check(await codeAsked(page, 'Confirm Email Code'), 'the password sign-in asks for the emailed code');
+  await enterCode(page, await mailedCode(args.endpoint, other, { after: beforeMfa }));
   check(await visible(page, '#account'), 'signed in with the password and the emailed code');
   await page.click('#mfa-off');
   await page.locator('#email-mfa-state', { hasText: 'Codes by email: off.' }).waitFor();
@@ -441,9 +463,7 @@ try {
   check(stored.length === 1 && stored[0].rpId === 'localhost', 'a passkey is registered and listed (relying party localhost)');
   await screenshot(page, 'passkey-added');
   await page.click('#signout');
-  await visible(page, '#signin');
-  await page.fill('#signin-email', other);
-  await page.click('#signin-by-passkey');
+  await otherSignIn(page, other, 'Sign In with Passkey');
   check(await visible(page, '#account'), 'signed in with the passkey, no password');
   check((await page.textContent('#profile-email')) === other, 'as its owner');
 
@@ -482,54 +502,10 @@ try {
   await page.locator('#status', { hasText: 'Passkey deleted.' }).waitFor();
   check((await page.locator('#passkeys-list li').count()) === 0, 'the passkey is deleted');
   await page.click('#signout');
-  await visible(page, '#signin');
-  await page.fill('#signin-email', other);
   expectedFailures.push(`${args.endpoint.replace(/\/$/, '')}/`); // Cognito's refusal of the deleted passkey
-  await page.click('#signin-by-passkey');
-  await page.locator('#problem').waitFor({ state: 'visible' });
+  await otherSignIn(page, other, 'Sign In with Passkey');
+  await page.locator('#authenticator [role=alert]').filter({ hasText: /\S/ }).waitFor();
   check(true, 'the deleted passkey no longer signs in');
-
-  // Amplify UI's Authenticator (web/authenticator.html), as a team drops it
-  // in: sign-up through the API (its services hook, zxcvbn's refusal shown),
-  // confirmation and sign-in straight to Cognito.
-  const uiUser = `journey-ui-${Date.now()}@example.com`;
-  await page.goto(`${pageUrl}/authenticator.html`);
-  await page.getByRole('tab', { name: 'Create Account' }).click();
-  await page.fill('input[name="email"]', uiUser);
-  await page.fill('input[name="name"]', 'Ada Authenticator');
-  // Within the pool's policy (the Authenticator checks that itself), yet guessable.
-  await page.fill('input[name="password"]', 'Password123!');
-  await page.fill('input[name="confirm_password"]', 'Password123!');
-  expectedFailures.push('/api/auth/signup');
-  await page.getByRole('button', { name: 'Create account with Password' }).click();
-  await page.getByText('This password is too easy to guess.', { exact: false }).waitFor();
-  check(true, "the Authenticator's sign-up goes through the API, which refuses a guessable password");
-  await screenshot(page, 'authenticator-weak');
-  await page.fill('input[name="password"]', STRONG);
-  await page.fill('input[name="confirm_password"]', STRONG);
-  await page.getByRole('button', { name: 'Create account with Password' }).click();
-  await page.locator('input[name="confirmation_code"]').waitFor();
-  await page.fill('input[name="confirmation_code"]', await mailedCode(args.endpoint, uiUser));
-  await page.getByRole('button', { name: 'Confirm' }).click();
-  await page.locator('input[name="username"]').waitFor();
-  await page.fill('input[name="username"]', uiUser);
-  await page.fill('input[name="password"]', STRONG);
-  await screenshot(page, 'authenticator-sign-in');
-  await page.locator('button[type=submit]', { hasText: /^Sign in/ }).first().click();
-  // Choice-based sign-in: the pool offers a password, an emailed code or a passkey.
-  await page.getByRole('button', { name: 'Sign In with Password' }).click();
-  await page.locator('#signed-in-as, .amplify-alert, input[name="password"]').first().waitFor();
-  if (await page.locator('input[name="password"]').isVisible()) {
-    await page.fill('input[name="password"]', STRONG);
-    await page.locator('button[type=submit]').first().click();
-  }
-  await page.locator('#signed-in-as', { hasText: uiUser }).waitFor();
-  check(true, 'confirmed and signed in with the Authenticator');
-  await screenshot(page, 'authenticator-signed-in');
-  await page.click('text=Your account');
-  check(await visible(page, '#account'), 'the account page shares the session');
-  await page.click('#signout');
-  await visible(page, '#signin');
 
   if (idp) {
     // Federated sign-in with the stack's OIDC provider through the managed
@@ -577,7 +553,6 @@ try {
       return key && localStorage.getItem(key);
     }));
     await fedPage.goto(pageUrl);
-    await fedPage.click('#signup button[data-show=signin]');
     await fedPage.getByRole('button', { name: 'Continue with LocalIdP' }).click();
     check(await signedInThere('the first federated sign-in'),
       'signed in with the OIDC provider through the managed login domain');
@@ -590,7 +565,7 @@ try {
     await fedPage.fill('#link-email', fedUser);
     await fedPage.fill('#link-password', STRONG);
     await fedPage.click('#link-form button[type=submit]');
-    await visible(fedPage, '#signin').catch(async (err) => {
+    await visible(fedPage, '#authenticator').catch(async (err) => {
       const state = await fedPage.evaluate(() => ({
         shown: [...document.querySelectorAll('main > section')].filter((e) => !e.hidden).map((e) => e.id),
         status: document.getElementById('status')?.textContent,

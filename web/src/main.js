@@ -1,10 +1,11 @@
-// The web client: sign-up, password reset and change, profile, account
-// deletion and the admin page through the project's API (so every new
-// password is scored by zxcvbn); sign-in, MFA and identity-pool credentials
-// through Amplify, straight to Cognito.
+// The web client. Signed out, it is Amplify UI's Authenticator
+// (src/signin.js): sign-in by password, mailed code or passkey, MFA and
+// social sign-in straight to Cognito, sign-up and a reset's new password
+// through the API (zxcvbn). Signed in: the profile, password change, account
+// deletion, linking and the admin page through the API; MFA, passkeys,
+// devices and identity-pool credentials through Amplify.
 import {
   associateWebAuthnCredential,
-  confirmSignIn,
   deleteWebAuthnCredential,
   fetchAuthSession,
   fetchDevices,
@@ -13,28 +14,28 @@ import {
   listWebAuthnCredentials,
   rememberDevice,
   setUpTOTP,
-  signIn,
-  signInWithRedirect,
   signOut,
   updateMFAPreference,
   verifyTOTPSetup,
 } from 'aws-amplify/auth';
+import { Hub } from 'aws-amplify/utils';
 import { DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
 import 'aws-amplify/auth/enable-oauth-listener';
 import { endpoint, outputs } from './amplify.js';
 import { apiClient } from './api.js';
+import { mountSignIn } from './signin.js';
 const api = apiClient(outputs.custom?.api_url || '', accessToken, {
   userPoolId: outputs.auth.user_pool_id,
   clientId: outputs.custom?.api_client_id,
 });
 
 const $ = (id) => document.getElementById(id);
-const sections = ['signup', 'confirm', 'signin', 'code', 'forgot', 'reset', 'mfa', 'account'];
-let pendingEmail = '';
+const sections = ['signin', 'account'];
 
 function show(name) {
   for (const id of sections) $(id).hidden = id !== name;
   const heading = $(name).querySelector('h2');
+  if (!heading) return;
   heading.tabIndex = -1;
   heading.focus();
 }
@@ -75,7 +76,7 @@ function onSubmit(id, action) {
 }
 
 // zxcvbn's warning and suggestions from a refused password, under its field.
-function showPasswordFeedback(error, boxId = 'signup-feedback') {
+function showPasswordFeedback(error, boxId) {
   const box = $(boxId);
   box.replaceChildren();
   const feedback = error?.feedback;
@@ -90,116 +91,8 @@ function showPasswordFeedback(error, boxId = 'signup-feedback') {
   box.append(list);
 }
 
-onSubmit('signup-form', async (values) => {
-  showPasswordFeedback(null);
-  const reply = await api.call('POST', '/api/auth/signup', values, { anonymous: true });
-  if (!reply.ok) {
-    showPasswordFeedback(reply.error);
-    throw new Error(reply.error.message);
-  }
-  pendingEmail = values.email;
-  $('signin-email').value = values.email;
-  $('confirm-to').textContent = values.email;
-  say('Account created. Enter the code from your email.');
-  show(reply.body.confirmation_required ? 'confirm' : 'signin');
-});
-
-onSubmit('confirm-form', async ({ code }) => {
-  const reply = await api.call('POST', '/api/auth/confirm', { email: pendingEmail, code }, { anonymous: true });
-  if (!reply.ok) throw new Error(reply.error.message);
-  say('Email confirmed. You can sign in now.');
-  show('signin');
-});
-
-onSubmit('forgot-form', async ({ email }) => {
-  const reply = await api.call('POST', '/api/auth/forgot-password', { email }, { anonymous: true });
-  if (!reply.ok) throw new Error(reply.error.message);
-  pendingEmail = email;
-  $('reset-to').textContent = email;
-  say('Enter the code from your email and a new password.');
-  show('reset');
-});
-
-onSubmit('reset-form', async ({ code, new_password }, form) => {
-  showPasswordFeedback(null, 'reset-feedback');
-  const body = { email: pendingEmail, code: code.trim(), new_password };
-  const reply = await api.call('POST', '/api/auth/reset-password', body, { anonymous: true });
-  if (!reply.ok) {
-    showPasswordFeedback(reply.error, 'reset-feedback');
-    throw new Error(reply.error.message);
-  }
-  form.reset();
-  $('signin-email').value = pendingEmail;
-  say('Password changed. Sign in with the new one.');
-  show('signin');
-});
-
-async function afterSignIn(step) {
-  if (step.signInStep === 'CONFIRM_SIGN_IN_WITH_TOTP_CODE') {
-    say('Enter the code from your authenticator app.');
-    show('mfa');
-    return;
-  }
-  if (step.signInStep === 'CONFIRM_SIGN_IN_WITH_EMAIL_CODE') {
-    $('code-to').textContent = step.codeDeliveryDetails?.destination ?? '';
-    say('Enter the code from your email.');
-    show('code');
-    return;
-  }
-  if (step.signInStep !== 'DONE') throw new Error(`Unsupported sign-in step: ${step.signInStep}`);
-  await loadAccount();
-}
-
-onSubmit('signin-form', async ({ email, password }) => {
-  const { nextStep } = await signIn({ username: email, password });
-  await afterSignIn(nextStep);
-});
-
 // Passkeys where the stack has a relying party and the browser can use them.
 const passkeysOn = Boolean(outputs.auth.passwordless?.web_authn) && 'PublicKeyCredential' in window;
-$('signin-by-passkey').hidden = !passkeysOn;
-
-// The social providers the stack configures (with a managed login domain):
-// Amplify's names, and generic OIDC providers by their pool names.
-const SOCIAL = { GOOGLE: 'Google', FACEBOOK: 'Facebook', LOGIN_WITH_AMAZON: 'Amazon', SIGN_IN_WITH_APPLE: 'Apple' };
-const socialButtons = [
-  ...(outputs.auth.oauth?.identity_providers ?? []).map((name) => [SOCIAL[name], SOCIAL[name]]),
-  ...(outputs.auth.oauth ? outputs.custom?.oidc_providers ?? [] : []).map((name) => [name, { custom: name }]),
-].filter(([label]) => label);
-$('social').hidden = socialButtons.length === 0;
-for (const [label, provider] of socialButtons) {
-  const button = document.createElement('button');
-  button.type = 'button';
-  button.textContent = `Continue with ${label}`;
-  button.addEventListener('click', () => signInWithRedirect({ provider }).catch((err) => problem(err.message)));
-  $('social').append(button);
-}
-
-// Passwordless sign-in: choice-based (USER_AUTH) with a mailed code
-// (EMAIL_OTP) or a passkey (WEB_AUTHN), for the email typed in.
-function passwordlessButton(id, preferredChallenge) {
-  $(id).addEventListener('click', async (event) => {
-    const button = event.target;
-    button.disabled = true;
-    problem();
-    try {
-      const email = $('signin-email').value.trim();
-      if (!email) throw new Error('Enter your email first.');
-      const { nextStep } = await signIn({
-        username: email,
-        options: { authFlowType: 'USER_AUTH', preferredChallenge },
-      });
-      await afterSignIn(nextStep);
-    } catch (err) {
-      problem(err.message || String(err));
-    } finally {
-      button.disabled = false;
-    }
-  });
-}
-
-passwordlessButton('signin-by-passkey', 'WEB_AUTHN');
-passwordlessButton('signin-by-code', 'EMAIL_OTP');
 
 async function showPasskeys() {
   $('passkeys').hidden = !passkeysOn;
@@ -290,18 +183,6 @@ $('passkey-add').addEventListener('click', async () => {
   }
 });
 
-
-onSubmit('code-form', async ({ code }, form) => {
-  const { nextStep } = await confirmSignIn({ challengeResponse: code.trim() });
-  form.reset();
-  await afterSignIn(nextStep);
-});
-
-onSubmit('mfa-form', async ({ code }, form) => {
-  const { nextStep } = await confirmSignIn({ challengeResponse: code.trim() });
-  form.reset();
-  await afterSignIn(nextStep);
-});
 
 function claimList(value) {
   if (Array.isArray(value)) return value;
@@ -475,7 +356,7 @@ onSubmit('delete-form', async ({ confirmed }, form) => {
   await signOut().catch(() => {});
   $('who').textContent = '';
   say(reply.body.message);
-  show('signup');
+  show('signin');
 });
 
 // The admin page: users a page at a time, each with its actions.
@@ -585,22 +466,22 @@ $('signout').addEventListener('click', async () => {
   }
 });
 
-for (const button of document.querySelectorAll('[data-show]')) {
-  button.addEventListener('click', () => show(button.dataset.show));
-}
-
-async function start() {
-  document.title = outputs.custom?.app_name || document.title;
-  $('app-name').textContent = document.title;
+// The Authenticator knows whether a session is there: it shows its forms, or
+// calls back here once signed in (also after a managed-login redirect).
+async function signedIn() {
   try {
-    if ((await fetchAuthSession()).tokens) {
-      await loadAccount();
-      return;
-    }
-  } catch {
-    // No usable session: start signed out.
+    await loadAccount();
+  } catch (err) {
+    problem(err.message || String(err));
   }
-  if (!showNotice()) show('signup');
 }
 
-await start();
+Hub.listen('auth', ({ payload }) => {
+  if (payload.event === 'signedOut') show('signin');
+});
+
+document.title = outputs.custom?.app_name || document.title;
+$('app-name').textContent = document.title;
+show('signin');
+showNotice();
+mountSignIn($('authenticator'), signedIn);

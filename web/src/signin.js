@@ -1,0 +1,104 @@
+// Amplify UI's Authenticator, as a team drops it into its own app: sign-in
+// (password, a mailed code or a passkey), MFA and the reset code's request go
+// straight to Cognito; the API takes sign-up, because the pool's pre sign-up
+// trigger admits only the API's client, which scores the password with
+// zxcvbn first, and the new password of a reset, which it scores the same way.
+import { Authenticator } from '@aws-amplify/ui-react';
+import '@aws-amplify/ui-react/styles.css';
+import { signInWithRedirect } from 'aws-amplify/auth';
+import { createElement as h, useEffect } from 'react';
+import { createRoot } from 'react-dom/client';
+import { outputs } from './amplify.js';
+
+// The API's answer, or an error carrying its message and zxcvbn's feedback.
+async function callApi(path, body) {
+  const reply = await fetch(`${outputs.custom?.api_url ?? ''}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  const answer = await reply.json().catch(() => ({}));
+  if (!reply.ok) {
+    const feedback = answer.error?.feedback;
+    throw new Error(
+      [answer.error?.message, feedback?.warning, ...(feedback?.suggestions ?? [])].filter(Boolean).join(' '),
+    );
+  }
+  return answer;
+}
+
+export const services = {
+  async handleSignUp({ username, password, options }) {
+    if (!password) {
+      throw new Error('Create the account with a password; then sign in with an emailed code or a passkey.');
+    }
+    const body = await callApi('/api/auth/signup', {
+      email: username,
+      password,
+      name: options?.userAttributes?.name ?? '',
+    });
+    return {
+      isSignUpComplete: false,
+      userId: body.user_sub,
+      nextStep: {
+        signUpStep: 'CONFIRM_SIGN_UP',
+        codeDeliveryDetails: { deliveryMedium: 'EMAIL', destination: username, attributeName: 'email' },
+      },
+    };
+  },
+  async handleForgotPasswordSubmit({ username, confirmationCode, newPassword }) {
+    await callApi('/api/auth/reset-password', {
+      email: username,
+      code: confirmationCode.trim(),
+      new_password: newPassword,
+    });
+  },
+};
+
+// The social providers the stack configures (with a managed login domain):
+// Amplify's names, and generic OIDC providers by their pool names.
+const SOCIAL = { GOOGLE: 'Google', FACEBOOK: 'Facebook', LOGIN_WITH_AMAZON: 'Amazon', SIGN_IN_WITH_APPLE: 'Apple' };
+const socialProviders = [
+  ...(outputs.auth.oauth?.identity_providers ?? []).map((name) => [SOCIAL[name], SOCIAL[name]]),
+  ...(outputs.auth.oauth ? outputs.custom?.oidc_providers ?? [] : []).map((name) => [name, { custom: name }]),
+].filter(([label]) => label);
+
+function SocialButtons() {
+  if (socialProviders.length === 0) return null;
+  return h(
+    'div',
+    { className: 'social' },
+    socialProviders.map(([label, provider]) =>
+      h(
+        'button',
+        {
+          key: label,
+          type: 'button',
+          className: 'amplify-button amplify-button--fullwidth',
+          onClick: () => signInWithRedirect({ provider }),
+        },
+        `Continue with ${label}`,
+      ),
+    ),
+  );
+}
+
+export const authenticatorProps = {
+  services,
+  loginMechanisms: ['email'],
+  signUpAttributes: ['name'],
+  // A password first; "other sign-in options" offer the code and the passkey.
+  passwordless: { preferredAuthMethod: 'PASSWORD', passkeyRegistrationPrompts: false },
+  components: { SignIn: { Header: SocialButtons } },
+};
+
+// Renders the Authenticator into `element`; `onSignedIn(user)` runs on each sign-in.
+export function mountSignIn(element, onSignedIn) {
+  function SignedIn({ user }) {
+    useEffect(() => {
+      onSignedIn(user);
+    }, [user?.userId]);
+    return null;
+  }
+  createRoot(element).render(h(Authenticator, authenticatorProps, ({ user }) => h(SignedIn, { user })));
+}
