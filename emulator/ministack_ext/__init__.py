@@ -40,6 +40,21 @@ def invalid_parameter(message):
     return error_response_json("InvalidParameterException", message, 400)
 
 
+def dispatching(original, handlers):
+    """MiniStack's `_dispatch_idp` answering `handlers`' actions as well, run
+    as MiniStack runs its own: access-token checks first (AUTH), in a thread
+    of their own so a trigger Lambda can call back."""
+    async def dispatch_idp(action, data):
+        handler = handlers.get(action)
+        if handler is None:
+            return await original(action, data)
+        from ministack.core.concurrency import run_reentrant
+        from ministack.services import cognito
+        return await run_reentrant(cognito._run_idp_handler, handler, action, data,
+                                   thread_name="ministack-cognito-trigger")
+    return dispatch_idp
+
+
 def install():
     """Checks every module's pins first, then installs them all."""
     for module in MODULES:

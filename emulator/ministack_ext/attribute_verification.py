@@ -14,11 +14,10 @@ As Cognito documents it:
   verified; a wrong code answers CodeMismatchException, none issued
   ExpiredCodeException.
 Codes are fixed, like MiniStack's other codes."""
-from ministack.core.concurrency import run_reentrant
 from ministack.core.responses import error_response_json, json_response
 from ministack.services import cognito
 
-from . import check_pins
+from . import check_pins, dispatching
 from .cognito_triggers import InvalidMessage, TriggerFailed, _lambda_validation_error, deliver_code
 
 ATTRIBUTE_CODE = "123456"
@@ -139,19 +138,6 @@ EXTRA_ACTIONS = {
 }
 
 
-def _dispatch_idp(original):
-    async def dispatch(action, data):
-        handler = EXTRA_ACTIONS.get(action)
-        if handler is None:
-            return await original(action, data)
-        # As MiniStack runs its own handlers: access-token checks first (AUTH),
-        # in a thread of their own so a trigger Lambda can call back.
-        return await run_reentrant(cognito._run_idp_handler, handler, action, data,
-                                   thread_name="ministack-cognito-trigger")
-
-    return dispatch
-
-
 def install(checked=False):
     """`checked`: the package's install() has checked every module's pins
     before any module wrapped anything."""
@@ -160,4 +146,4 @@ def install(checked=False):
     # Scoped to the token's pool region like MiniStack's other token calls.
     cognito._UNSIGNED_IDP_ACTIONS.update(EXTRA_ACTIONS)
     cognito._update_user_attributes = _update_user_attributes(cognito._update_user_attributes)
-    cognito._dispatch_idp = _dispatch_idp(cognito._dispatch_idp)
+    cognito._dispatch_idp = dispatching(cognito._dispatch_idp, EXTRA_ACTIONS)

@@ -37,11 +37,10 @@ import threading
 import time
 import uuid
 
-from ministack.core.concurrency import run_reentrant
 from ministack.core.responses import error_response_json, json_response
 from ministack.services import cognito
 
-from . import check_pins, invalid_parameter
+from . import check_pins, dispatching, invalid_parameter
 
 ACTIONS = ("ConfirmDevice", "GetDevice", "ListDevices", "UpdateDeviceStatus", "ForgetDevice")
 MFA_CHALLENGES = ("SOFTWARE_TOKEN_MFA", "SMS_MFA", "EMAIL_OTP", "SELECT_MFA_TYPE")
@@ -468,23 +467,13 @@ HANDLERS = {
 }
 
 
-def _dispatching(original):
-    async def dispatch_idp(action, data):
-        handler = HANDLERS.get(action)
-        if handler is None:
-            return await original(action, data)
-        return await run_reentrant(cognito._run_idp_handler, handler, action, data,
-                                   thread_name="ministack-cognito-trigger")
-    return dispatch_idp
-
-
 def install(checked=False):
     """`checked`: the package's install() has checked every module's pins
     before any module wrapped anything."""
     if not checked:
         check_pins(_hooked(), FINGERPRINTS)
     cognito._UNSIGNED_IDP_ACTIONS.update(ACTIONS)
-    cognito._dispatch_idp = _dispatching(cognito._dispatch_idp)
+    cognito._dispatch_idp = dispatching(cognito._dispatch_idp, HANDLERS)
     cognito._initiate_auth = _tracking(cognito._initiate_auth)
     cognito._admin_initiate_auth = _tracking(cognito._admin_initiate_auth)
     cognito._respond_to_auth_challenge = _tracking(cognito._respond_to_auth_challenge)

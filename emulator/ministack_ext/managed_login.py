@@ -22,7 +22,7 @@ from ministack.core.responses import error_response_json, json_response
 from ministack.services import cognito
 from ministack.services.cloudformation import provisioners
 
-from . import check_pins, invalid_parameter
+from . import check_pins, dispatching, invalid_parameter
 
 ACTIONS = ("CreateManagedLoginBranding", "DescribeManagedLoginBranding", "DescribeManagedLoginBrandingByClient",
            "UpdateManagedLoginBranding", "DeleteManagedLoginBranding")
@@ -34,6 +34,7 @@ _lock = threading.Lock()
 def _hooked():
     return {
         "cognito._dispatch_idp": cognito._dispatch_idp,
+        "cognito._run_idp_handler": cognito._run_idp_handler,
         "cognito._resolve_pool": cognito._resolve_pool,
         "provisioners._provision_resource": provisioners._provision_resource,
     }
@@ -41,6 +42,7 @@ def _hooked():
 
 FINGERPRINTS = {  # python -m ministack_ext.fingerprints
     "cognito._dispatch_idp": "eff61c61ce4d793c",
+    "cognito._run_idp_handler": "85681acebd624562",
     "cognito._resolve_pool": "8e550159a441918b",
     "provisioners._provision_resource": "3b8f01fb187141b6",
 }
@@ -175,21 +177,12 @@ def delete(physical_id, props):
     _delete({"UserPoolId": props.get("UserPoolId", ""), "ManagedLoginBrandingId": physical_id})
 
 
-def _dispatching(original):
-    async def dispatch_idp(action, data):
-        handler = HANDLERS.get(action)
-        if handler is None:
-            return await original(action, data)
-        return handler(data)
-    return dispatch_idp
-
-
 def install(checked=False):
     """`checked`: the package's install() has checked every module's pins
     before any module wrapped anything."""
     if not checked:
         check_pins(_hooked(), FINGERPRINTS)
-    cognito._dispatch_idp = _dispatching(cognito._dispatch_idp)
+    cognito._dispatch_idp = dispatching(cognito._dispatch_idp, HANDLERS)
     provisioners._RESOURCE_HANDLERS[RESOURCE] = {
         "create": create, "update": update, "update_with_logical_id": True, "delete": delete}
     provisioners._REPLACING_PROPERTIES[RESOURCE] = ("UserPoolId", "ClientId")

@@ -26,12 +26,11 @@ from webauthn.helpers.exceptions import InvalidAuthenticationResponse, InvalidRe
 from webauthn.helpers.structs import (AuthenticatorSelectionCriteria, PublicKeyCredentialDescriptor,
                                       ResidentKeyRequirement, UserVerificationRequirement)
 
-from ministack.core.concurrency import run_reentrant
 from ministack.core.responses import error_response_json, json_response
 from ministack.services import cognito
 from ministack.services.cloudformation import provisioners
 
-from . import check_pins
+from . import check_pins, dispatching
 
 ACTIONS = ("StartWebAuthnRegistration", "CompleteWebAuthnRegistration", "ListWebAuthnCredentials",
            "DeleteWebAuthnCredential")
@@ -228,16 +227,6 @@ def verify_assertion(pool, user, raw_credential, challenge):
     return True
 
 
-def _dispatching(original):
-    async def dispatch_idp(action, data):
-        handler = HANDLERS.get(action)
-        if handler is None:
-            return await original(action, data)
-        return await run_reentrant(cognito._run_idp_handler, handler, action, data,
-                                   thread_name="ministack-cognito-trigger")
-    return dispatch_idp
-
-
 def _template_passkeys(original):
     """The pool's WebAuthnRelyingPartyID and WebAuthnUserVerification, as the
     WebAuthnConfiguration SetUserPoolMfaConfig reports."""
@@ -261,7 +250,7 @@ def install(checked=False):
     if not checked:
         check_pins(_hooked(), FINGERPRINTS)
     cognito._UNSIGNED_IDP_ACTIONS.update(ACTIONS)
-    cognito._dispatch_idp = _dispatching(cognito._dispatch_idp)
+    cognito._dispatch_idp = dispatching(cognito._dispatch_idp, HANDLERS)
     provisioners._cognito_user_pool_software_token_mfa = _template_passkeys(
         provisioners._cognito_user_pool_software_token_mfa)
 

@@ -75,6 +75,22 @@ function onSubmit(id, action) {
   });
 }
 
+// Runs a button's action with the button disabled and errors shown, not thrown.
+function onClick(id, action) {
+  $(id).addEventListener('click', async (event) => {
+    const button = event.currentTarget;
+    button.disabled = true;
+    problem();
+    try {
+      await action();
+    } catch (err) {
+      problem(err.message || String(err));
+    } finally {
+      button.disabled = false;
+    }
+  });
+}
+
 // zxcvbn's warning and suggestions from a refused password, under its field.
 function showPasswordFeedback(error, boxId) {
   const box = $(boxId);
@@ -161,26 +177,16 @@ async function showDevices() {
   );
 }
 
-$('device-remember').addEventListener('click', async () => {
-  problem();
-  try {
-    await rememberDevice();
-    await showDevices();
-    say('This device is remembered: it signs in without the second step.');
-  } catch (err) {
-    problem(err.message || String(err));
-  }
+onClick('device-remember', async () => {
+  await rememberDevice();
+  await showDevices();
+  say('This device is remembered: it signs in without the second step.');
 });
 
-$('passkey-add').addEventListener('click', async () => {
-  problem();
-  try {
-    await associateWebAuthnCredential();
-    await showPasskeys();
-    say('Passkey added: you can sign in with it.');
-  } catch (err) {
-    problem(err.message || String(err));
-  }
+onClick('passkey-add', async () => {
+  await associateWebAuthnCredential();
+  await showPasskeys();
+  say('Passkey added: you can sign in with it.');
 });
 
 
@@ -265,18 +271,13 @@ $('mfa-off').addEventListener('click', async () => {
   await changeMfa(off, 'Two-step verification is off.');
 });
 
-$('totp-start').addEventListener('click', async () => {
-  problem();
-  try {
-    const details = await setUpTOTP();
-    const uri = details.getSetupUri(outputs.custom?.app_name || document.title);
-    $('totp-secret').textContent = details.sharedSecret;
-    $('totp-uri').href = uri.toString();
-    $('totp-form').hidden = false;
-    $('totp-code').focus();
-  } catch (err) {
-    problem(err.message);
-  }
+onClick('totp-start', async () => {
+  const details = await setUpTOTP();
+  const uri = details.getSetupUri(outputs.custom?.app_name || document.title);
+  $('totp-secret').textContent = details.sharedSecret;
+  $('totp-uri').href = uri.toString();
+  $('totp-form').hidden = false;
+  $('totp-code').focus();
 });
 
 onSubmit('totp-form', async ({ code }, form) => {
@@ -454,16 +455,11 @@ $('direct-read').addEventListener('click', async () => {
   }
 });
 
-$('signout').addEventListener('click', async () => {
-  problem();
-  try {
-    await signOut({ global: true });
-    $('who').textContent = '';
-    say('Signed out.');
-    show('signin');
-  } catch (err) {
-    problem(err.message);
-  }
+onClick('signout', async () => {
+  await signOut({ global: true });
+  $('who').textContent = '';
+  say('Signed out.');
+  show('signin');
 });
 
 // The Authenticator knows whether a session is there: it shows its forms, or
