@@ -890,4 +890,20 @@ mod tests {
             "pCfmF0r7Gu0NuqTNTEkVYGLmqkeLB+7ZDlvCeFKuOH0="
         );
     }
+
+    #[test]
+    fn a_pool_without_device_tracking_answers_devices_unavailable() {
+        use aws_sdk_cognitoidentityprovider::error::ErrorMetadata;
+        use aws_sdk_cognitoidentityprovider::operation::list_devices::ListDevicesError;
+        let refused =
+            |code: &str| ListDevicesError::generic(ErrorMetadata::builder().code(code).build());
+        let untracked = device_fail(
+            "ListDevices",
+            refused("InvalidUserPoolConfigurationException"),
+        );
+        assert_eq!(untracked.code, ErrorCode::DevicesUnavailable);
+        assert_eq!(untracked.code.status(), axum::http::StatusCode::FORBIDDEN);
+        let unknown = device_fail("ListDevices", refused("ResourceNotFoundException"));
+        assert_eq!(unknown.code, ErrorCode::NotFound);
+    }
 }
