@@ -19,15 +19,20 @@ With a DeviceConfiguration on the pool:
   for MFA; DEVICE_SRP_AUTH and DEVICE_PASSWORD_VERIFIER check the device's
   SRP proof against its verifier and answer tokens without MFA.
 - ForgetDevice ends the device's sessions: the refresh tokens of every
-  sign-in the device made are refused, as RevokeToken refuses them.
+  sign-in the device made are refused, as RevokeToken refuses them. (AWS's
+  "Tracking and remembering devices using Amazon Cognito Your User Pools":
+  with device tracking the tokens are linked to one device, and after
+  ForgetDevice "all future calls to revalidate that device's refresh tokens
+  will fail".)
 
 A password step (USER_PASSWORD_AUTH, PASSWORD_VERIFIER, a USER_AUTH
 password) that presents a DEVICE_KEY which is not one of the user's
 confirmed devices is answered ResourceNotFoundException "Device does not
 exist.", once the password is verified: the answer the Amplify and AWS SDK
 clients expect of a stale key (they clear it and sign in again). Elsewhere
-such a key is treated as absent. Not here: device tracking in threat protection's
-event history."""
+such a key is treated as absent. Not here: refusing a device's refresh token
+presented without its DEVICE_KEY or from another device (the SDKs send it),
+and device tracking in threat protection's event history."""
 import base64
 import hashlib
 import hmac
