@@ -34,8 +34,10 @@ deploy_local_stack() { # endpoint, stack name, outputs dir [--set KEY=VALUE ...]
 # Manager, as an operator stores it before deploying. Prints the --set flags.
 local_oidc_parameters() { # endpoint, OIDC provider port, web port
   local endpoint=$1 idp_port=$2 web_port=$3
-  "$VENV/bin/aws" --endpoint-url "$endpoint" --region us-east-1 secretsmanager create-secret \
-    --name local/oidc-client --secret-string '{"client_secret":"local-oidc-secret"}' >/dev/null 2>&1 || true
+  "$VENV/bin/aws" --endpoint-url "$endpoint" --region us-east-1 secretsmanager describe-secret \
+    --secret-id local/oidc-client >/dev/null 2>&1 ||
+    "$VENV/bin/aws" --endpoint-url "$endpoint" --region us-east-1 secretsmanager create-secret \
+      --name local/oidc-client --secret-string '{"client_secret":"local-oidc-secret"}' >/dev/null
   printf -- '--set %s ' HostedUiDomainPrefix=local-auth-test "CallbackUrls=http://localhost:$web_port/" \
     "LogoutUrls=http://localhost:$web_port/" OidcProviderName=LocalIdP "OidcIssuer=https://localhost:$idp_port" \
     OidcClientId=local-web OidcClientSecretName=local/oidc-client
