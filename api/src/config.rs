@@ -48,10 +48,22 @@ impl Config {
             .unwrap_or_else(|| {
                 format!("https://cognito-idp.{region}.amazonaws.com/{user_pool_id}")
             });
+        // The JWKS is served by Cognito's user-pool endpoint, so it follows
+        // the SDK's endpoint settings (AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER,
+        // then AWS_ENDPOINT_URL) where they are set: the issuer never does.
+        let cognito_endpoint = env
+            .optional("AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER")
+            .or(env.optional("AWS_ENDPOINT_URL"));
         let jwks_url = env
             .optional("JWKS_URL")
             .map(str::to_owned)
-            .unwrap_or_else(|| format!("{issuer}/.well-known/jwks.json"));
+            .unwrap_or_else(|| match cognito_endpoint {
+                Some(endpoint) => format!(
+                    "{}/{user_pool_id}/.well-known/jwks.json",
+                    endpoint.trim_end_matches('/')
+                ),
+                None => format!("{issuer}/.well-known/jwks.json"),
+            });
         let mut allowed_client_ids = env.list("ALLOWED_CLIENT_IDS");
         if !allowed_client_ids.contains(&api_client_id) {
             allowed_client_ids.push(api_client_id.clone());
@@ -140,6 +152,30 @@ mod tests {
         );
         assert_eq!(config.allowed_client_ids, vec!["api"]);
         assert_eq!(config.min_password_score, 3);
+    }
+
+    #[test]
+    fn the_jwks_follows_the_sdks_cognito_endpoint() {
+        let mut pairs = base();
+        pairs.push(("AWS_ENDPOINT_URL", "http://127.0.0.1:4566/"));
+        let config = Config::from_env(&Env::from_pairs(pairs.clone())).unwrap();
+        assert_eq!(
+            config.jwks_url,
+            "http://127.0.0.1:4566/us-east-1_abc/.well-known/jwks.json"
+        );
+        assert_eq!(
+            config.issuer,
+            "https://cognito-idp.eu-west-1.amazonaws.com/us-east-1_abc"
+        );
+        pairs.push((
+            "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER",
+            "https://idp.example",
+        ));
+        let config = Config::from_env(&Env::from_pairs(pairs)).unwrap();
+        assert_eq!(
+            config.jwks_url,
+            "https://idp.example/us-east-1_abc/.well-known/jwks.json"
+        );
     }
 
     #[test]

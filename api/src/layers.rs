@@ -5,7 +5,7 @@
 use crate::error::ApiError;
 use axum::body::Body;
 use axum::extract::Request;
-use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
+use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -48,7 +48,13 @@ pub const CORS_METHODS: &[Method] = &[
     Method::DELETE,
     Method::OPTIONS,
 ];
-pub const CORS_HEADERS: &[HeaderName] = &[AUTHORIZATION, CONTENT_TYPE];
+/// Every request header the web client sends that CORS does not safelist
+/// (`tests/cors_template.rs` reads them from `web/src`).
+pub const CORS_HEADERS: &[&str] = &[
+    "authorization",
+    "content-type",
+    crate::extract::USER_CONTEXT_DATA,
+];
 pub const CORS_MAX_AGE: Duration = Duration::from_secs(600);
 
 pub fn cors(allowed_origins: &[String]) -> CorsLayer {
@@ -59,7 +65,12 @@ pub fn cors(allowed_origins: &[String]) -> CorsLayer {
     CorsLayer::new()
         .allow_origin(AllowOrigin::list(origins))
         .allow_methods(CORS_METHODS.to_vec())
-        .allow_headers(CORS_HEADERS.to_vec())
+        .allow_headers(
+            CORS_HEADERS
+                .iter()
+                .map(|name| HeaderName::from_static(name))
+                .collect::<Vec<_>>(),
+        )
         .max_age(CORS_MAX_AGE)
 }
 

@@ -82,3 +82,89 @@ fn a_changed_policy_is_caught() {
         api::layers::CORS_MAX_AGE.as_secs().to_string()
     );
 }
+
+/// The web client's sources, where it builds its requests' headers.
+const WEB_SOURCES: &[&str] = &[
+    include_str!("../../web/src/api.js"),
+    include_str!("../../web/src/signin.js"),
+    include_str!("../../web/src/main.js"),
+];
+
+/// Header names a source sets: `headers['x-name'] = …`, `headers.name = …`
+/// and the keys of `headers: { … }` / `const headers = { … }` literals.
+fn request_headers(source: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut rest = source;
+    while let Some(at) = rest.find("headers") {
+        rest = &rest[at + "headers".len()..];
+        let trimmed = rest.trim_start();
+        if let Some(index) = trimmed.strip_prefix("['") {
+            names.extend(index.split('\'').next().map(str::to_owned));
+        } else if let Some(field) = trimmed.strip_prefix('.') {
+            let name: String = field
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric())
+                .collect();
+            if field[name.len()..].trim_start().starts_with('=') {
+                names.push(name);
+            }
+        } else if let Some(literal) = trimmed
+            .strip_prefix(':')
+            .or_else(|| trimmed.strip_prefix('='))
+            .map(str::trim_start)
+            .and_then(|value| value.strip_prefix('{'))
+        {
+            let body = literal.split('}').next().unwrap_or_default();
+            for entry in body.split(',') {
+                let key = entry.split(':').next().unwrap_or_default().trim();
+                let key = key.trim_matches(|c| c == '\'' || c == '"');
+                if !key.is_empty() && !key.starts_with("...") {
+                    names.push(key.to_owned());
+                }
+            }
+        }
+    }
+    names.iter().map(|name| name.to_ascii_lowercase()).collect()
+}
+
+/// The request headers browsers send without a preflight grant.
+const SAFELISTED: &[&str] = &["accept", "accept-language", "content-language"];
+
+fn not_granted(sources: &[&str]) -> Vec<String> {
+    let granted: Vec<String> = api::layers::CORS_HEADERS
+        .iter()
+        .map(|h| h.to_string())
+        .collect();
+    let mut missing: Vec<String> = sources
+        .iter()
+        .flat_map(|source| request_headers(source))
+        .filter(|name| !SAFELISTED.contains(&name.as_str()) && !granted.contains(name))
+        .collect();
+    missing.dedup();
+    missing
+}
+
+/// API Gateway answers preflights itself from `CorsConfiguration`, so a
+/// header the web client sends that the list lacks fails every
+/// cross-origin call (the threat-protection script adds
+/// x-user-context-data). The template's list is the router's (above).
+#[test]
+fn every_header_the_web_client_sends_is_granted() {
+    let found: Vec<String> = WEB_SOURCES
+        .iter()
+        .flat_map(|s| request_headers(s))
+        .collect();
+    for expected in ["authorization", "content-type", "x-user-context-data"] {
+        assert!(
+            found.iter().any(|h| h == expected),
+            "{expected} not found in {found:?}"
+        );
+    }
+    assert_eq!(not_granted(WEB_SOURCES), Vec::<String>::new());
+}
+
+#[test]
+fn a_header_missing_from_the_lists_is_caught() {
+    let broken = WEB_SOURCES[0].replace("headers['x-user-context-data']", "headers['x-trace-id']");
+    assert_eq!(not_granted(&[&broken]), vec!["x-trace-id".to_owned()]);
+}

@@ -57,6 +57,13 @@ MUTATIONS = {
     "pre_token_generation_is_v2": [
         ("          LambdaVersion: V2_0\n", "          LambdaVersion: V1_0\n"),
     ],
+    "log_delivery_arns_without_wildcard": [
+        ('            LogGroupArn: !Sub "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:${CognitoNotificationLogGroup}"\n',
+         "            LogGroupArn: !GetAtt CognitoNotificationLogGroup.Arn\n"),
+    ], "log_delivery_arns_without_wildcard (inside Fn::If)": [
+        ('              LogGroupArn: !Sub "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:${CognitoAuthEventLogGroup}"\n',
+         "              LogGroupArn: !GetAtt CognitoAuthEventLogGroup.Arn\n"),
+    ],
 }
 
 

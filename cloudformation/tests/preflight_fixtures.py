@@ -16,6 +16,24 @@ ROOT = HERE.parents[1]
 TEMPLATE = ROOT / "cloudformation" / "template.yaml"
 ROLES = ROOT / "cloudformation" / "github-oidc.yaml"
 
+# The statement that lets the execution role tag a pool as it is created
+# (the old role had none).
+POOL_TAGS_ON_CREATE = (
+    "              # A new pool's tags are authorized before it carries them, so the\n"
+    "              # statements below that require aws:ResourceTag cannot cover\n"
+    "              # them: only the request's own tags (the environment tag and no\n"
+    "              # other key), and never on a pool that already has an\n"
+    "              # environment tag (another environment's).\n"
+    "              - Sid: TagPoolsAsTheyAreCreated\n"
+    "                Effect: Allow\n"
+    "                Action: [cognito-idp:TagResource, cognito-identity:TagResource]\n"
+    "                Resource: \"*\"\n"
+    "                Condition:\n"
+    "                  StringEquals: { aws:RequestTag/environment: !Ref DeployEnvironment }\n"
+    "                  ForAllValues:StringEquals: { aws:TagKeys: [environment] }\n"
+    "                  \"Null\": { aws:ResourceTag/environment: \"true\" }\n"
+)
+
 # name -> (env, {file: [(text, replacement)]}, [expected output])
 CASES = {
     "web ACL without a name (CloudFormation generates one outside auth-ENV-*)": (
@@ -67,6 +85,44 @@ CASES = {
          "template-all": [("                Condition:\n                  ForAllValues:StringEquals:\n"
                            "                    dynamodb:LeadingKeys: [\"${aws:PrincipalTag/userId}\"]\n", "")]},
         ["another user's partition: dynamodb:GetItem", "Allowed (expected Denied)"],
+    ),
+    # The execution role as it was: KMS authorizes CreateKey's Tags as
+    # kms:TagResource on a key that has no tags yet, and the role's only
+    # kms:TagResource grant required aws:ResourceTag/environment (so did the
+    # pools' TagResource).
+    "the old execution role: tags on create allowed only by aws:ResourceTag": (
+        "prod",
+        {"roles": [("              # KMS authorizes CreateKey's tags as kms:TagResource, by an IAM\n"
+                    "              # policy not restricted to particular keys (the key has no ID and\n"
+                    "              # no tags yet): both are scoped by the request's own tags (the\n"
+                    "              # environment tag and no other key), and the tagging never\n"
+                    "              # reaches a key that already has an environment tag.\n"
+                    "              - Sid: CreateTaggedKeys\n"
+                    "                Effect: Allow\n"
+                    "                Action: [kms:CreateKey, kms:TagResource]\n",
+                    "              - Sid: CreateTaggedKeys\n"
+                    "                Effect: Allow\n"
+                    "                Action: kms:CreateKey\n"),
+                   ("                  StringEquals: { aws:RequestTag/environment: !Ref DeployEnvironment }\n"
+                    "                  ForAllValues:StringEquals: { aws:TagKeys: [environment] }\n"
+                    '                  "Null": { aws:ResourceTag/environment: "true" }\n'
+                    "              - Sid: ManageThisEnvironmentsKeys\n",
+                    "                  StringEquals: { aws:RequestTag/environment: !Ref DeployEnvironment }\n"
+                    "              - Sid: ManageThisEnvironmentsKeys\n"),
+                   (POOL_TAGS_ON_CREATE, "")]},
+        ["AlarmTopicKey create (tags on CreateKey): kms:TagResource on arn:aws:kms:us-east-1:123456789012:key/"
+         "0000aaaa-bbbb-4ccc-8ddd-003680559344: ImplicitlyDenied (expected Allowed)",
+         "UserPool create (tagging the new resource): cognito-idp:TagResource", "ImplicitlyDenied"],
+    ),
+    "a key created with a tag key other than the stack's (aws:TagKeys)": (
+        "prod",
+        {"template": [("            Condition:\n              StringEquals: { aws:SourceAccount: !Ref AWS::AccountId }\n"
+                       "      Tags:\n        - { Key: environment, Value: !Ref EnvironmentName }\n",
+                       "            Condition:\n              StringEquals: { aws:SourceAccount: !Ref AWS::AccountId }\n"
+                       "      Tags:\n        - { Key: environment, Value: !Ref EnvironmentName }\n"
+                       "        - { Key: owner, Value: ops }\n")]},
+        ["AlarmTopicKey create: kms:CreateKey on *: ImplicitlyDenied",
+         "AlarmTopicKey create (tags on CreateKey): kms:TagResource", "ImplicitlyDenied"],
     ),
     "the deploy role cannot upload the template": (
         "dev",

@@ -11,6 +11,7 @@ import argparse
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -256,8 +257,17 @@ def amplify_outputs(outputs, parameters, endpoint_url):
     return {"version": "1.4", "auth": auth, "custom": custom}
 
 
+def local_api_url(outputs, endpoint_url):
+    """The HTTP API's stage as the emulator serves it (its path-style
+    execute-api URL), in place of the AWS hostname it reports."""
+    api_id = re.match(r"https://([^.]+)\.execute-api\.", outputs["ApiUrl"]).group(1)
+    return f"{endpoint_url.rstrip('/')}/_aws/execute-api/{api_id}/$default"
+
+
 def write_outputs(directory, outputs, parameters, endpoint_url):
     directory.mkdir(parents=True, exist_ok=True)
+    if endpoint_url:
+        outputs = {**outputs, "ApiUrl": local_api_url(outputs, endpoint_url)}
     amplify = directory / "amplify_outputs.json"
     amplify.write_text(json.dumps(amplify_outputs(outputs, parameters, endpoint_url), indent=2) + "\n")
     env = {

@@ -43,6 +43,33 @@ local_oidc_parameters() { # endpoint, OIDC provider port, web port
     OidcClientId=local-web OidcClientSecretName=local/oidc-client
 }
 
+# The sender of the API's own mail, as an SES identity of the emulator (in
+# AWS it is the stack's SesIdentityArn); its domain covers the recipients
+# too, as a verified domain does out of the SES sandbox.
+notice_sender_identity() { # endpoint, domain
+  python - "$1" "$2" <<'PY'
+import sys
+import boto3
+if sys.argv[2]:
+    ses = boto3.client("sesv2", endpoint_url=sys.argv[1], region_name="us-east-1",
+                       aws_access_key_id="local", aws_secret_access_key="local")
+    try:
+        ses.create_email_identity(EmailIdentity=sys.argv[2])
+    except ses.exceptions.AlreadyExistsException:
+        pass
+PY
+}
+
+# The deployed API: the template's HTTP API as the emulator runs it (routes,
+# JWT authorizer, CORS) in front of the Rust API Lambda from its zip. Sets
+# API_URL to the stage's URL on the emulator.
+gateway_api() { # endpoint, outputs dir
+  local endpoint=$1 dir=$2
+  notice_sender_identity "$endpoint" example.com
+  API_URL=$(sed -n 's/^API_URL="\(.*\)"$/\1/p' "$dir/stack.env")
+  wait_for_http "$API_URL/api/health" 120 ministack
+}
+
 # The API's router served by the `api-local` binary (scripts/lib/api-server),
 # configured from the deployed stack's outputs as the Lambda is from the
 # template; with --watch, rebuilt as you edit. Sets API_URL.
@@ -73,20 +100,7 @@ API_LISTEN="127.0.0.1:$port"
 RUST_LOG="info"
 ENV
   )
-  # The sender of the API's own mail, as an SES identity of the emulator
-  # (in AWS it is the stack's SesIdentityArn); its domain covers the
-  # recipients too, as a verified domain does out of the SES sandbox.
-  python - "$endpoint" "$(sed -n 's/^NOTICE_EMAIL_FROM="[^@]*@\(.*\)"$/\1/p' "$dir/api.env")" <<'PY'
-import sys
-import boto3
-if sys.argv[2]:
-    ses = boto3.client("sesv2", endpoint_url=sys.argv[1], region_name="us-east-1",
-                       aws_access_key_id="local", aws_secret_access_key="local")
-    try:
-        ses.create_email_identity(EmailIdentity=sys.argv[2])
-    except ses.exceptions.AlreadyExistsException:
-        pass
-PY
+  notice_sender_identity "$endpoint" "$(sed -n 's/^NOTICE_EMAIL_FROM="[^@]*@\(.*\)"$/\1/p' "$dir/api.env")"
   step "Building the API's local server (the Lambda's router, served over HTTP)"
   if [[ "${API_BUILD_PROFILE:-debug}" == release ]]; then
     cargo build --locked --release -p api --bin api-local --features local
@@ -98,15 +112,17 @@ PY
   wait_for_http "$API_URL/api/health" 120 api
 }
 
-# The web client on Vite, /api forwarded to the API; amplify_outputs.json is
-# the deployed one with the API on the page's own origin.
-serve_web() { # endpoint, outputs dir, port
-  local endpoint=$1 dir=$2 port=$3
+# The web client on Vite; amplify_outputs.json is the deployed one with the
+# API at API_URL, called cross-origin as on AWS (--same-origin: on the
+# page's own origin, Vite forwarding /api to API_URL, for api-local).
+serve_web() { # endpoint, outputs dir, port [--same-origin]
+  local endpoint=$1 dir=$2 port=$3 api_url=$API_URL
+  [[ "${4:-}" == --same-origin ]] && api_url=""
   mkdir -p "$dir/web"
-  python3 - "$dir/amplify_outputs.json" "$dir/web/amplify_outputs.json" <<'PY'
+  python3 - "$dir/amplify_outputs.json" "$dir/web/amplify_outputs.json" "$api_url" <<'PY'
 import json, sys
 outputs = json.load(open(sys.argv[1]))
-outputs["custom"]["api_url"] = ""
+outputs["custom"]["api_url"] = sys.argv[3]
 outputs["custom"]["app_name"] = "Secure App (local)"
 json.dump(outputs, open(sys.argv[2], "w"), indent=2)
 PY

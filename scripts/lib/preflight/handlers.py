@@ -31,6 +31,32 @@ PASSED_TO = {
 # aws:cloudformation:* tags need no tagging permission.)
 TAG_ACTIONS = {"TagResource", "UntagResource", "ListTagsForResource", "ListTagsOfResource", "TagRole",
                "UntagRole", "AddTagsToResource", "RemoveTagsFromResource", "ListResourceTags"}
+# The ones that add tags.
+TAG_WRITES = {"TagResource", "TagRole", "AddTagsToResource"}
+
+# Tagging at creation. Whether a handler's create call carries the tags or it
+# tags the resource right after creating it, the tagging call is authorized
+# before the resource carries those tags: no aws:ResourceTag/* condition can
+# match, only aws:RequestTag/* and aws:TagKeys (the preflight evaluates every
+# tag write of a create that way). Where a service's documentation says its
+# create call is itself authorized for the tagging action, the type is listed
+# here, and the action is evaluated with the create even where the schema
+# leaves it out: (create call, tagging action, the documentation). Each is
+# evaluated on the new resource's own ARN (which no grant restricted to
+# particular existing resources can name), without tags.
+TAG_ON_CREATE = {
+    "AWS::KMS::Key": (
+        "kms:CreateKey", "kms:TagResource",
+        "AWS KMS Developer Guide, 'Controlling access to tags' (kms:TagResource): tags added while creating a "
+        "key need the permission in an IAM policy not restricted to particular keys; 'Managing KMS key tags with "
+        "API operations' (CreateKey): the kms:TagResource permission must cover at least every key of the "
+        "account and Region. The CloudFormation handler sends the tags in CreateKey "
+        "(aws-cloudformation-resource-providers-kms, key/CreateHandler.java)."),
+    "AWS::Lambda::Function": (
+        "lambda:CreateFunction", "lambda:TagResource",
+        "AWS Lambda Developer Guide, 'Using tags on Lambda functions' (Permissions required for working with "
+        "tags): lambda:TagResource is needed to call TagResource and to tag on create."),
+}
 
 
 def has(*keys):

@@ -104,9 +104,16 @@ def handler_requests(stack, principal, policies, boundary_doc):
                 continue  # CloudFormation leaves a retained resource in place
             kept, gone = handlers.narrowed(rtype, actions, props, bool(tags))
             dropped += [(lid, op, action, why) for action, why in gone]
+            on_create = handlers.TAG_ON_CREATE.get(rtype) if op == "create" and tags else None
+            if on_create and on_create[1] not in kept:
+                kept.append(on_create[1])  # the service authorizes it with the create call
             for action in kept:
                 service, name = action.split(":", 1)
                 creating = op == "create" and name.startswith("Create")
+                # A create's tags are authorized before the resource carries
+                # them (see handlers.TAG_ON_CREATE): no aws:ResourceTag/*.
+                tagging_new = op == "create" and bool(tags) and name in handlers.TAG_WRITES
+                request_id = f"{lid} {op}"
                 context = {f"aws:RequestTag/{k}": v for k, v in tags.items()}
                 if tags:
                     context["aws:TagKeys"] = sorted(tags)
@@ -114,7 +121,13 @@ def handler_requests(stack, principal, policies, boundary_doc):
                     # An update removes only the tags the template no longer has.
                     context = {"aws:TagKeys": ["removed-tag"]}
                 context["aws:CalledVia"] = ["cloudformation.amazonaws.com"]
-                cands = candidates(stack, lid, exists=not creating)
+                cands = candidates(stack, lid, exists=not (creating or tagging_new))
+                if tagging_new:
+                    # On the new resource's own ARN, which a grant restricted
+                    # to particular existing resources cannot name.
+                    on_call = on_create and action == on_create[1]
+                    request_id = (f"{lid} {op} (tags on {on_create[0].split(':', 1)[1]})" if on_call
+                                  else f"{lid} {op} (tagging the new resource)")
                 if action == "iam:PassRole":
                     context["iam:PassedToService"] = handlers.PASSED_TO.get(rtype, "")
                 if action == "iam:CreateServiceLinkedRole":
@@ -131,7 +144,7 @@ def handler_requests(stack, principal, policies, boundary_doc):
                             bound = stack.properties(role).get("PermissionsBoundary")
                             if bound:
                                 context["iam:PermissionsBoundary"] = bound
-                requests.append({"id": f"{lid} {op}", "principal": principal, "action": action,
+                requests.append({"id": request_id, "principal": principal, "action": action,
                                  "candidates": cands, "context": context, "policies": policies,
                                  "boundary": boundary_doc,
                                  # A key's own policy decides with the caller's (KMS needs both).
