@@ -50,11 +50,7 @@ pub const CORS_METHODS: &[Method] = &[
 ];
 /// Every request header the web client sends that CORS does not safelist
 /// (`tests/cors_template.rs` reads them from `web/src`).
-pub const CORS_HEADERS: &[&str] = &[
-    "authorization",
-    "content-type",
-    crate::extract::USER_CONTEXT_DATA,
-];
+pub const CORS_HEADERS: &[&str] = &["authorization", "content-type", "x-user-context-data"];
 pub const CORS_MAX_AGE: Duration = Duration::from_secs(600);
 
 pub fn cors(allowed_origins: &[String]) -> CorsLayer {

@@ -5,7 +5,16 @@ which MiniStack 1.5.33 stores with the template's property names
 refused and no answer carries CORS headers. AWS maps the resource's
 `CorsConfiguration` to the API's `corsConfiguration`
 (AWS::ApiGatewayV2::Api Cors type); this does the same before MiniStack's
-own create and update run."""
+own create and update run.
+
+And the answers: "If you configure CORS for an API, API Gateway ignores
+CORS headers returned from your backend integration" (Configure CORS for
+HTTP APIs in API Gateway). MiniStack adds the configured headers beside the
+integration's own, so a Lambda that answers CORS too (the project's API
+does, for its local server) doubles `Access-Control-Allow-Origin` and
+browsers refuse the answer. With the extension an API with a CORS
+configuration drops the integration's `Access-Control-*` headers first."""
+from ministack.services import apigateway
 from ministack.services.cloudformation import provisioners
 
 from . import check_pins
@@ -25,12 +34,14 @@ def _hooked():
     return {
         "provisioners._apigw_v2_api_create": provisioners._apigw_v2_api_create,
         "provisioners._apigw_v2_api_update": provisioners._apigw_v2_api_update,
+        "apigateway._invoke_lambda_proxy": apigateway._invoke_lambda_proxy,
     }
 
 
 FINGERPRINTS = {  # python -m ministack_ext.fingerprints
     "provisioners._apigw_v2_api_create": "0002e18b41984434",
     "provisioners._apigw_v2_api_update": "d12d60c12ed7d9aa",
+    "apigateway._invoke_lambda_proxy": "fbe5024fcd36643f",
 }
 
 
@@ -54,6 +65,20 @@ def _update(original):
     return update
 
 
+def without_integration_cors(response):
+    status, headers, body = response
+    return status, {k: v for k, v in headers.items() if not k.lower().startswith("access-control-")}, body
+
+
+def _lambda_proxy(original):
+    async def invoke(integration, api_id, *args, **kwargs):
+        response = await original(integration, api_id, *args, **kwargs)
+        if (apigateway._apis.get(api_id) or {}).get("corsConfiguration"):
+            return without_integration_cors(response)
+        return response
+    return invoke
+
+
 def install(checked=False):
     """`checked`: the package's install() has checked every module's pins
     before any module wrapped anything."""
@@ -63,3 +88,4 @@ def install(checked=False):
     create, update = _create(provisioners._apigw_v2_api_create), _update(provisioners._apigw_v2_api_update)
     provisioners._apigw_v2_api_create, provisioners._apigw_v2_api_update = create, update
     handlers["create"], handlers["update"] = create, update
+    apigateway._invoke_lambda_proxy = _lambda_proxy(apigateway._invoke_lambda_proxy)

@@ -1,6 +1,8 @@
 """Tests of ministack_ext.http_api_cors against MiniStack's own CloudFormation
 provisioner for AWS::ApiGatewayV2::Api and its gateway's CORS answers, in
 process."""
+import asyncio
+import json
 import sys
 import unittest
 from pathlib import Path
@@ -58,14 +60,67 @@ class Create(unittest.TestCase):
     def test_installing_reaches_the_handler_table(self):
         saved = dict(provisioners._RESOURCE_HANDLERS["AWS::ApiGatewayV2::Api"])
         saved_functions = provisioners._apigw_v2_api_create, provisioners._apigw_v2_api_update
+        saved_proxy = apigateway._invoke_lambda_proxy
 
         def restore():
             provisioners._RESOURCE_HANDLERS["AWS::ApiGatewayV2::Api"].update(saved)
             provisioners._apigw_v2_api_create, provisioners._apigw_v2_api_update = saved_functions
+            apigateway._invoke_lambda_proxy = saved_proxy
         self.addCleanup(restore)
         http_api_cors.install()
         api_id, _ = provisioners._RESOURCE_HANDLERS["AWS::ApiGatewayV2::Api"]["create"]("Api", props(), "stack")
         self.assertEqual(preflight(api_id, ORIGIN)[0], 204)
+
+
+def backend_answering_cors(origin):
+    """A Lambda integration that answers CORS itself, as the project's API does."""
+    async def invoke(*args, **kwargs):
+        return 200, {"Content-Type": "application/json", "access-control-allow-origin": origin,
+                     "access-control-expose-headers": "x-backend"}, b"{}"
+    return invoke
+
+
+class Answers(unittest.TestCase):
+    """A GET through the gateway of an API with a CORS configuration, whose
+    Lambda answers CORS headers of its own."""
+    install = True
+
+    def setUp(self):
+        saved = apigateway._invoke_lambda_proxy
+        self.addCleanup(setattr, apigateway, "_invoke_lambda_proxy", saved)
+        apigateway._invoke_lambda_proxy = backend_answering_cors(ORIGIN)
+        if self.install:
+            apigateway._invoke_lambda_proxy = http_api_cors._lambda_proxy(apigateway._invoke_lambda_proxy)
+        self.api_id, _ = http_api_cors._create(provisioners._apigw_v2_api_create)("Api", props(), "stack")
+        integration = json.loads(apigateway._create_integration(self.api_id, {
+            "integrationType": "AWS_PROXY", "integrationUri": "arn:aws:lambda:us-east-1:000000000000:function:f",
+            "payloadFormatVersion": "2.0"})[2])
+        apigateway._create_route(self.api_id, {"routeKey": "GET /api/health",
+                                               "target": f"integrations/{integration['integrationId']}"})
+
+    def get(self, origin):
+        return asyncio.run(apigateway._handle_execute_in_scope(
+            self.api_id, "$default", "/api/health", "GET", {"origin": origin}, b"", {},
+            "000000000000", "us-east-1"))
+
+    def origins(self, headers):
+        return [v for k, v in headers.items() if k.lower() == "access-control-allow-origin"]
+
+    def test_only_the_gateways_cors_headers_reach_the_browser(self):
+        status, headers, _ = self.get(ORIGIN)
+        self.assertEqual(status, 200)
+        self.assertEqual(self.origins(headers), [ORIGIN])
+        self.assertNotIn("access-control-expose-headers", {k.lower() for k in headers})
+        status, headers, _ = self.get("https://evil.example")
+        self.assertEqual(self.origins(headers), [])
+
+
+class AnswersOnBareMiniStack(Answers):
+    install = False
+
+    @unittest.expectedFailure
+    def test_only_the_gateways_cors_headers_reach_the_browser(self):
+        super().test_only_the_gateways_cors_headers_reach_the_browser()
 
 
 if __name__ == "__main__":

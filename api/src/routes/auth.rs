@@ -759,9 +759,9 @@ pub struct SignedOut {
     pub signed_out: bool,
 }
 
-#[utoipa::path(post, path = "/api/auth/signout", tag = TAG,
+#[utoipa::path(post, path = "/api/auth/signout", tag = TAG, security((), ("bearer" = [])),
     summary = "End every session of the user (GlobalSignOut)",
-    description = "The access token comes in the Authorization header or as `access_token` in the body.",
+    description = "The access token comes in the Authorization header or as `access_token` in the body (so the gateway lets the route through without a header, and the API verifies the token).",
     request_body(content = Option<SignOutBody>, description = "Optional", examples(
         ("original" = (value = json!({"access_token": "eyJraWQiOiJ..."}))),
         ("with refresh token" = (value = json!({"refresh_token": "eyJjdHkiOiJKV1QiLCJlbmMi..."}))),
