@@ -30,7 +30,9 @@ POOL_TAGS_ON_CREATE = (
     "                Resource: \"*\"\n"
     "                Condition:\n"
     "                  StringEquals: { aws:RequestTag/environment: !Ref DeployEnvironment }\n"
-    "                  ForAllValues:StringEquals: { aws:TagKeys: [environment] }\n"
+    "                  # Cognito's handlers may add CloudFormation's aws:cloudformation:*\n"
+    "                  # system tags (no caller can set aws: keys).\n"
+    "                  ForAllValues:StringLike: { aws:TagKeys: [environment, \"aws:cloudformation:*\"] }\n"
     "                  \"Null\": { aws:ResourceTag/environment: \"true\" }\n"
 )
 
