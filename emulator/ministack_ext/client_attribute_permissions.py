@@ -18,13 +18,13 @@ Admin calls (AdminCreateUser, AdminGetUser, AdminUpdateUserAttributes) are
 authorized by IAM and bound by no client's lists, as in Cognito.
 
 Not here: the attributes of the ID token a client is issued."""
-import base64
 import json
 
 from ministack.core.responses import error_response_json
 from ministack.services import cognito
 
 from . import check_pins
+from .iam_conditions import token_claims
 
 UNAUTHORIZED_WRITE = "A client attempted to write unauthorized attribute"
 
@@ -53,11 +53,7 @@ def _client(client_id):
 
 
 def _token_client_id(token):
-    try:
-        payload = token.split(".")[1]
-        return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))).get("client_id")
-    except (IndexError, ValueError, AttributeError):
-        return None
+    return token_claims(token).get("client_id")
 
 
 def unwritable(client, attributes):
