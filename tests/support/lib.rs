@@ -18,8 +18,24 @@ pub fn moto_endpoint() -> String {
     })
 }
 
+/// The product's SDK configuration aimed at moto, with looser timeouts: the
+/// product's bound (1.8 s a call) stands for Cognito's and DynamoDB's latency,
+/// not for a single-threaded moto on two busy cores loading a service's
+/// backend on its first call (CI timed out a CreateUserPool there). The
+/// product's own timeouts are exercised against the stopped and hanging
+/// endpoints of `tests/outage.rs`.
 pub async fn moto_config() -> SdkConfig {
-    infra::aws::config_for_endpoint(&moto_endpoint(), REGION).await
+    let product = infra::aws::config_for_endpoint(&moto_endpoint(), REGION).await;
+    product
+        .to_builder()
+        .timeout_config(
+            aws_config::timeout::TimeoutConfig::builder()
+                .connect_timeout(std::time::Duration::from_secs(5))
+                .operation_attempt_timeout(std::time::Duration::from_secs(20))
+                .operation_timeout(std::time::Duration::from_secs(30))
+                .build(),
+        )
+        .build()
 }
 
 /// A name no other test (or earlier run against the same emulator) uses.
