@@ -4,8 +4,8 @@
 use crate::document::{to_document, to_json};
 use crate::error::{from_cognito, ApiError, ErrorCode};
 use crate::pool::{
-    Attributes, Device, MfaMethod, MfaSettings, Passkey, PasskeyChallenge, SignIn, Tokens,
-    UserContext, UserPool, UserSummary,
+    Attributes, Device, MfaMethod, MfaSettings, Passkey, PasskeyChallenge, Recovery, SignIn,
+    Tokens, UserContext, UserPool, UserSummary,
 };
 use async_trait::async_trait;
 use aws_sdk_cognitoidentityprovider::error::ProvideErrorMetadata;
@@ -13,7 +13,7 @@ use aws_sdk_cognitoidentityprovider::operation::initiate_auth::InitiateAuthOutpu
 use aws_sdk_cognitoidentityprovider::types::{
     AttributeType, AuthFlowType, AuthenticationResultType, ChallengeNameType,
     DeviceRememberedStatusType, DeviceType, EmailMfaSettingsType, ProviderUserIdentifierType,
-    SoftwareTokenMfaSettingsType, UserContextDataType, UserType,
+    SoftwareTokenMfaSettingsType, UserContextDataType, UserStatusType, UserType,
 };
 use aws_sdk_cognitoidentityprovider::Client;
 use base64::Engine;
@@ -581,16 +581,75 @@ impl UserPool for Cognito {
         Ok(())
     }
 
-    async fn forgot_password(&self, username: &str, context: &UserContext) -> Result<(), ApiError> {
-        self.client
+    async fn forgot_password(
+        &self,
+        username: &str,
+        context: &UserContext,
+    ) -> Result<Recovery, ApiError> {
+        let sent = self
+            .client
             .forgot_password()
             .client_id(&self.client_id)
             .user_context_data(context_data(context))
             .secret_hash(self.secret_hash(username).await?)
             .username(username)
             .send()
+            .await;
+        match sent {
+            Ok(_) => Ok(Recovery::Mailed),
+            // "Cannot reset password for the user as there is no
+            // registered/verified email or phone_number": the caller decides
+            // from the user's own settings, never from the message.
+            Err(err) if err.code() == Some("InvalidParameterException") => {
+                tracing::info!(
+                    operation = "ForgotPassword",
+                    "no recovery mechanism qualifies"
+                );
+                Ok(Recovery::Refused)
+            }
+            Err(err) => Err(fail("ForgotPassword", err)),
+        }
+    }
+
+    async fn reset_code_address(&self, username: &str) -> Result<Option<String>, ApiError> {
+        let user = self
+            .client
+            .admin_get_user()
+            .user_pool_id(&self.pool_id)
+            .username(username)
+            .send()
             .await
-            .map_err(|e| fail("ForgotPassword", e))?;
+            .map_err(|e| fail("AdminGetUser", e))?;
+        let attributes = attributes_map(user.user_attributes());
+        let email_mfa = user
+            .user_mfa_setting_list()
+            .iter()
+            .any(|method| method == "EMAIL_OTP");
+        let confirmed = user.user_status() == Some(&UserStatusType::Confirmed);
+        let verified = attributes.get("email_verified").map(String::as_str) == Some("true");
+        Ok(attributes
+            .get("email")
+            .filter(|_| user.enabled() && confirmed && verified && email_mfa)
+            .cloned())
+    }
+
+    async fn set_password(&self, username: &str, password: &str) -> Result<(), ApiError> {
+        self.client
+            .admin_set_user_password()
+            .user_pool_id(&self.pool_id)
+            .username(username)
+            .password(password)
+            .permanent(true)
+            .send()
+            .await
+            .map_err(|e| fail("AdminSetUserPassword", e))?;
+        self.client
+            .admin_user_global_sign_out()
+            .user_pool_id(&self.pool_id)
+            .username(username)
+            .send()
+            .await
+            .map_err(|e| fail("AdminUserGlobalSignOut", e))?;
         Ok(())
     }
 

@@ -9,10 +9,11 @@ use crate::identity::UsernameIndex;
 use crate::items::{encode_cursor, Item, ItemStore};
 use crate::notices::Notices;
 use crate::pool::{
-    Attributes, Device, MfaMethod, MfaSettings, Passkey, PasskeyChallenge, SignIn, Tokens,
-    UserContext, UserPool, UserSummary,
+    Attributes, Device, MfaMethod, MfaSettings, Passkey, PasskeyChallenge, Recovery, SignIn,
+    Tokens, UserContext, UserPool, UserSummary,
 };
 use crate::profiles::Profiles;
+use crate::reset_codes::{self, ResetCodeStore, StoredCode, MAX_ATTEMPTS};
 use crate::throttle::Counters;
 use async_trait::async_trait;
 use infra::profile::Profile;
@@ -538,9 +539,37 @@ impl UserPool for InMemoryPool {
         Ok(())
     }
 
-    async fn forgot_password(&self, email: &str, context: &UserContext) -> Result<(), ApiError> {
+    async fn forgot_password(
+        &self,
+        email: &str,
+        context: &UserContext,
+    ) -> Result<Recovery, ApiError> {
         self.seen(context);
-        self.data().by_email(email).map(|_| ())
+        let mut data = self.data();
+        let user = data.by_email(email)?;
+        // As Cognito with `verified_email` the only recovery mechanism (the
+        // fake verifies the email on confirmation).
+        if user.mfa.methods.contains(&MfaMethod::Email) || !user.confirmed {
+            return Ok(Recovery::Refused);
+        }
+        Ok(Recovery::Mailed)
+    }
+
+    async fn reset_code_address(&self, username: &str) -> Result<Option<String>, ApiError> {
+        let mut data = self.data();
+        let user = data.by_email(username)?;
+        let qualifies =
+            user.enabled && user.confirmed && user.mfa.methods.contains(&MfaMethod::Email);
+        Ok(qualifies.then(|| user.email.clone()))
+    }
+
+    async fn set_password(&self, username: &str, password: &str) -> Result<(), ApiError> {
+        let mut data = self.data();
+        let user = data.by_email(username)?;
+        user.password = password.to_owned();
+        let sub = user.sub.clone();
+        data.revoke_all(&sub);
+        Ok(())
     }
 
     async fn reset_password(
@@ -553,7 +582,10 @@ impl UserPool for InMemoryPool {
         self.seen(context);
         let mut data = self.data();
         let user = data.by_email(email)?;
-        if code != CODE {
+        // Cognito mailed no code to a user it refused a reset (see
+        // `forgot_password`), so none matches.
+        let refused = user.mfa.methods.contains(&MfaMethod::Email) || !user.confirmed;
+        if code != CODE || refused {
             return Err(cognito("CodeMismatchException"));
         }
         user.password = password.to_owned();
@@ -980,10 +1012,54 @@ impl Counters for InMemoryCounters {
     }
 }
 
+/// Reset codes in memory.
+#[derive(Default)]
+pub struct InMemoryResetCodes {
+    codes: Mutex<HashMap<String, StoredCode>>,
+}
+
+#[async_trait]
+impl ResetCodeStore for InMemoryResetCodes {
+    async fn put(&self, username: &str, code: &StoredCode) -> Result<(), ApiError> {
+        self.codes
+            .lock()
+            .unwrap()
+            .insert(username.to_owned(), code.clone());
+        Ok(())
+    }
+
+    async fn claim_attempt(&self, username: &str) -> Result<reset_codes::Claim, ApiError> {
+        let mut codes = self.codes.lock().unwrap();
+        Ok(match codes.get_mut(username) {
+            None => reset_codes::Claim::Absent,
+            Some(code) if code.attempts >= MAX_ATTEMPTS => reset_codes::Claim::Spent,
+            Some(code) => {
+                code.attempts += 1;
+                reset_codes::Claim::Open(code.clone())
+            }
+        })
+    }
+
+    async fn take(&self, username: &str, digest: &str) -> Result<bool, ApiError> {
+        let mut codes = self.codes.lock().unwrap();
+        if codes.get(username).is_some_and(|c| c.digest == digest) {
+            codes.remove(username);
+            return Ok(true);
+        }
+        Ok(false)
+    }
+
+    async fn discard(&self, username: &str) -> Result<(), ApiError> {
+        self.codes.lock().unwrap().remove(username);
+        Ok(())
+    }
+}
+
 /// The API's own mail, recorded instead of sent.
 #[derive(Default)]
 pub struct RecordingNotices {
     sent: Mutex<Vec<String>>,
+    reset_codes: Mutex<Vec<(String, String)>>,
 }
 
 impl RecordingNotices {
@@ -991,12 +1067,25 @@ impl RecordingNotices {
     pub fn account_exists_sent_to(&self) -> Vec<String> {
         self.sent.lock().unwrap().clone()
     }
+
+    /// The API's own reset codes, by address, in order.
+    pub fn reset_codes_sent(&self) -> Vec<(String, String)> {
+        self.reset_codes.lock().unwrap().clone()
+    }
 }
 
 #[async_trait]
 impl Notices for RecordingNotices {
     async fn account_exists(&self, to: &str) -> Result<(), ApiError> {
         self.sent.lock().unwrap().push(to.to_owned());
+        Ok(())
+    }
+
+    async fn reset_code(&self, to: &str, code: &str) -> Result<(), ApiError> {
+        self.reset_codes
+            .lock()
+            .unwrap()
+            .push((to.to_owned(), code.to_owned()));
         Ok(())
     }
 }

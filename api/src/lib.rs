@@ -22,6 +22,7 @@ pub mod notices;
 pub mod password;
 pub mod pool;
 pub mod profiles;
+pub mod reset_codes;
 pub mod router;
 pub mod routes;
 pub mod state;

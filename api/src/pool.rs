@@ -107,6 +107,16 @@ pub struct UserContext {
     pub encoded_data: Option<String>,
 }
 
+/// What ForgotPassword did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Recovery {
+    /// Cognito mailed its code (or answered as if, for an unknown user).
+    Mailed,
+    /// Cognito has no recovery mechanism it may use for the user
+    /// (InvalidParameterException: email MFA disqualifies email recovery).
+    Refused,
+}
+
 /// Cognito's errors arrive already mapped ([`crate::error::from_cognito`]).
 /// `username` is what Cognito takes as USERNAME: the email, or the user's
 /// Cognito username (its `sub`, as the usernames index holds it).
@@ -206,7 +216,18 @@ pub trait UserPool: Send + Sync {
         access_token: &str,
         refresh_token: Option<&str>,
     ) -> Result<(), ApiError>;
-    async fn forgot_password(&self, username: &str, context: &UserContext) -> Result<(), ApiError>;
+    async fn forgot_password(
+        &self,
+        username: &str,
+        context: &UserContext,
+    ) -> Result<Recovery, ApiError>;
+    /// The verified email of a confirmed, enabled user with email MFA on:
+    /// the users Cognito's own reset refuses and the API's reaches
+    /// ([`crate::reset_codes`]). None for everyone else.
+    async fn reset_code_address(&self, username: &str) -> Result<Option<String>, ApiError>;
+    /// Sets a permanent password (AdminSetUserPassword), then ends every
+    /// session of the user.
+    async fn set_password(&self, username: &str, password: &str) -> Result<(), ApiError>;
     async fn reset_password(
         &self,
         username: &str,

@@ -10,6 +10,7 @@ use crate::jwks::{HttpJwks, KeySource};
 use crate::notices::{NoNotices, Notices, SesNotices};
 use crate::pool::UserPool;
 use crate::profiles::Profiles;
+use crate::reset_codes::{DynamoResetCodes, ResetCodeStore};
 use crate::throttle::{Counters, DynamoCounters};
 use crate::token::{TokenSettings, Verifier};
 use infra::profile::DynamoProfileStore;
@@ -22,6 +23,7 @@ pub struct AppState {
     pub items: Arc<dyn ItemStore>,
     pub usernames: Arc<dyn UsernameIndex>,
     pub counters: Arc<dyn Counters>,
+    pub reset_codes: Arc<dyn ResetCodeStore>,
     pub notices: Arc<dyn Notices>,
     pub verifier: Verifier<KeySource>,
 }
@@ -69,6 +71,10 @@ impl AppState {
             )),
             notices,
             counters: Arc::new(DynamoCounters::new(
+                dynamodb.clone(),
+                &config.throttle_table,
+            )),
+            reset_codes: Arc::new(DynamoResetCodes::new(
                 dynamodb.clone(),
                 &config.throttle_table,
             )),

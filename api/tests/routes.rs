@@ -186,6 +186,135 @@ async fn reset_password_checks_strength_and_the_code() {
     assert_eq!(signed_in.status, StatusCode::OK);
 }
 
+/// Cognito refuses ForgotPassword to a user with email MFA on (recovery is
+/// `verified_email` only); the API mails its own code instead.
+#[tokio::test]
+async fn a_user_with_email_mfa_resets_with_the_apis_own_code() {
+    let api = Api::new();
+    let (email, tokens) = api.user("mfareset").await;
+    let on = api
+        .call(
+            Method::PUT,
+            "/api/auth/mfa/email",
+            None,
+            Some(access(&tokens)),
+        )
+        .await;
+    assert_eq!(on.status, StatusCode::OK, "{}", on.body);
+    let forgot = api
+        .call(
+            Method::POST,
+            "/api/auth/forgot-password",
+            Some(json!({"email": email})),
+            None,
+        )
+        .await;
+    assert_eq!(forgot.status, StatusCode::ACCEPTED);
+    let sent = api.notices.reset_codes_sent();
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    let (to, code) = sent[0].clone();
+    assert_eq!(to, email);
+    assert_ne!(code, api::fakes::CODE);
+
+    let reset = |code: &str, password: &str| {
+        let body = json!({"email": email, "code": code, "password": password});
+        let api = &api;
+        async move {
+            api.call(Method::POST, "/api/auth/reset-password", Some(body), None)
+                .await
+        }
+    };
+    let new_password = "orbit-Lantern-meadow-42?";
+    // Cognito's code reaches nothing: Cognito mailed none.
+    let cognitos = reset(api::fakes::CODE, new_password).await;
+    assert_eq!(
+        cognitos.body["error"]["code"], "invalid_code",
+        "{}",
+        cognitos.body
+    );
+    let wrong = if code == "000000" { "000001" } else { "000000" };
+    let wrong = reset(wrong, new_password).await;
+    assert_eq!(wrong.status, StatusCode::BAD_REQUEST, "{}", wrong.body);
+    assert_eq!(wrong.body["error"]["code"], "invalid_code");
+    let done = reset(&code, new_password).await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    // Taken once; and the reset signed the user out everywhere.
+    assert_eq!(
+        reset(&code, STRONG).await.body["error"]["code"],
+        "invalid_code"
+    );
+    let old = api
+        .call(Method::GET, "/api/auth/mfa", None, Some(access(&tokens)))
+        .await;
+    assert_eq!(old.status, StatusCode::UNAUTHORIZED, "{}", old.body);
+    let challenged = api
+        .call(
+            Method::POST,
+            "/api/auth/signin",
+            Some(json!({"email": email, "password": new_password})),
+            None,
+        )
+        .await;
+    assert_eq!(
+        challenged.body["challenge"], "EMAIL_OTP",
+        "{}",
+        challenged.body
+    );
+}
+
+#[tokio::test]
+async fn the_apis_reset_code_is_spent_by_five_offered_codes() {
+    let api = Api::new();
+    let (email, tokens) = api.user("mfaspent").await;
+    api.call(
+        Method::PUT,
+        "/api/auth/mfa/email",
+        None,
+        Some(access(&tokens)),
+    )
+    .await;
+    let forgot = json!({"email": email});
+    api.call(
+        Method::POST,
+        "/api/auth/forgot-password",
+        Some(forgot),
+        None,
+    )
+    .await;
+    let (_, code) = api.notices.reset_codes_sent()[0].clone();
+    let wrong = if code == "000000" { "000001" } else { "000000" };
+    let reset = |code: &str| {
+        let body = json!({"email": email, "code": code, "password": "orbit-Lantern-meadow-42?"});
+        let api = &api;
+        async move {
+            api.call(Method::POST, "/api/auth/reset-password", Some(body), None)
+                .await
+        }
+    };
+    for _ in 0..api::reset_codes::MAX_ATTEMPTS {
+        assert_eq!(reset(wrong).await.body["error"]["code"], "invalid_code");
+    }
+    let late = reset(&code).await;
+    assert_eq!(late.body["error"]["code"], "expired_code", "{}", late.body);
+}
+
+#[tokio::test]
+async fn a_user_without_email_mfa_gets_cognitos_code_not_the_apis() {
+    let api = Api::new();
+    let (email, _) = api.user("plainreset").await;
+    let forgot = json!({"email": email});
+    let answer = api
+        .call(
+            Method::POST,
+            "/api/auth/forgot-password",
+            Some(forgot),
+            None,
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::ACCEPTED);
+    assert!(api.notices.reset_codes_sent().is_empty());
+}
+
 #[tokio::test]
 async fn email_codes_as_the_second_factor() {
     let api = Api::new();

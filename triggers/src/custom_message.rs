@@ -131,6 +131,16 @@ pub fn render_welcome(name: &str, branding: &Branding) -> Message {
     render_notice(WELCOME, Some(name), branding)
 }
 
+/// The reset mail the API sends itself, with its own code, to a user
+/// Cognito's ForgotPassword cannot reach (the same words as Cognito's).
+pub fn render_reset_code(code: &str, branding: &Branding) -> Result<Message> {
+    let placeholders = Placeholders {
+        code,
+        username: None,
+    };
+    render(&Source::ForgotPassword, placeholders, None, branding)
+}
+
 /// The mail to the owner of an address someone tried to sign up with again
 /// (sent by the API through SES; the sign-up itself answers as for a new
 /// address).

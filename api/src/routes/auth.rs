@@ -5,7 +5,10 @@ use crate::error::{ApiError, ErrorBody, ErrorCode};
 use crate::extract::{bearer, Caller, JsonBody, OptionalJsonBody};
 use crate::identity::{self, Identifier};
 use crate::password;
-use crate::pool::{MfaMethod, MfaSettings, PasskeyChallenge, SignIn, Tokens, UserContext};
+use crate::pool::{
+    MfaMethod, MfaSettings, PasskeyChallenge, Recovery, SignIn, Tokens, UserContext,
+};
+use crate::reset_codes::{self, Redeemed};
 use crate::state::SharedState;
 use crate::throttle::{self, Attempt};
 use axum::extract::State;
@@ -396,9 +399,36 @@ pub async fn forgot_password(
     let who = named(body.email.as_deref(), body.username.as_deref())?;
     limit(&state, "forgot", &context, Some(who.text())).await?;
     let username = login(&state, who).await?;
-    let sent = state.pool.forgot_password(&username, &context).await;
+    let sent = match state.pool.forgot_password(&username, &context).await {
+        Ok(Recovery::Refused) => mail_own_reset_code(&state, &username).await,
+        // A code of the API's left from before would shadow Cognito's.
+        Ok(Recovery::Mailed) => state.reset_codes.discard(&username).await,
+        Err(err) => Err(err),
+    };
     audit("forgot_password", Some(&username), &context, &sent);
     same_for_everyone(sent)
+}
+
+/// For a user Cognito's reset cannot reach ([`reset_codes`]): the API's own
+/// code, when the user qualifies; nothing otherwise (the same 202).
+async fn mail_own_reset_code(state: &SharedState, username: &str) -> Result<(), ApiError> {
+    let Some(address) = state.pool.reset_code_address(username).await? else {
+        return Ok(());
+    };
+    let random = aws_lc_rs::rand::SystemRandom::new();
+    let code = reset_codes::issue(
+        state.reset_codes.as_ref(),
+        &random,
+        username,
+        throttle::now_secs(),
+    )
+    .await?;
+    state.notices.reset_code(&address, &code).await?;
+    tracing::info!(
+        event = "reset_code_mailed",
+        "the API mailed its own reset code"
+    );
+    Ok(())
 }
 
 /// `email` or the original API's `username` (the email or the chosen
@@ -843,16 +873,44 @@ pub async fn reset_password(
     limit(&state, "reset", &context, Some(who.text())).await?;
     password::check(new_password, state.config.min_password_score, &[who.text()])?;
     let username = login(&state, who).await?;
-    let reset = state
-        .pool
-        .reset_password(&username, code, new_password, &context)
-        .await;
+    let reset = reset_with(&state, &username, code, new_password, &context).await;
     audit("reset_password", Some(&username), &context, &reset);
     reset?;
     Ok(Json(PasswordReset {
         message: "Your password is reset; sign in with the new one.".to_owned(),
         reset: true,
     }))
+}
+
+/// With the API's own code if it mailed one to the user, else Cognito's.
+async fn reset_with(
+    state: &SharedState,
+    username: &str,
+    code: &str,
+    new_password: &str,
+    context: &UserContext,
+) -> Result<(), ApiError> {
+    let redeemed = reset_codes::redeem(
+        state.reset_codes.as_ref(),
+        username,
+        code,
+        throttle::now_secs(),
+    )
+    .await?;
+    match redeemed {
+        Redeemed::NotIssued => {
+            state
+                .pool
+                .reset_password(username, code, new_password, context)
+                .await
+        }
+        Redeemed::Accepted => state.pool.set_password(username, new_password).await,
+        Redeemed::Wrong => Err(ApiError::invalid_code()),
+        Redeemed::Expired => Err(ApiError::new(
+            ErrorCode::ExpiredCode,
+            "The code has expired; request a new one.",
+        )),
+    }
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -6,8 +6,8 @@
 
 use api::config::Config;
 use api::fakes::{
-    Grant, InMemoryCounters, InMemoryItems, InMemoryPool, InMemoryProfiles, InMemoryUsernames,
-    RecordingNotices,
+    Grant, InMemoryCounters, InMemoryItems, InMemoryPool, InMemoryProfiles, InMemoryResetCodes,
+    InMemoryUsernames, RecordingNotices,
 };
 use api::jwks::KeySource;
 use api::state::{verifier, AppState};
@@ -111,6 +111,7 @@ impl Api {
         let state = AppState {
             notices: notices.clone(),
             counters: Arc::new(InMemoryCounters::default()),
+            reset_codes: Arc::new(InMemoryResetCodes::default()),
             usernames: usernames.clone(),
             verifier: verifier(&config, KeySource::Fixed(keys)),
             config,

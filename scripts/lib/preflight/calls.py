@@ -55,10 +55,11 @@ FUNCTION_CALLS = {
     "CustomMessageFunction": {},
     "PreTokenGenerationFunction": {},
     "ApiFunction": {
-        "dynamodb:GetItem": ["ProfilesTable", "UserDataTable", "UsernamesTable"],
-        "dynamodb:PutItem": ["ProfilesTable", "UserDataTable", "UsernamesTable"],
+        # The throttle table also keeps the API's own reset codes.
+        "dynamodb:GetItem": ["ProfilesTable", "UserDataTable", "UsernamesTable", "ThrottleTable"],
+        "dynamodb:PutItem": ["ProfilesTable", "UserDataTable", "UsernamesTable", "ThrottleTable"],
         "dynamodb:UpdateItem": ["ProfilesTable", "UsernamesTable", "ThrottleTable"],
-        "dynamodb:DeleteItem": ["ProfilesTable", "UserDataTable", "UsernamesTable"],
+        "dynamodb:DeleteItem": ["ProfilesTable", "UserDataTable", "UsernamesTable", "ThrottleTable"],
         "dynamodb:Query": ["UserDataTable"],
         "dynamodb:BatchWriteItem": ["UserDataTable"],
         # The account-exists notice, sent only when the stack has an SES identity.
@@ -66,6 +67,8 @@ FUNCTION_CALLS = {
         "cognito-idp:AdminAddUserToGroup": ["UserPool"],
         "cognito-idp:AdminRemoveUserFromGroup": ["UserPool"],
         "cognito-idp:AdminDeleteUser": ["UserPool"],
+        "cognito-idp:AdminGetUser": ["UserPool"],
+        "cognito-idp:AdminSetUserPassword": ["UserPool"],
         "cognito-idp:AdminLinkProviderForUser": ["UserPool"],
         "cognito-idp:AdminDisableUser": ["UserPool"],
         "cognito-idp:AdminEnableUser": ["UserPool"],

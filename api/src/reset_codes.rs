@@ -1,0 +1,266 @@
+//! The API's own password-reset codes, for the users Cognito's ForgotPassword
+//! cannot reach: with the pool's only recovery mechanism `verified_email`,
+//! Cognito refuses a reset to a user who has email MFA on ("Email MFA is
+//! also disqualifying for account recovery with email"). For them the API
+//! mails a code of its own, keeps only its digest in the throttle table
+//! (`reset-code#<username>`, TTL `expiresAt`), takes it once, and sets the
+//! new password with AdminSetUserPassword.
+//!
+//! Such a reset gives the mailbox alone the account, which is why Cognito
+//! refuses it; the stack already does the same with its email-code sign-in
+//! (EMAIL_OTP as a first factor), so it opens nothing new. A reset here also
+//! signs the user out everywhere.
+
+use crate::error::ApiError;
+use async_trait::async_trait;
+use aws_lc_rs::{constant_time, digest, rand::SecureRandom};
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+use aws_sdk_dynamodb::Client;
+
+/// As long as Cognito's own reset codes last.
+pub const CODE_LIFETIME_SECS: u64 = 3_600;
+/// Codes that may be offered against one mailed code, the right one included.
+pub const MAX_ATTEMPTS: u64 = 5;
+const CODE_DIGITS: u32 = 6;
+
+/// A code as the store keeps it: never the code itself.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredCode {
+    pub digest: String,
+    pub expires_at: u64,
+    /// Codes offered against it so far, this one included.
+    pub attempts: u64,
+}
+
+/// What the store answers to one more code offered for a user.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Claim {
+    /// No code of the API's for this user.
+    Absent,
+    /// Its attempts are used up.
+    Spent,
+    /// This attempt counted (atomically, so parallel guesses cannot exceed
+    /// [`MAX_ATTEMPTS`]).
+    Open(StoredCode),
+}
+
+/// What an offered code turned out to be.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Redeemed {
+    /// The API mailed no code to this user: the reset is Cognito's.
+    NotIssued,
+    Accepted,
+    Wrong,
+    /// Past its hour, or spent by wrong guesses.
+    Expired,
+}
+
+#[async_trait]
+pub trait ResetCodeStore: Send + Sync {
+    /// Replaces any earlier code of the user.
+    async fn put(&self, username: &str, code: &StoredCode) -> Result<(), ApiError>;
+    /// Counts one attempt against the user's code, if it has attempts left.
+    async fn claim_attempt(&self, username: &str) -> Result<Claim, ApiError>;
+    /// Deletes the stored code if it is still `digest`; true for the one
+    /// caller that did.
+    async fn take(&self, username: &str, digest: &str) -> Result<bool, ApiError>;
+    /// Drops the user's code, whatever it is (Cognito mailed its own).
+    async fn discard(&self, username: &str) -> Result<(), ApiError>;
+}
+
+/// Six digits, uniform.
+pub fn new_code(random: &dyn SecureRandom) -> Result<String, ApiError> {
+    let range = 10u32.pow(CODE_DIGITS);
+    // Rejection sampling: the largest multiple of `range` below 2^32.
+    let limit = u32::MAX - u32::MAX % range;
+    loop {
+        let mut bytes = [0u8; 4];
+        random.fill(&mut bytes).map_err(|_| ApiError::internal())?;
+        let value = u32::from_le_bytes(bytes);
+        if value < limit {
+            return Ok(format!("{:06}", value % range));
+        }
+    }
+}
+
+/// Bound to the user, so one user's digest says nothing of another's code.
+pub fn code_digest(username: &str, code: &str) -> String {
+    let input = format!("reset-code\0{username}\0{code}");
+    hex(digest::digest(&digest::SHA256, input.as_bytes()).as_ref())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Mints a code for `username`, stores its digest and answers the code to mail.
+pub async fn issue(
+    store: &dyn ResetCodeStore,
+    random: &(dyn SecureRandom + Sync),
+    username: &str,
+    now: u64,
+) -> Result<String, ApiError> {
+    let code = new_code(random)?;
+    let stored = StoredCode {
+        digest: code_digest(username, &code),
+        expires_at: now + CODE_LIFETIME_SECS,
+        attempts: 0,
+    };
+    store.put(username, &stored).await?;
+    Ok(code)
+}
+
+pub async fn redeem(
+    store: &dyn ResetCodeStore,
+    username: &str,
+    code: &str,
+    now: u64,
+) -> Result<Redeemed, ApiError> {
+    let stored = match store.claim_attempt(username).await? {
+        Claim::Absent => return Ok(Redeemed::NotIssued),
+        Claim::Spent => return Ok(Redeemed::Expired),
+        Claim::Open(stored) => stored,
+    };
+    if stored.expires_at <= now {
+        return Ok(Redeemed::Expired);
+    }
+    let offered = code_digest(username, code);
+    if constant_time::verify_slices_are_equal(offered.as_bytes(), stored.digest.as_bytes()).is_err()
+    {
+        return Ok(Redeemed::Wrong);
+    }
+    // Two requests with the right code: one takes it.
+    Ok(if store.take(username, &offered).await? {
+        Redeemed::Accepted
+    } else {
+        Redeemed::Wrong
+    })
+}
+
+/// The codes in the throttle table (`key`, `codeDigest`, `attempts`, TTL
+/// `expiresAt`).
+pub struct DynamoResetCodes {
+    client: Client,
+    table: String,
+}
+
+impl DynamoResetCodes {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        DynamoResetCodes {
+            client,
+            table: table.into(),
+        }
+    }
+}
+
+fn key(username: &str) -> AttributeValue {
+    AttributeValue::S(format!("reset-code#{username}"))
+}
+
+fn number(item: &std::collections::HashMap<String, AttributeValue>, name: &str) -> Option<u64> {
+    item.get(name)?.as_n().ok()?.parse().ok()
+}
+
+fn is_condition_failed<E: aws_sdk_dynamodb::error::ProvideErrorMetadata>(error: &E) -> bool {
+    error.code() == Some("ConditionalCheckFailedException")
+}
+
+#[async_trait]
+impl ResetCodeStore for DynamoResetCodes {
+    async fn put(&self, username: &str, code: &StoredCode) -> Result<(), ApiError> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .item("key", key(username))
+            .item("codeDigest", AttributeValue::S(code.digest.clone()))
+            .item("expiresAt", AttributeValue::N(code.expires_at.to_string()))
+            .item("attempts", AttributeValue::N(code.attempts.to_string()))
+            .send()
+            .await
+            .map_err(|e| infra::Error::aws("DynamoDB PutItem", e))?;
+        Ok(())
+    }
+
+    async fn claim_attempt(&self, username: &str) -> Result<Claim, ApiError> {
+        let claimed = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("key", key(username))
+            .update_expression("ADD attempts :one")
+            .condition_expression("attribute_exists(codeDigest) AND attempts < :max")
+            .expression_attribute_values(":one", AttributeValue::N("1".into()))
+            .expression_attribute_values(":max", AttributeValue::N(MAX_ATTEMPTS.to_string()))
+            .return_values(ReturnValue::AllNew)
+            .send()
+            .await;
+        let item = match claimed {
+            Ok(output) => output.attributes.unwrap_or_default(),
+            Err(err) if err.as_service_error().is_some_and(is_condition_failed) => {
+                return self.absent_or_spent(username).await;
+            }
+            Err(err) => return Err(infra::Error::aws("DynamoDB UpdateItem", err).into()),
+        };
+        let digest = item.get("codeDigest").and_then(|v| v.as_s().ok());
+        match (
+            digest,
+            number(&item, "expiresAt"),
+            number(&item, "attempts"),
+        ) {
+            (Some(digest), Some(expires_at), Some(attempts)) => Ok(Claim::Open(StoredCode {
+                digest: digest.clone(),
+                expires_at,
+                attempts,
+            })),
+            _ => Err(ApiError::internal()),
+        }
+    }
+
+    async fn take(&self, username: &str, digest: &str) -> Result<bool, ApiError> {
+        let taken = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .key("key", key(username))
+            .condition_expression("codeDigest = :digest")
+            .expression_attribute_values(":digest", AttributeValue::S(digest.to_owned()))
+            .send()
+            .await;
+        match taken {
+            Ok(_) => Ok(true),
+            Err(err) if err.as_service_error().is_some_and(is_condition_failed) => Ok(false),
+            Err(err) => Err(infra::Error::aws("DynamoDB DeleteItem", err).into()),
+        }
+    }
+
+    async fn discard(&self, username: &str) -> Result<(), ApiError> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .key("key", key(username))
+            .send()
+            .await
+            .map_err(|e| infra::Error::aws("DynamoDB DeleteItem", e))?;
+        Ok(())
+    }
+}
+
+impl DynamoResetCodes {
+    /// After a refused claim: whether there was a code at all.
+    async fn absent_or_spent(&self, username: &str) -> Result<Claim, ApiError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("key", key(username))
+            .consistent_read(true)
+            .projection_expression("codeDigest")
+            .send()
+            .await
+            .map_err(|e| infra::Error::aws("DynamoDB GetItem", e))?;
+        Ok(match output.item {
+            Some(item) if item.contains_key("codeDigest") => Claim::Spent,
+            _ => Claim::Absent,
+        })
+    }
+}
