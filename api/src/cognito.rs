@@ -7,6 +7,7 @@ use crate::pool::{
     Attributes, Device, MfaMethod, MfaSettings, Passkey, PasskeyChallenge, Recovery, SignIn,
     Tokens, UserContext, UserPool, UserSummary,
 };
+use crate::reset_codes::ResetTarget;
 use async_trait::async_trait;
 use aws_sdk_cognitoidentityprovider::error::ProvideErrorMetadata;
 use aws_sdk_cognitoidentityprovider::operation::initiate_auth::InitiateAuthOutput;
@@ -603,7 +604,8 @@ impl UserPool for Cognito {
             Err(err) if err.code() == Some("InvalidParameterException") => {
                 tracing::info!(
                     operation = "ForgotPassword",
-                    "no recovery mechanism qualifies"
+                    message = err.message().unwrap_or_default(),
+                    "Cognito refused the reset (no recovery mechanism qualifies)"
                 );
                 Ok(Recovery::Refused)
             }
@@ -611,26 +613,46 @@ impl UserPool for Cognito {
         }
     }
 
-    async fn reset_code_address(&self, username: &str) -> Result<Option<String>, ApiError> {
-        let user = self
+    async fn reset_target(&self, username: &str) -> Result<Option<ResetTarget>, ApiError> {
+        let user = match self
             .client
             .admin_get_user()
             .user_pool_id(&self.pool_id)
             .username(username)
             .send()
             .await
-            .map_err(|e| fail("AdminGetUser", e))?;
+        {
+            Ok(user) => user,
+            Err(err) if err.code() == Some("UserNotFoundException") => return Ok(None),
+            Err(err) => return Err(fail("AdminGetUser", err)),
+        };
         let attributes = attributes_map(user.user_attributes());
-        let email_mfa = user
-            .user_mfa_setting_list()
-            .iter()
-            .any(|method| method == "EMAIL_OTP");
+        let methods = user.user_mfa_setting_list();
+        let email_mfa = methods.iter().any(|method| method == "EMAIL_OTP");
+        let totp = methods.iter().any(|method| method == "SOFTWARE_TOKEN_MFA");
         let confirmed = user.user_status() == Some(&UserStatusType::Confirmed);
         let verified = attributes.get("email_verified").map(String::as_str) == Some("true");
+        let qualifies = user.enabled() && confirmed && verified && email_mfa && !totp;
         Ok(attributes
             .get("email")
-            .filter(|_| user.enabled() && confirmed && verified && email_mfa)
-            .cloned())
+            .filter(|_| qualifies)
+            .map(|address| ResetTarget {
+                username: user.username().to_owned(),
+                address: address.clone(),
+            }))
+    }
+
+    /// HMAC-SHA256 of a fixed label under the API client's secret.
+    async fn digest_key(&self) -> Result<Vec<u8>, ApiError> {
+        let key = aws_lc_rs::hmac::Key::new(
+            aws_lc_rs::hmac::HMAC_SHA256,
+            self.secret().await?.as_bytes(),
+        );
+        Ok(
+            aws_lc_rs::hmac::sign(&key, b"cognito-auth-stack digest key v1")
+                .as_ref()
+                .to_vec(),
+        )
     }
 
     async fn set_password(&self, username: &str, password: &str) -> Result<(), ApiError> {
@@ -643,13 +665,25 @@ impl UserPool for Cognito {
             .send()
             .await
             .map_err(|e| fail("AdminSetUserPassword", e))?;
-        self.client
-            .admin_user_global_sign_out()
-            .user_pool_id(&self.pool_id)
-            .username(username)
-            .send()
-            .await
-            .map_err(|e| fail("AdminUserGlobalSignOut", e))?;
+        // The password is set: a failed sign-out is tried once more, then
+        // logged, and the reset still succeeds (the code is spent).
+        for attempt in 1..=2 {
+            match self
+                .client
+                .admin_user_global_sign_out()
+                .user_pool_id(&self.pool_id)
+                .username(username)
+                .send()
+                .await
+            {
+                Ok(_) => break,
+                Err(err) => tracing::warn!(
+                    attempt,
+                    code = err.code().unwrap_or("none"),
+                    "AdminUserGlobalSignOut failed after AdminSetUserPassword"
+                ),
+            }
+        }
         Ok(())
     }
 

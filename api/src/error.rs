@@ -292,6 +292,10 @@ pub fn from_cognito(code: Option<&str>, message: Option<&str>) -> ApiError {
             C::WeakPassword,
             "The password does not meet the password policy.",
         ),
+        "PasswordHistoryPolicyViolationException" => ApiError::new(
+            C::WeakPassword,
+            "This password was used recently; choose another one.",
+        ),
         "CodeMismatchException" | "EnableSoftwareTokenMFAException" => ApiError::invalid_code(),
         "ExpiredCodeException" => {
             ApiError::new(C::ExpiredCode, "The code has expired; request a new one.")

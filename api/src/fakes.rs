@@ -13,7 +13,7 @@ use crate::pool::{
     Tokens, UserContext, UserPool, UserSummary,
 };
 use crate::profiles::Profiles;
-use crate::reset_codes::{self, ResetCodeStore, StoredCode, MAX_ATTEMPTS};
+use crate::reset_codes::{self, ResetCodeStore, ResetTarget, StoredCode, MAX_ATTEMPTS};
 use crate::throttle::Counters;
 use async_trait::async_trait;
 use infra::profile::Profile;
@@ -555,12 +555,24 @@ impl UserPool for InMemoryPool {
         Ok(Recovery::Mailed)
     }
 
-    async fn reset_code_address(&self, username: &str) -> Result<Option<String>, ApiError> {
+    async fn reset_target(&self, username: &str) -> Result<Option<ResetTarget>, ApiError> {
         let mut data = self.data();
-        let user = data.by_email(username)?;
-        let qualifies =
-            user.enabled && user.confirmed && user.mfa.methods.contains(&MfaMethod::Email);
-        Ok(qualifies.then(|| user.email.clone()))
+        let Ok(user) = data.by_email(username) else {
+            return Ok(None);
+        };
+        let methods = &user.mfa.methods;
+        let qualifies = user.enabled
+            && user.confirmed
+            && methods.contains(&MfaMethod::Email)
+            && !methods.contains(&MfaMethod::Totp);
+        Ok(qualifies.then(|| ResetTarget {
+            username: user.sub.clone(),
+            address: user.email.clone(),
+        }))
+    }
+
+    async fn digest_key(&self) -> Result<Vec<u8>, ApiError> {
+        Ok(b"the in-memory pool's key".to_vec())
     }
 
     async fn set_password(&self, username: &str, password: &str) -> Result<(), ApiError> {
@@ -1047,11 +1059,6 @@ impl ResetCodeStore for InMemoryResetCodes {
             return Ok(true);
         }
         Ok(false)
-    }
-
-    async fn discard(&self, username: &str) -> Result<(), ApiError> {
-        self.codes.lock().unwrap().remove(username);
-        Ok(())
     }
 }
 

@@ -3,6 +3,7 @@
 //! in-memory pool ([`crate::fakes`]).
 
 use crate::error::ApiError;
+use crate::reset_codes::ResetTarget;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -221,10 +222,14 @@ pub trait UserPool: Send + Sync {
         username: &str,
         context: &UserContext,
     ) -> Result<Recovery, ApiError>;
-    /// The verified email of a confirmed, enabled user with email MFA on:
-    /// the users Cognito's own reset refuses and the API's reaches
-    /// ([`crate::reset_codes`]). None for everyone else.
-    async fn reset_code_address(&self, username: &str) -> Result<Option<String>, ApiError>;
+    /// A confirmed, enabled user with a verified email and email MFA on, and
+    /// no authenticator app: the users Cognito's own reset refuses and the
+    /// API's reaches ([`crate::reset_codes`]). None for everyone else,
+    /// unknown users included.
+    async fn reset_target(&self, username: &str) -> Result<Option<ResetTarget>, ApiError>;
+    /// A key only this deployment's API holds, for the digests its tables
+    /// keep ([`crate::reset_codes::code_digest`]).
+    async fn digest_key(&self) -> Result<Vec<u8>, ApiError>;
     /// Sets a permanent password (AdminSetUserPassword), then ends every
     /// session of the user.
     async fn set_password(&self, username: &str, password: &str) -> Result<(), ApiError>;

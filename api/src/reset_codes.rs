@@ -2,26 +2,49 @@
 //! cannot reach: with the pool's only recovery mechanism `verified_email`,
 //! Cognito refuses a reset to a user who has email MFA on ("Email MFA is
 //! also disqualifying for account recovery with email"). For them the API
-//! mails a code of its own, keeps only its digest in the throttle table
-//! (`reset-code#<username>`, TTL `expiresAt`), takes it once, and sets the
-//! new password with AdminSetUserPassword.
+//! mails a code of its own, keeps only a keyed digest of it in the throttle
+//! table (`reset-code#<sub>`, TTL `expiresAt`), takes it once, and sets the
+//! new password with AdminSetUserPassword, signing the user out everywhere.
 //!
-//! Such a reset gives the mailbox alone the account, which is why Cognito
-//! refuses it; the stack already does the same with its email-code sign-in
-//! (EMAIL_OTP as a first factor), so it opens nothing new. A reset here also
-//! signs the user out everywhere.
+//! What this gives up, and why it is the stack's choice: Cognito refuses
+//! because a user whose second factor is their mailbox has no factor left
+//! but the mailbox once the password is forgotten, so a reset by mail makes
+//! the mailbox alone worth the account (as it is for every user without
+//! MFA). Email as a second factor still guards against a stolen password,
+//! which is what users turn it on for; the alternative is no self-service
+//! reset at all for them. Users with an authenticator app (TOTP) on are left
+//! to Cognito's refusal: a mailbox must not get around their app.
+//!
+//! The digest is an HMAC under a key only the API holds (derived from its app
+//! client's secret), bound to the user and the address the code went to: a
+//! copy of the table reveals no code, and a code mailed to an address the
+//! user has since changed no longer works. At most [`MAX_ATTEMPTS`] codes are
+//! offered against one mailed code and [`MAX_ISSUED_PER_DAY`] codes are mailed
+//! to a user a day, so a guesser gets 25 tries in a million a day.
 
 use crate::error::ApiError;
 use async_trait::async_trait;
-use aws_lc_rs::{constant_time, digest, rand::SecureRandom};
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+use aws_lc_rs::{constant_time, hmac, rand::SecureRandom};
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
 use aws_sdk_dynamodb::Client;
 
 /// As long as Cognito's own reset codes last.
 pub const CODE_LIFETIME_SECS: u64 = 3_600;
 /// Codes that may be offered against one mailed code, the right one included.
 pub const MAX_ATTEMPTS: u64 = 5;
+/// Codes the API mails one user in a day; requests past it get the same 202.
+pub const MAX_ISSUED_PER_DAY: u64 = 5;
 const CODE_DIGITS: u32 = 6;
+
+/// Whom the API's reset reaches: the user's Cognito username (their `sub`)
+/// and the verified address the code goes to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ResetTarget {
+    pub username: String,
+    pub address: String,
+}
 
 /// A code as the store keeps it: never the code itself.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -45,27 +68,26 @@ pub enum Claim {
 }
 
 /// What an offered code turned out to be.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Redeemed {
-    /// The API mailed no code to this user: the reset is Cognito's.
-    NotIssued,
-    Accepted,
+    /// Taken: what was stored, to put back if the new password is refused.
+    Accepted(StoredCode),
+    /// Not the code mailed, no code mailed, or its attempts used up: one
+    /// answer, as Cognito gives a wrong code one answer.
     Wrong,
-    /// Past its hour, or spent by wrong guesses.
+    /// Past its hour.
     Expired,
 }
 
 #[async_trait]
 pub trait ResetCodeStore: Send + Sync {
-    /// Replaces any earlier code of the user.
+    /// Replaces any earlier code of the user (and puts back a taken one).
     async fn put(&self, username: &str, code: &StoredCode) -> Result<(), ApiError>;
     /// Counts one attempt against the user's code, if it has attempts left.
     async fn claim_attempt(&self, username: &str) -> Result<Claim, ApiError>;
     /// Deletes the stored code if it is still `digest`; true for the one
     /// caller that did.
     async fn take(&self, username: &str, digest: &str) -> Result<bool, ApiError>;
-    /// Drops the user's code, whatever it is (Cognito mailed its own).
-    async fn discard(&self, username: &str) -> Result<(), ApiError>;
 }
 
 /// Six digits, uniform.
@@ -83,55 +105,60 @@ pub fn new_code(random: &dyn SecureRandom) -> Result<String, ApiError> {
     }
 }
 
-/// Bound to the user, so one user's digest says nothing of another's code.
-pub fn code_digest(username: &str, code: &str) -> String {
-    let input = format!("reset-code\0{username}\0{code}");
-    hex(digest::digest(&digest::SHA256, input.as_bytes()).as_ref())
+/// HMAC-SHA256 under `key` of the code, the user and the address it went to.
+pub fn code_digest(key: &[u8], target: &ResetTarget, code: &str) -> String {
+    let key = hmac::Key::new(hmac::HMAC_SHA256, key);
+    let input = format!(
+        "reset-code\0{}\0{}\0{code}",
+        target.username, target.address
+    );
+    hex(hmac::sign(&key, input.as_bytes()).as_ref())
 }
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Mints a code for `username`, stores its digest and answers the code to mail.
+/// Mints a code for `target`, stores its digest and answers the code to mail.
 pub async fn issue(
     store: &dyn ResetCodeStore,
     random: &(dyn SecureRandom + Sync),
-    username: &str,
+    key: &[u8],
+    target: &ResetTarget,
     now: u64,
 ) -> Result<String, ApiError> {
     let code = new_code(random)?;
     let stored = StoredCode {
-        digest: code_digest(username, &code),
+        digest: code_digest(key, target, &code),
         expires_at: now + CODE_LIFETIME_SECS,
         attempts: 0,
     };
-    store.put(username, &stored).await?;
+    store.put(&target.username, &stored).await?;
     Ok(code)
 }
 
 pub async fn redeem(
     store: &dyn ResetCodeStore,
-    username: &str,
+    key: &[u8],
+    target: &ResetTarget,
     code: &str,
     now: u64,
 ) -> Result<Redeemed, ApiError> {
-    let stored = match store.claim_attempt(username).await? {
-        Claim::Absent => return Ok(Redeemed::NotIssued),
-        Claim::Spent => return Ok(Redeemed::Expired),
+    let stored = match store.claim_attempt(&target.username).await? {
+        Claim::Absent | Claim::Spent => return Ok(Redeemed::Wrong),
         Claim::Open(stored) => stored,
     };
     if stored.expires_at <= now {
         return Ok(Redeemed::Expired);
     }
-    let offered = code_digest(username, code);
+    let offered = code_digest(key, target, code);
     if constant_time::verify_slices_are_equal(offered.as_bytes(), stored.digest.as_bytes()).is_err()
     {
         return Ok(Redeemed::Wrong);
     }
     // Two requests with the right code: one takes it.
-    Ok(if store.take(username, &offered).await? {
-        Redeemed::Accepted
+    Ok(if store.take(&target.username, &offered).await? {
+        Redeemed::Accepted(stored)
     } else {
         Redeemed::Wrong
     })
@@ -192,12 +219,21 @@ impl ResetCodeStore for DynamoResetCodes {
             .expression_attribute_values(":one", AttributeValue::N("1".into()))
             .expression_attribute_values(":max", AttributeValue::N(MAX_ATTEMPTS.to_string()))
             .return_values(ReturnValue::AllNew)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await;
         let item = match claimed {
             Ok(output) => output.attributes.unwrap_or_default(),
-            Err(err) if err.as_service_error().is_some_and(is_condition_failed) => {
-                return self.absent_or_spent(username).await;
+            Err(SdkError::ServiceError(failed)) => {
+                return match failed.into_err() {
+                    UpdateItemError::ConditionalCheckFailedException(refused) => {
+                        Ok(match refused.item {
+                            Some(item) if item.contains_key("codeDigest") => Claim::Spent,
+                            _ => Claim::Absent,
+                        })
+                    }
+                    other => Err(infra::Error::aws("DynamoDB UpdateItem", other).into()),
+                };
             }
             Err(err) => return Err(infra::Error::aws("DynamoDB UpdateItem", err).into()),
         };
@@ -231,36 +267,5 @@ impl ResetCodeStore for DynamoResetCodes {
             Err(err) if err.as_service_error().is_some_and(is_condition_failed) => Ok(false),
             Err(err) => Err(infra::Error::aws("DynamoDB DeleteItem", err).into()),
         }
-    }
-
-    async fn discard(&self, username: &str) -> Result<(), ApiError> {
-        self.client
-            .delete_item()
-            .table_name(&self.table)
-            .key("key", key(username))
-            .send()
-            .await
-            .map_err(|e| infra::Error::aws("DynamoDB DeleteItem", e))?;
-        Ok(())
-    }
-}
-
-impl DynamoResetCodes {
-    /// After a refused claim: whether there was a code at all.
-    async fn absent_or_spent(&self, username: &str) -> Result<Claim, ApiError> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("key", key(username))
-            .consistent_read(true)
-            .projection_expression("codeDigest")
-            .send()
-            .await
-            .map_err(|e| infra::Error::aws("DynamoDB GetItem", e))?;
-        Ok(match output.item {
-            Some(item) if item.contains_key("codeDigest") => Claim::Spent,
-            _ => Claim::Absent,
-        })
     }
 }

@@ -1,11 +1,41 @@
 //! The API's own reset codes over the in-memory store: minted, offered,
-//! taken once, spent, expired.
+//! taken once, spent, expired, bound to the user, the address and the key.
 
 use api::fakes::InMemoryResetCodes;
 use api::reset_codes::*;
 use aws_lc_rs::rand::SystemRandom;
 
 const NOW: u64 = 1_800_000_000;
+const KEY: &[u8] = b"the API's key";
+
+fn target(username: &str, address: &str) -> ResetTarget {
+    ResetTarget {
+        username: username.to_owned(),
+        address: address.to_owned(),
+    }
+}
+
+fn user() -> ResetTarget {
+    target("u", "u@example.com")
+}
+
+async fn mail(store: &InMemoryResetCodes, to: &ResetTarget) -> String {
+    issue(store, &SystemRandom::new(), KEY, to, NOW)
+        .await
+        .unwrap()
+}
+
+async fn offer(store: &InMemoryResetCodes, to: &ResetTarget, code: &str, now: u64) -> Redeemed {
+    redeem(store, KEY, to, code, now).await.unwrap()
+}
+
+fn other_than(code: &str) -> &'static str {
+    if code == "000000" {
+        "000001"
+    } else {
+        "000000"
+    }
+}
 
 #[test]
 fn codes_are_six_digits_and_vary() {
@@ -19,81 +49,84 @@ fn codes_are_six_digits_and_vary() {
 }
 
 #[test]
-fn the_digest_is_bound_to_the_user() {
-    assert_ne!(code_digest("a", "123456"), code_digest("b", "123456"));
-    assert_eq!(code_digest("a", "123456"), code_digest("a", "123456"));
-    assert!(!code_digest("a", "123456").contains("123456"));
+fn the_digest_is_bound_to_the_user_the_address_and_the_key() {
+    let digest = code_digest(KEY, &user(), "123456");
+    assert_eq!(digest, code_digest(KEY, &user(), "123456"));
+    assert_ne!(
+        digest,
+        code_digest(KEY, &target("v", "u@example.com"), "123456")
+    );
+    assert_ne!(
+        digest,
+        code_digest(KEY, &target("u", "new@example.com"), "123456")
+    );
+    assert_ne!(digest, code_digest(b"another key", &user(), "123456"));
+    assert!(!digest.contains("123456"));
 }
 
 #[tokio::test]
 async fn a_code_is_taken_once() {
     let store = InMemoryResetCodes::default();
-    let code = issue(&store, &SystemRandom::new(), "u", NOW).await.unwrap();
-    assert_eq!(
-        redeem(&store, "u", &code, NOW).await.unwrap(),
-        Redeemed::Accepted
-    );
-    assert_eq!(
-        redeem(&store, "u", &code, NOW).await.unwrap(),
-        Redeemed::NotIssued
-    );
+    let code = mail(&store, &user()).await;
+    assert!(matches!(
+        offer(&store, &user(), &code, NOW).await,
+        Redeemed::Accepted(_)
+    ));
+    assert_eq!(offer(&store, &user(), &code, NOW).await, Redeemed::Wrong);
 }
 
 #[tokio::test]
-async fn no_code_means_the_reset_is_cognitos() {
+async fn no_code_mailed_is_a_wrong_code() {
     let store = InMemoryResetCodes::default();
-    assert_eq!(
-        redeem(&store, "u", "123456", NOW).await.unwrap(),
-        Redeemed::NotIssued
-    );
+    assert_eq!(offer(&store, &user(), "123456", NOW).await, Redeemed::Wrong);
 }
 
 #[tokio::test]
 async fn a_code_expires_after_its_hour() {
     let store = InMemoryResetCodes::default();
-    let code = issue(&store, &SystemRandom::new(), "u", NOW).await.unwrap();
+    let code = mail(&store, &user()).await;
     let later = NOW + CODE_LIFETIME_SECS;
     assert_eq!(
-        redeem(&store, "u", &code, later).await.unwrap(),
+        offer(&store, &user(), &code, later).await,
         Redeemed::Expired
     );
-    assert_eq!(
-        redeem(&store, "u", &code, later - 1).await.unwrap(),
-        Redeemed::Accepted
-    );
+    assert!(matches!(
+        offer(&store, &user(), &code, later - 1).await,
+        Redeemed::Accepted(_)
+    ));
 }
 
 #[tokio::test]
 async fn five_offered_codes_spend_the_code() {
     let store = InMemoryResetCodes::default();
-    let code = issue(&store, &SystemRandom::new(), "u", NOW).await.unwrap();
-    let wrong = if code == "000000" { "000001" } else { "000000" };
+    let code = mail(&store, &user()).await;
     for _ in 0..MAX_ATTEMPTS {
         assert_eq!(
-            redeem(&store, "u", wrong, NOW).await.unwrap(),
+            offer(&store, &user(), other_than(&code), NOW).await,
             Redeemed::Wrong
         );
     }
-    assert_eq!(
-        redeem(&store, "u", &code, NOW).await.unwrap(),
-        Redeemed::Expired
-    );
+    assert_eq!(offer(&store, &user(), &code, NOW).await, Redeemed::Wrong);
+}
+
+#[tokio::test]
+async fn a_code_mailed_to_an_old_address_no_longer_works() {
+    let store = InMemoryResetCodes::default();
+    let code = mail(&store, &user()).await;
+    let moved = target("u", "new@example.com");
+    assert_eq!(offer(&store, &moved, &code, NOW).await, Redeemed::Wrong);
 }
 
 #[tokio::test]
 async fn a_new_code_replaces_the_old_one() {
     let store = InMemoryResetCodes::default();
-    let random = SystemRandom::new();
-    let first = issue(&store, &random, "u", NOW).await.unwrap();
-    let second = issue(&store, &random, "u", NOW).await.unwrap();
+    let first = mail(&store, &user()).await;
+    let second = mail(&store, &user()).await;
     if first != second {
-        assert_eq!(
-            redeem(&store, "u", &first, NOW).await.unwrap(),
-            Redeemed::Wrong
-        );
+        assert_eq!(offer(&store, &user(), &first, NOW).await, Redeemed::Wrong);
     }
-    assert_eq!(
-        redeem(&store, "u", &second, NOW).await.unwrap(),
-        Redeemed::Accepted
-    );
+    assert!(matches!(
+        offer(&store, &user(), &second, NOW).await,
+        Redeemed::Accepted(_)
+    ));
 }

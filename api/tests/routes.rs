@@ -294,8 +294,69 @@ async fn the_apis_reset_code_is_spent_by_five_offered_codes() {
     for _ in 0..api::reset_codes::MAX_ATTEMPTS {
         assert_eq!(reset(wrong).await.body["error"]["code"], "invalid_code");
     }
+    // Spent: the right code now gets the wrong code's answer.
     let late = reset(&code).await;
-    assert_eq!(late.body["error"]["code"], "expired_code", "{}", late.body);
+    assert_eq!(late.body["error"]["code"], "invalid_code", "{}", late.body);
+}
+
+#[tokio::test]
+async fn a_user_with_an_authenticator_app_gets_no_reset_code_by_mail() {
+    let api = Api::new();
+    let (email, tokens) = api.user("mfaboth").await;
+    let token = access(&tokens);
+    let secret = api
+        .call(Method::POST, "/api/auth/mfa/setup", None, Some(token))
+        .await;
+    assert_eq!(secret.status, StatusCode::OK, "{}", secret.body);
+    let verified = api
+        .call(
+            Method::POST,
+            "/api/auth/mfa/verify",
+            Some(json!({"code": api::fakes::CODE})),
+            Some(token),
+        )
+        .await;
+    assert_eq!(verified.status, StatusCode::OK, "{}", verified.body);
+    api.call(Method::PUT, "/api/auth/mfa/email", None, Some(token))
+        .await;
+    let answer = api
+        .call(
+            Method::POST,
+            "/api/auth/forgot-password",
+            Some(json!({"email": email})),
+            None,
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::ACCEPTED);
+    assert!(api.notices.reset_codes_sent().is_empty());
+}
+
+#[tokio::test]
+async fn the_api_mails_a_user_five_reset_codes_a_day() {
+    let api = Api::new();
+    let (email, tokens) = api.user("mfadaily").await;
+    api.call(
+        Method::PUT,
+        "/api/auth/mfa/email",
+        None,
+        Some(access(&tokens)),
+    )
+    .await;
+    for _ in 0..api::reset_codes::MAX_ISSUED_PER_DAY + 2 {
+        let answer = api
+            .call(
+                Method::POST,
+                "/api/auth/forgot-password",
+                Some(json!({"email": email})),
+                None,
+            )
+            .await;
+        assert_eq!(answer.status, StatusCode::ACCEPTED, "{}", answer.body);
+    }
+    assert_eq!(
+        api.notices.reset_codes_sent().len() as u64,
+        api::reset_codes::MAX_ISSUED_PER_DAY
+    );
 }
 
 #[tokio::test]

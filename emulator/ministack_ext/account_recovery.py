@@ -13,7 +13,8 @@ With the extension ForgotPassword of an existing user answers that error
 unless one of the pool's mechanisms qualifies: `verified_email` with a
 verified email and no email MFA (the user's settings as `email_mfa` keeps
 them), `verified_phone_number` with a verified phone and no SMS MFA; a pool
-without the setting uses Cognito's legacy choice (either, phone first).
+without the setting uses Cognito's legacy choice (either verified channel,
+phone first), where MFA disqualifies neither.
 Unknown users keep MiniStack's answer (PreventUserExistenceErrors).
 
 Not here: `admin_only` (the stack does not use it)."""
@@ -37,13 +38,16 @@ FINGERPRINTS = {  # python -m ministack_ext.fingerprints
 def qualifies(pool, user):
     """Whether any of the pool's recovery mechanisms can reach the user."""
     attributes = cognito._attr_list_to_dict(user.get("Attributes", []))
+    email = attributes.get("email_verified") == "true"
+    phone = attributes.get("phone_number_verified") == "true"
+    setting = (pool.get("AccountRecoverySetting") or {}).get("RecoveryMechanisms")
+    if not setting:  # the legacy choice: any verified channel, phone first
+        return email or phone
     mfa = set(user.get("_mfa_enabled") or [])
     usable = {
-        "verified_email": attributes.get("email_verified") == "true" and "EMAIL_OTP" not in mfa,
-        "verified_phone_number": attributes.get("phone_number_verified") == "true" and "SMS_MFA" not in mfa,
+        "verified_email": email and "EMAIL_OTP" not in mfa,
+        "verified_phone_number": phone and "SMS_MFA" not in mfa,
     }
-    setting = (pool.get("AccountRecoverySetting") or {}).get("RecoveryMechanisms") or [
-        {"Name": "verified_phone_number"}, {"Name": "verified_email"}]
     return any(usable.get(mechanism.get("Name"), False) for mechanism in setting)
 
 

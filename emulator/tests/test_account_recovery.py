@@ -68,6 +68,11 @@ class Recovery(unittest.TestCase):
         self.user("di@example.com", mfa=["SOFTWARE_TOKEN_MFA"])
         self.assertIn("CodeDeliveryDetails", body(self.forgot("di@example.com")))
 
+    def test_without_the_setting_mfa_disqualifies_nothing(self):
+        cognito._user_pools[self.pool_id].pop("AccountRecoverySetting", None)
+        self.user("eve@example.com", mfa=["EMAIL_OTP"])
+        self.assertIn("CodeDeliveryDetails", body(self.forgot("eve@example.com")))
+
 
 class RecoveryOnBareMiniStack(Recovery):
     install = False

@@ -127,7 +127,7 @@ def upload(zips, keys, bucket, endpoint_url):
 
 def emulator_ses_identity(parameters, endpoint_url):
     """On AWS the SES identity SesIdentityArn names is verified before the
-    stack is deployed (README, "Deploying to AWS"); on the emulator this
+    stack is deployed (docs/deploying.md, "Deploying to AWS"); on the emulator this
     creates it, and MiniStack verifies it at once."""
     arn = parameters.get("SesIdentityArn", "")
     if not arn:
@@ -288,6 +288,16 @@ def write_outputs(directory, outputs, parameters, endpoint_url):
     say(f"wrote {amplify.relative_to(ROOT)} and {(directory / 'stack.env').relative_to(ROOT)}")
 
 
+# What the checked-in parameter files hold until a team fills them in.
+PLACEHOLDERS = ("example.com", "123456789012")
+
+
+def placeholders(parameters):
+    """The parameters still holding a placeholder value, sorted."""
+    return sorted(key for key, value in parameters.items()
+                  if any(placeholder in str(value) for placeholder in PLACEHOLDERS))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--env", required=True, help="parameters file cloudformation/params/ENV.json")
@@ -309,6 +319,13 @@ def main():
     if args.arch:
         overrides["LambdaArchitecture"] = args.arch
     parameters = resolve_parameters(env_file, overrides)
+    unfilled = placeholders(parameters)
+    if unfilled and not args.endpoint_url:
+        message = (f"{env_file.relative_to(ROOT)} still holds placeholder values for {', '.join(unfilled)}: "
+                   "set them in the file or with --set KEY=VALUE")
+        if not args.dry_run:
+            raise SystemExit(message)
+        say(f"warning: {message}")
     arch = effective(parameters, "LambdaArchitecture")
     outputs_dir = Path(args.outputs_dir).resolve() if args.outputs_dir else ROOT / ".local" / args.env
 

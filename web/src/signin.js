@@ -1,30 +1,34 @@
 // Amplify UI's Authenticator, as a team drops it into its own app: sign-in
-// (password, a mailed code or a passkey), MFA and the reset code's request go
-// straight to Cognito; the API takes sign-up, because the pool's pre sign-up
-// trigger admits only the API's client, which scores the password with
-// zxcvbn first, and the new password of a reset, which it scores the same way.
+// (password, a mailed code or a passkey) and MFA go straight to Cognito; the
+// API takes sign-up, because the pool's pre sign-up trigger admits only the
+// API's client, which scores the password with zxcvbn first, and both steps
+// of a reset: it scores the new password the same way, and it mails its own
+// code to a user with email MFA, whom Cognito's ForgotPassword cannot reach.
 import { Authenticator } from '@aws-amplify/ui-react';
 import '@aws-amplify/ui-react/styles.css';
 import { signInWithRedirect } from 'aws-amplify/auth';
 import { createElement as h, useEffect } from 'react';
 import { createRoot } from 'react-dom/client';
 import { outputs } from './amplify.js';
+import { apiClient } from './api.js';
+
+// Signed out: no token; the device data threat protection uses goes along
+// (x-user-context-data), as with every other call of the web client.
+const api = apiClient(outputs.custom?.api_url ?? '', async () => null, {
+  userPoolId: outputs.auth.user_pool_id,
+  clientId: outputs.custom?.api_client_id,
+});
 
 // The API's answer, or an error carrying its message and zxcvbn's feedback.
 async function callApi(path, body) {
-  const reply = await fetch(`${outputs.custom?.api_url ?? ''}${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  const answer = await reply.json().catch(() => ({}));
+  const reply = await api.call('POST', path, body, { anonymous: true });
   if (!reply.ok) {
-    const feedback = answer.error?.feedback;
+    const feedback = reply.error?.feedback;
     throw new Error(
-      [answer.error?.message, feedback?.warning, ...(feedback?.suggestions ?? [])].filter(Boolean).join(' '),
+      [reply.error?.message, feedback?.warning, ...(feedback?.suggestions ?? [])].filter(Boolean).join(' '),
     );
   }
-  return answer;
+  return reply.body ?? {};
 }
 
 export const services = {
@@ -42,6 +46,16 @@ export const services = {
       userId: body.user_sub,
       nextStep: {
         signUpStep: 'CONFIRM_SIGN_UP',
+        codeDeliveryDetails: { deliveryMedium: 'EMAIL', destination: username, attributeName: 'email' },
+      },
+    };
+  },
+  async handleForgotPassword({ username }) {
+    await callApi('/api/auth/forgot-password', { email: username });
+    return {
+      isPasswordReset: false,
+      nextStep: {
+        resetPasswordStep: 'CONFIRM_RESET_PASSWORD_WITH_CODE',
         codeDeliveryDetails: { deliveryMedium: 'EMAIL', destination: username, attributeName: 'email' },
       },
     };

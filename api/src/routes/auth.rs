@@ -8,7 +8,7 @@ use crate::password;
 use crate::pool::{
     MfaMethod, MfaSettings, PasskeyChallenge, Recovery, SignIn, Tokens, UserContext,
 };
-use crate::reset_codes::{self, Redeemed};
+use crate::reset_codes::{self, Redeemed, MAX_ISSUED_PER_DAY};
 use crate::state::SharedState;
 use crate::throttle::{self, Attempt};
 use axum::extract::State;
@@ -396,34 +396,52 @@ pub async fn forgot_password(
     context: UserContext,
     JsonBody(body): JsonBody<WhoBody>,
 ) -> Result<(StatusCode, Json<Message>), ApiError> {
+    let started = tokio::time::Instant::now();
     let who = named(body.email.as_deref(), body.username.as_deref())?;
     limit(&state, "forgot", &context, Some(who.text())).await?;
     let username = login(&state, who).await?;
     let sent = match state.pool.forgot_password(&username, &context).await {
-        Ok(Recovery::Refused) => mail_own_reset_code(&state, &username).await,
-        // A code of the API's left from before would shadow Cognito's.
-        Ok(Recovery::Mailed) => state.reset_codes.discard(&username).await,
+        Ok(Recovery::Refused) => {
+            // Only existing users get here: a failure must answer as
+            // everyone else does.
+            if let Err(err) = mail_own_reset_code(&state, &username).await {
+                tracing::error!(code = ?err.code, "the API's reset code was not mailed");
+            }
+            Ok(())
+        }
+        Ok(Recovery::Mailed) => Ok(()),
         Err(err) => Err(err),
     };
     audit("forgot_password", Some(&username), &context, &sent);
+    // The API's own code costs more calls than Cognito's: the same floor as
+    // sign-up's keeps its users from standing out by timing.
+    not_before(started, state.config.sign_up_min_duration).await;
     same_for_everyone(sent)
 }
 
 /// For a user Cognito's reset cannot reach ([`reset_codes`]): the API's own
-/// code, when the user qualifies; nothing otherwise (the same 202).
+/// code, when the user qualifies and has not had [`MAX_ISSUED_PER_DAY`]
+/// today; nothing otherwise (the same 202).
 async fn mail_own_reset_code(state: &SharedState, username: &str) -> Result<(), ApiError> {
-    let Some(address) = state.pool.reset_code_address(username).await? else {
+    let Some(target) = state.pool.reset_target(username).await? else {
         return Ok(());
     };
+    let now = throttle::now_secs();
+    let issued = state
+        .counters
+        .increment(&format!("reset-issued#{}", target.username), now + 86_400)
+        .await?;
+    if issued > MAX_ISSUED_PER_DAY {
+        tracing::warn!(
+            event = "reset_code_refused",
+            "the day's reset codes for this user are used up"
+        );
+        return Ok(());
+    }
+    let key = state.pool.digest_key().await?;
     let random = aws_lc_rs::rand::SystemRandom::new();
-    let code = reset_codes::issue(
-        state.reset_codes.as_ref(),
-        &random,
-        username,
-        throttle::now_secs(),
-    )
-    .await?;
-    state.notices.reset_code(&address, &code).await?;
+    let code = reset_codes::issue(state.reset_codes.as_ref(), &random, &key, &target, now).await?;
+    state.notices.reset_code(&target.address, &code).await?;
     tracing::info!(
         event = "reset_code_mailed",
         "the API mailed its own reset code"
@@ -882,7 +900,8 @@ pub async fn reset_password(
     }))
 }
 
-/// With the API's own code if it mailed one to the user, else Cognito's.
+/// With the API's own code for the users it mails one to (decided again now,
+/// so a code outlives no change of address or MFA), else Cognito's.
 async fn reset_with(
     state: &SharedState,
     username: &str,
@@ -890,21 +909,34 @@ async fn reset_with(
     new_password: &str,
     context: &UserContext,
 ) -> Result<(), ApiError> {
+    let Some(target) = state.pool.reset_target(username).await? else {
+        return state
+            .pool
+            .reset_password(username, code, new_password, context)
+            .await;
+    };
+    let key = state.pool.digest_key().await?;
     let redeemed = reset_codes::redeem(
         state.reset_codes.as_ref(),
-        username,
+        &key,
+        &target,
         code,
         throttle::now_secs(),
     )
     .await?;
     match redeemed {
-        Redeemed::NotIssued => {
-            state
+        Redeemed::Accepted(taken) => {
+            let set = state
                 .pool
-                .reset_password(username, code, new_password, context)
-                .await
+                .set_password(&target.username, new_password)
+                .await;
+            // Cognito's policy or password history refused it: the user
+            // tries another password with the same code.
+            if matches!(&set, Err(err) if err.code == ErrorCode::WeakPassword) {
+                state.reset_codes.put(&target.username, &taken).await?;
+            }
+            set
         }
-        Redeemed::Accepted => state.pool.set_password(username, new_password).await,
         Redeemed::Wrong => Err(ApiError::invalid_code()),
         Redeemed::Expired => Err(ApiError::new(
             ErrorCode::ExpiredCode,
