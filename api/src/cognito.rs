@@ -1,13 +1,12 @@
 //! The user pool over Cognito: every call the routes make, with SECRET_HASH
-//! for the confidential client and errors mapped once.
+//! for the confidential client, and Cognito's errors mapped to the pool's
+//! ([`PoolError`]) once, here.
 
 use crate::document::{to_document, to_json};
-use crate::error::{from_cognito, ApiError, ErrorCode};
 use crate::pool::{
-    Attributes, Device, MfaMethod, MfaSettings, Passkey, PasskeyChallenge, Recovery, SignIn,
-    Tokens, UserContext, UserPool, UserSummary,
+    Attributes, Device, MfaMethod, MfaSettings, Passkey, PasskeyChallenge, PoolError, Recovery,
+    ResetTarget, SignIn, Tokens, UserContext, UserPool, UserSummary,
 };
-use crate::reset_codes::ResetTarget;
 use async_trait::async_trait;
 use aws_sdk_cognitoidentityprovider::error::ProvideErrorMetadata;
 use aws_sdk_cognitoidentityprovider::operation::initiate_auth::InitiateAuthOutput;
@@ -42,20 +41,73 @@ pub struct Cognito {
     client_secret: tokio::sync::OnceCell<String>,
 }
 
-fn fail<E: ProvideErrorMetadata>(operation: &'static str, err: E) -> ApiError {
-    tracing::info!(
-        operation,
-        code = err.code().unwrap_or("none"),
-        "Cognito refused"
-    );
-    from_cognito(err.code(), err.message())
+/// Cognito's error code as the pool's error; None for a code the API does
+/// not expect (an outage, a misconfiguration), which stays a failure with
+/// its source. `message` carries a trigger's reason.
+pub fn refusal(code: &str, message: Option<&str>) -> Option<PoolError> {
+    Some(match code {
+        "NotAuthorizedException" => PoolError::NotAuthorized,
+        "UserNotFoundException" => PoolError::UserNotFound,
+        "RefreshTokenReuseException" => PoolError::RefreshTokenReused,
+        "UsernameExistsException" | "AliasExistsException" => PoolError::AccountExists,
+        "InvalidPasswordException" => PoolError::InvalidPassword,
+        "PasswordHistoryPolicyViolationException" => PoolError::PasswordReused,
+        "CodeMismatchException" | "EnableSoftwareTokenMFAException" => PoolError::CodeMismatch,
+        "ExpiredCodeException" => PoolError::ExpiredCode,
+        "UserNotConfirmedException" => PoolError::NotConfirmed,
+        "PasswordResetRequiredException" => PoolError::PasswordResetRequired,
+        "LimitExceededException"
+        | "TooManyRequestsException"
+        | "TooManyFailedAttemptsException" => PoolError::Throttled,
+        "InvalidParameterException" => PoolError::InvalidParameter,
+        "SoftwareTokenMFANotFoundException" => PoolError::MfaNotSetUp,
+        "UserLambdaValidationException" => {
+            PoolError::Rejected(trigger_message(message.unwrap_or_default()))
+        }
+        "ResourceNotFoundException" => PoolError::NotFound,
+        "InvalidUserPoolConfigurationException" => return None,
+        "WebAuthnNotEnabledException" | "WebAuthnConfigurationMissingException" => {
+            PoolError::PasskeysUnavailable
+        }
+        code if code.starts_with("WebAuthn") => PoolError::InvalidPasskey,
+        _ => return None,
+    })
+}
+
+/// The user-safe reason from "PreSignUp failed with error <reason>." (the
+/// triggers' rejections are written to be shown).
+fn trigger_message(message: &str) -> String {
+    message
+        .split_once(" failed with error ")
+        .map(|(_, reason)| reason.trim().to_owned())
+        .filter(|reason| !reason.is_empty() && reason.len() <= 200)
+        .unwrap_or_else(|| "The request was rejected.".to_owned())
+}
+
+fn fail<E>(operation: &'static str, err: E) -> PoolError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    match err.code().and_then(|code| refusal(code, err.message())) {
+        Some(refused) => {
+            tracing::debug!(operation, code = err.code(), "Cognito refused");
+            refused
+        }
+        None => PoolError::Unavailable {
+            operation,
+            source: Box::new(err),
+        },
+    }
 }
 
 /// A device call on a pool without device tracking answers
 /// InvalidUserPoolConfigurationException.
-fn device_fail<E: ProvideErrorMetadata>(operation: &'static str, err: E) -> ApiError {
+fn device_fail<E>(operation: &'static str, err: E) -> PoolError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
     if err.code() == Some("InvalidUserPoolConfigurationException") {
-        return ApiError::devices_unavailable();
+        return PoolError::DevicesUnavailable;
     }
     fail(operation, err)
 }
@@ -96,19 +148,23 @@ fn context_data(context: &UserContext) -> UserContextDataType {
         .build()
 }
 
-fn attribute(name: &str, value: &str) -> Result<AttributeType, ApiError> {
+fn attribute(name: &str, value: &str) -> Result<AttributeType, PoolError> {
     AttributeType::builder()
         .name(name)
         .value(value)
         .build()
-        .map_err(|_| ApiError::internal())
+        .map_err(|err| PoolError::Unavailable {
+            operation: "AttributeType",
+            source: Box::new(err),
+        })
 }
 
-fn tokens(result: Option<AuthenticationResultType>) -> Result<Tokens, ApiError> {
-    let result = result.ok_or_else(ApiError::internal)?;
+fn tokens(result: Option<AuthenticationResultType>) -> Result<Tokens, PoolError> {
+    let missing = |what| move || PoolError::malformed("sign-in", what);
+    let result = result.ok_or_else(missing("AuthenticationResult"))?;
     Ok(Tokens {
-        access_token: result.access_token.ok_or_else(ApiError::internal)?,
-        id_token: result.id_token.ok_or_else(ApiError::internal)?,
+        access_token: result.access_token.ok_or_else(missing("AccessToken"))?,
+        id_token: result.id_token.ok_or_else(missing("IdToken"))?,
         refresh_token: result.refresh_token,
         expires_in: result.expires_in,
         token_type: result.token_type.unwrap_or_else(|| "Bearer".into()),
@@ -139,14 +195,17 @@ impl Cognito {
         }
     }
 
-    async fn secret(&self) -> Result<&str, ApiError> {
+    async fn secret(&self) -> Result<&str, PoolError> {
         self.client_secret
             .get_or_try_init(|| {
                 Cognito::client_secret(&self.client, &self.pool_id, &self.client_id)
             })
             .await
             .map(String::as_str)
-            .map_err(ApiError::from)
+            .map_err(|err| PoolError::Unavailable {
+                operation: "DescribeUserPoolClient",
+                source: Box::new(err),
+            })
     }
 
     /// The API client's secret, read from the pool (DescribeUserPoolClient)
@@ -169,7 +228,7 @@ impl Cognito {
     }
 
     /// Base64(HMAC-SHA256(secret, username + client id)).
-    pub async fn secret_hash(&self, username: &str) -> Result<String, ApiError> {
+    pub async fn secret_hash(&self, username: &str) -> Result<String, PoolError> {
         let key = aws_lc_rs::hmac::Key::new(
             aws_lc_rs::hmac::HMAC_SHA256,
             self.secret().await?.as_bytes(),
@@ -185,7 +244,7 @@ impl Cognito {
         username: &str,
         preferred: &str,
         context: &UserContext,
-    ) -> Result<InitiateAuthOutput, ApiError> {
+    ) -> Result<InitiateAuthOutput, PoolError> {
         self.client
             .initiate_auth()
             .client_id(&self.client_id)
@@ -206,7 +265,7 @@ impl Cognito {
         session: &str,
         code: &str,
         context: &UserContext,
-    ) -> Result<Tokens, ApiError> {
+    ) -> Result<Tokens, PoolError> {
         let output = self
             .client
             .respond_to_auth_challenge()
@@ -233,7 +292,7 @@ impl UserPool for Cognito {
         name: &str,
         username: Option<&str>,
         context: &UserContext,
-    ) -> Result<(String, bool), ApiError> {
+    ) -> Result<(String, bool), PoolError> {
         let mut request = self
             .client
             .sign_up()
@@ -256,7 +315,7 @@ impl UserPool for Cognito {
         username: &str,
         code: &str,
         context: &UserContext,
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), PoolError> {
         self.client
             .confirm_sign_up()
             .client_id(&self.client_id)
@@ -270,7 +329,7 @@ impl UserPool for Cognito {
         Ok(())
     }
 
-    async fn resend_code(&self, username: &str, context: &UserContext) -> Result<(), ApiError> {
+    async fn resend_code(&self, username: &str, context: &UserContext) -> Result<(), PoolError> {
         self.client
             .resend_confirmation_code()
             .client_id(&self.client_id)
@@ -288,7 +347,7 @@ impl UserPool for Cognito {
         username: &str,
         password: &str,
         context: &UserContext,
-    ) -> Result<SignIn, ApiError> {
+    ) -> Result<SignIn, PoolError> {
         let output = self
             .client
             .initiate_auth()
@@ -304,19 +363,20 @@ impl UserPool for Cognito {
         match output.challenge_name {
             None => Ok(SignIn::Tokens(tokens(output.authentication_result)?)),
             Some(ChallengeNameType::SoftwareTokenMfa) => Ok(SignIn::MfaRequired {
-                session: output.session.ok_or_else(ApiError::internal)?,
+                session: output
+                    .session
+                    .ok_or_else(|| PoolError::malformed("InitiateAuth", "Session"))?,
                 method: MfaMethod::Totp,
             }),
             Some(ChallengeNameType::EmailOtp) => Ok(SignIn::MfaRequired {
-                session: output.session.ok_or_else(ApiError::internal)?,
+                session: output
+                    .session
+                    .ok_or_else(|| PoolError::malformed("InitiateAuth", "Session"))?,
                 method: MfaMethod::Email,
             }),
             Some(other) => {
                 tracing::warn!(challenge = %other.as_str(), "unsupported sign-in challenge");
-                Err(ApiError::new(
-                    ErrorCode::ChallengeUnsupported,
-                    "This account needs a sign-in step the API does not support.",
-                ))
+                Err(PoolError::ChallengeUnsupported(other.as_str().to_owned()))
             }
         }
     }
@@ -328,7 +388,7 @@ impl UserPool for Cognito {
         method: MfaMethod,
         code: &str,
         context: &UserContext,
-    ) -> Result<Tokens, ApiError> {
+    ) -> Result<Tokens, PoolError> {
         let challenge = match method {
             MfaMethod::Totp => CodeChallenge {
                 name: ChallengeNameType::SoftwareTokenMfa,
@@ -344,17 +404,19 @@ impl UserPool for Cognito {
         &self,
         username: &str,
         context: &UserContext,
-    ) -> Result<String, ApiError> {
+    ) -> Result<String, PoolError> {
         let output = self
             .choose_first_factor(username, "EMAIL_OTP", context)
             .await?;
         match output.challenge_name {
-            Some(ChallengeNameType::EmailOtp) => output.session.ok_or_else(ApiError::internal),
+            Some(ChallengeNameType::EmailOtp) => output
+                .session
+                .ok_or_else(|| PoolError::malformed("InitiateAuth", "Session")),
             // The pool's sign-in policy does not allow EMAIL_OTP (no SES
             // identity, or MFA required), so Cognito offers the others.
             other => {
                 tracing::warn!(challenge = ?other, "email sign-in codes are not enabled on the pool");
-                Err(ApiError::code_sign_in_unavailable())
+                Err(PoolError::CodeSignInUnavailable)
             }
         }
     }
@@ -365,7 +427,7 @@ impl UserPool for Cognito {
         session: &str,
         code: &str,
         context: &UserContext,
-    ) -> Result<Tokens, ApiError> {
+    ) -> Result<Tokens, PoolError> {
         self.answer_code(EMAIL_CODE, username, session, code, context)
             .await
     }
@@ -374,22 +436,24 @@ impl UserPool for Cognito {
         &self,
         username: &str,
         context: &UserContext,
-    ) -> Result<PasskeyChallenge, ApiError> {
+    ) -> Result<PasskeyChallenge, PoolError> {
         let output = self
             .choose_first_factor(username, "WEB_AUTHN", context)
             .await?;
         if output.challenge_name != Some(ChallengeNameType::WebAuthn) {
             tracing::warn!(challenge = ?output.challenge_name, "passkeys are not enabled on the pool");
-            return Err(from_cognito(Some("WebAuthnNotEnabledException"), None));
+            return Err(PoolError::PasskeysUnavailable);
         }
         let options = output
             .challenge_parameters
             .as_ref()
             .and_then(|parameters| parameters.get("CREDENTIAL_REQUEST_OPTIONS"))
             .and_then(|options| serde_json::from_str(options).ok())
-            .ok_or_else(ApiError::internal)?;
+            .ok_or_else(|| PoolError::malformed("InitiateAuth", "CREDENTIAL_REQUEST_OPTIONS"))?;
         Ok(PasskeyChallenge {
-            session: output.session.ok_or_else(ApiError::internal)?,
+            session: output
+                .session
+                .ok_or_else(|| PoolError::malformed("InitiateAuth", "Session"))?,
             options,
         })
     }
@@ -400,7 +464,7 @@ impl UserPool for Cognito {
         session: &str,
         credential: &serde_json::Value,
         context: &UserContext,
-    ) -> Result<Tokens, ApiError> {
+    ) -> Result<Tokens, PoolError> {
         let output = self
             .client
             .respond_to_auth_challenge()
@@ -420,7 +484,7 @@ impl UserPool for Cognito {
     async fn start_passkey_registration(
         &self,
         access_token: &str,
-    ) -> Result<serde_json::Value, ApiError> {
+    ) -> Result<serde_json::Value, PoolError> {
         let output = self
             .client
             .start_web_authn_registration()
@@ -435,7 +499,7 @@ impl UserPool for Cognito {
         &self,
         access_token: &str,
         credential: &serde_json::Value,
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), PoolError> {
         self.client
             .complete_web_authn_registration()
             .access_token(access_token)
@@ -446,7 +510,7 @@ impl UserPool for Cognito {
         Ok(())
     }
 
-    async fn list_passkeys(&self, access_token: &str) -> Result<Vec<Passkey>, ApiError> {
+    async fn list_passkeys(&self, access_token: &str) -> Result<Vec<Passkey>, PoolError> {
         let output = self
             .client
             .list_web_authn_credentials()
@@ -470,7 +534,7 @@ impl UserPool for Cognito {
         &self,
         access_token: &str,
         credential_id: &str,
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), PoolError> {
         self.client
             .delete_web_authn_credential()
             .access_token(access_token)
@@ -481,7 +545,7 @@ impl UserPool for Cognito {
         Ok(())
     }
 
-    async fn list_devices(&self, access_token: &str) -> Result<Vec<Device>, ApiError> {
+    async fn list_devices(&self, access_token: &str) -> Result<Vec<Device>, PoolError> {
         let mut devices = Vec::new();
         let mut page = None;
         loop {
@@ -507,7 +571,7 @@ impl UserPool for Cognito {
         access_token: &str,
         device_key: &str,
         remembered: bool,
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), PoolError> {
         let status = if remembered {
             DeviceRememberedStatusType::Remembered
         } else {
@@ -524,7 +588,7 @@ impl UserPool for Cognito {
         Ok(())
     }
 
-    async fn forget_device(&self, access_token: &str, device_key: &str) -> Result<(), ApiError> {
+    async fn forget_device(&self, access_token: &str, device_key: &str) -> Result<(), PoolError> {
         self.client
             .forget_device()
             .access_token(access_token)
@@ -535,7 +599,7 @@ impl UserPool for Cognito {
         Ok(())
     }
 
-    async fn refresh(&self, refresh_token: &str) -> Result<Tokens, ApiError> {
+    async fn refresh(&self, refresh_token: &str) -> Result<Tokens, PoolError> {
         let output = self
             .client
             .get_tokens_from_refresh_token()
@@ -556,7 +620,7 @@ impl UserPool for Cognito {
         &self,
         access_token: &str,
         refresh_token: Option<&str>,
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), PoolError> {
         self.client
             .global_sign_out()
             .access_token(access_token)
@@ -586,7 +650,7 @@ impl UserPool for Cognito {
         &self,
         username: &str,
         context: &UserContext,
-    ) -> Result<Recovery, ApiError> {
+    ) -> Result<Recovery, PoolError> {
         let sent = self
             .client
             .forgot_password()
@@ -613,7 +677,7 @@ impl UserPool for Cognito {
         }
     }
 
-    async fn reset_target(&self, username: &str) -> Result<Option<ResetTarget>, ApiError> {
+    async fn reset_target(&self, username: &str) -> Result<Option<ResetTarget>, PoolError> {
         let user = match self
             .client
             .admin_get_user()
@@ -643,7 +707,7 @@ impl UserPool for Cognito {
     }
 
     /// HMAC-SHA256 of a fixed label under the API client's secret.
-    async fn digest_key(&self) -> Result<Vec<u8>, ApiError> {
+    async fn digest_key(&self) -> Result<Vec<u8>, PoolError> {
         let key = aws_lc_rs::hmac::Key::new(
             aws_lc_rs::hmac::HMAC_SHA256,
             self.secret().await?.as_bytes(),
@@ -655,7 +719,7 @@ impl UserPool for Cognito {
         )
     }
 
-    async fn set_password(&self, username: &str, password: &str) -> Result<(), ApiError> {
+    async fn set_password(&self, username: &str, password: &str) -> Result<(), PoolError> {
         self.client
             .admin_set_user_password()
             .user_pool_id(&self.pool_id)
@@ -693,7 +757,7 @@ impl UserPool for Cognito {
         code: &str,
         password: &str,
         context: &UserContext,
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), PoolError> {
         self.client
             .confirm_forgot_password()
             .client_id(&self.client_id)
@@ -713,7 +777,7 @@ impl UserPool for Cognito {
         access_token: &str,
         old: &str,
         new: &str,
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), PoolError> {
         self.client
             .change_password()
             .access_token(access_token)
@@ -725,7 +789,7 @@ impl UserPool for Cognito {
         Ok(())
     }
 
-    async fn mfa_setup(&self, access_token: &str) -> Result<String, ApiError> {
+    async fn mfa_setup(&self, access_token: &str) -> Result<String, PoolError> {
         self.client
             .associate_software_token()
             .access_token(access_token)
@@ -733,10 +797,10 @@ impl UserPool for Cognito {
             .await
             .map_err(|e| fail("AssociateSoftwareToken", e))?
             .secret_code
-            .ok_or_else(ApiError::internal)
+            .ok_or_else(|| PoolError::malformed("AssociateSoftwareToken", "SecretCode"))
     }
 
-    async fn mfa_verify(&self, access_token: &str, code: &str) -> Result<(), ApiError> {
+    async fn mfa_verify(&self, access_token: &str, code: &str) -> Result<(), PoolError> {
         let output = self
             .client
             .verify_software_token()
@@ -747,7 +811,7 @@ impl UserPool for Cognito {
             .await
             .map_err(|e| fail("VerifySoftwareToken", e))?;
         if output.status.as_ref().map(|s| s.as_str()) != Some("SUCCESS") {
-            return Err(from_cognito(Some("CodeMismatchException"), None));
+            return Err(PoolError::CodeMismatch);
         }
         self.set_mfa(access_token, MfaMethod::Totp, true).await
     }
@@ -757,7 +821,7 @@ impl UserPool for Cognito {
         access_token: &str,
         method: MfaMethod,
         enabled: bool,
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), PoolError> {
         let request = self
             .client
             .set_user_mfa_preference()
@@ -783,7 +847,7 @@ impl UserPool for Cognito {
         Ok(())
     }
 
-    async fn mfa_settings(&self, access_token: &str) -> Result<MfaSettings, ApiError> {
+    async fn mfa_settings(&self, access_token: &str) -> Result<MfaSettings, PoolError> {
         let output = self
             .client
             .get_user()
@@ -811,7 +875,7 @@ impl UserPool for Cognito {
 
     /// The user's attributes, through the access token: Cognito refuses a
     /// revoked token here, unlike local verification.
-    async fn get_user(&self, access_token: &str) -> Result<Attributes, ApiError> {
+    async fn get_user(&self, access_token: &str) -> Result<Attributes, PoolError> {
         let output = self
             .client
             .get_user()
@@ -826,7 +890,7 @@ impl UserPool for Cognito {
         &self,
         access_token: &str,
         values: &[(&str, &str)],
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), PoolError> {
         let mut request = self
             .client
             .update_user_attributes()
@@ -843,7 +907,7 @@ impl UserPool for Cognito {
 
     /// Deletes the user. Callers check the session with [`Cognito::get_user`]
     /// first, so a revoked token deletes nothing.
-    async fn delete_user(&self, username: &str) -> Result<(), ApiError> {
+    async fn delete_user(&self, username: &str) -> Result<(), PoolError> {
         self.client
             .admin_delete_user()
             .user_pool_id(&self.pool_id)
@@ -859,7 +923,7 @@ impl UserPool for Cognito {
         username: &str,
         provider: &str,
         provider_user_id: &str,
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), PoolError> {
         let destination = ProviderUserIdentifierType::builder()
             .provider_name("Cognito")
             .provider_attribute_value(username)
@@ -884,7 +948,7 @@ impl UserPool for Cognito {
         &self,
         limit: i32,
         token: Option<&str>,
-    ) -> Result<(Vec<UserSummary>, Option<String>), ApiError> {
+    ) -> Result<(Vec<UserSummary>, Option<String>), PoolError> {
         let output = self
             .client
             .list_users()
@@ -903,7 +967,7 @@ impl UserPool for Cognito {
         Ok((users, output.pagination_token))
     }
 
-    async fn set_group(&self, username: &str, group: &str, member: bool) -> Result<(), ApiError> {
+    async fn set_group(&self, username: &str, group: &str, member: bool) -> Result<(), PoolError> {
         if member {
             self.client
                 .admin_add_user_to_group()
@@ -926,7 +990,7 @@ impl UserPool for Cognito {
         Ok(())
     }
 
-    async fn set_enabled(&self, username: &str, enabled: bool) -> Result<(), ApiError> {
+    async fn set_enabled(&self, username: &str, enabled: bool) -> Result<(), PoolError> {
         if enabled {
             self.client
                 .admin_enable_user()
@@ -994,9 +1058,63 @@ mod tests {
             "ListDevices",
             refused("InvalidUserPoolConfigurationException"),
         );
-        assert_eq!(untracked.code, ErrorCode::DevicesUnavailable);
-        assert_eq!(untracked.code.status(), axum::http::StatusCode::FORBIDDEN);
+        assert!(
+            matches!(untracked, PoolError::DevicesUnavailable),
+            "{untracked:?}"
+        );
         let unknown = device_fail("ListDevices", refused("ResourceNotFoundException"));
-        assert_eq!(unknown.code, ErrorCode::NotFound);
+        assert!(matches!(unknown, PoolError::NotFound), "{unknown:?}");
+    }
+
+    #[test]
+    fn unknown_users_and_wrong_passwords_are_refusals_unknown_codes_failures() {
+        assert!(matches!(
+            refusal("UserNotFoundException", Some("User does not exist.")),
+            Some(PoolError::UserNotFound)
+        ));
+        assert!(matches!(
+            refusal("NotAuthorizedException", None),
+            Some(PoolError::NotAuthorized)
+        ));
+        assert!(refusal("InternalErrorException", Some("arn:aws:secret")).is_none());
+        assert!(refusal("InvalidUserPoolConfigurationException", None).is_none());
+    }
+
+    #[test]
+    fn trigger_rejections_carry_the_trigger_reason_only() {
+        let reason = |message| match refusal("UserLambdaValidationException", Some(message)) {
+            Some(PoolError::Rejected(reason)) => reason,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            reason("PreSignUp failed with error Disposable email addresses are not allowed."),
+            "Disposable email addresses are not allowed."
+        );
+        assert_eq!(reason("stack trace"), "The request was rejected.");
+    }
+
+    #[test]
+    fn an_unexpected_code_keeps_its_source() {
+        use aws_sdk_cognitoidentityprovider::error::ErrorMetadata;
+        use aws_sdk_cognitoidentityprovider::operation::initiate_auth::InitiateAuthError;
+        let failed = fail(
+            "InitiateAuth",
+            InitiateAuthError::generic(
+                ErrorMetadata::builder()
+                    .code("InternalErrorException")
+                    .message("boom")
+                    .build(),
+            ),
+        );
+        match failed {
+            PoolError::Unavailable { operation, source } => {
+                assert_eq!(operation, "InitiateAuth");
+                assert!(
+                    source.to_string().contains("InternalErrorException"),
+                    "{source}"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
     }
 }

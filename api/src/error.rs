@@ -1,6 +1,9 @@
 //! The API's one error type, its codes, and its one mapping to HTTP,
-//! including every Cognito error code.
+//! including every error of the pool ([`PoolError`]). A dependency's error
+//! travels as the source of the answer and is logged once, where the answer
+//! is rendered (`layers::render_errors`).
 
+use crate::pool::PoolError;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -120,14 +123,32 @@ pub struct Feedback {
     pub suggestions: Vec<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// A dependency's failure, kept for the log.
+pub type Source = std::sync::Arc<dyn std::error::Error + Send + Sync>;
+
+#[derive(Clone, Debug)]
 pub struct ApiError {
     pub code: ErrorCode,
     pub message: String,
     pub password: Option<Box<PasswordFeedback>>,
     /// Seconds until a refused attempt may be made again (429).
     pub retry_after: Option<u64>,
+    /// What failed underneath, logged when the answer is rendered; never
+    /// in the body.
+    pub source: Option<Source>,
 }
+
+/// Answers are equal when clients see them alike (the source aside).
+impl PartialEq for ApiError {
+    fn eq(&self, other: &Self) -> bool {
+        self.code == other.code
+            && self.message == other.message
+            && self.password == other.password
+            && self.retry_after == other.retry_after
+    }
+}
+
+impl Eq for ApiError {}
 
 /// Every error answer: `{"error": {...}}`.
 #[derive(Debug, Serialize, ToSchema)]
@@ -157,7 +178,26 @@ impl ApiError {
             message: message.into(),
             password: None,
             retry_after: None,
+            source: None,
         }
+    }
+
+    /// The generic 503, with what failed kept for the log.
+    pub fn failed(source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        let mut err = ApiError::internal();
+        err.source = Some(Source::from(source.into()));
+        err
+    }
+
+    /// The source and its causes, `: `-joined, for the log.
+    pub fn source_chain(&self) -> Option<String> {
+        let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(self.source.as_deref()?);
+        let mut chain = Vec::new();
+        while let Some(err) = cause {
+            chain.push(err.to_string());
+            cause = err.source();
+        }
+        Some(chain.join(": "))
     }
 
     pub fn with_retry_after(mut self, seconds: u64) -> Self {
@@ -270,78 +310,67 @@ impl IntoResponse for ApiError {
 
 impl From<infra::Error> for ApiError {
     fn from(err: infra::Error) -> Self {
-        tracing::error!(error = %err, "dependency failed");
-        ApiError::internal()
+        ApiError::failed(err)
     }
 }
 
-/// Maps a Cognito error code (`err.code()` of any operation) to the API's
-/// answer. Unknown users map like wrong passwords, so callers never learn
-/// whether an account exists.
-pub fn from_cognito(code: Option<&str>, message: Option<&str>) -> ApiError {
-    use ErrorCode as C;
-    match code.unwrap_or_default() {
-        "NotAuthorizedException" | "UserNotFoundException" => ApiError::invalid_credentials(),
-        // A refresh token that rotation replaced, used after the grace period.
-        "RefreshTokenReuseException" => ApiError::unauthorized(),
-        "UsernameExistsException" | "AliasExistsException" => ApiError::new(
-            C::AccountExists,
-            "An account with this email already exists.",
-        ),
-        "InvalidPasswordException" => ApiError::new(
-            C::WeakPassword,
-            "The password does not meet the password policy.",
-        ),
-        "PasswordHistoryPolicyViolationException" => ApiError::new(
-            C::WeakPassword,
-            "This password was used recently; choose another one.",
-        ),
-        "CodeMismatchException" | "EnableSoftwareTokenMFAException" => ApiError::invalid_code(),
-        "ExpiredCodeException" => {
-            ApiError::new(C::ExpiredCode, "The code has expired; request a new one.")
-        }
-        "UserNotConfirmedException" => {
-            ApiError::new(C::NotConfirmed, "Confirm your email address first.")
-        }
-        "PasswordResetRequiredException" => {
-            ApiError::new(C::PasswordResetRequired, "Reset your password to continue.")
-        }
-        "LimitExceededException"
-        | "TooManyRequestsException"
-        | "TooManyFailedAttemptsException" => {
-            ApiError::new(C::TooManyRequests, "Too many attempts; try again later.")
-        }
-        "InvalidParameterException" => ApiError::bad_request("The request is not valid."),
-        "SoftwareTokenMFANotFoundException" => {
-            ApiError::new(C::MfaNotSetUp, "Set up an authenticator app first.")
-        }
-        "UserLambdaValidationException" => {
-            ApiError::new(C::Rejected, trigger_message(message.unwrap_or_default()))
-        }
-        "ResourceNotFoundException" => ApiError::not_found(),
-        "WebAuthnNotEnabledException" | "WebAuthnConfigurationMissingException" => ApiError::new(
-            C::PasskeysUnavailable,
-            "Passkeys are not enabled here; sign in another way.",
-        ),
-        code if code.starts_with("WebAuthn") => ApiError::new(
-            C::InvalidPasskey,
-            "The passkey could not be verified; start again.",
-        ),
-        other => {
-            tracing::error!(code = other, "unmapped Cognito error");
-            ApiError::internal()
+/// The pool's errors as answers. Unknown users map like wrong passwords, so
+/// callers never learn whether an account exists; routes that mean
+/// something else by an error match it before this.
+impl From<PoolError> for ApiError {
+    fn from(err: PoolError) -> Self {
+        use ErrorCode as C;
+        match err {
+            PoolError::NotAuthorized | PoolError::UserNotFound => ApiError::invalid_credentials(),
+            PoolError::RefreshTokenReused => ApiError::unauthorized(),
+            PoolError::AccountExists => ApiError::new(
+                C::AccountExists,
+                "An account with this email already exists.",
+            ),
+            PoolError::InvalidPassword => ApiError::new(
+                C::WeakPassword,
+                "The password does not meet the password policy.",
+            ),
+            PoolError::PasswordReused => ApiError::new(
+                C::WeakPassword,
+                "This password was used recently; choose another one.",
+            ),
+            PoolError::CodeMismatch => ApiError::invalid_code(),
+            PoolError::ExpiredCode => {
+                ApiError::new(C::ExpiredCode, "The code has expired; request a new one.")
+            }
+            PoolError::NotConfirmed => {
+                ApiError::new(C::NotConfirmed, "Confirm your email address first.")
+            }
+            PoolError::PasswordResetRequired => {
+                ApiError::new(C::PasswordResetRequired, "Reset your password to continue.")
+            }
+            PoolError::Throttled => {
+                ApiError::new(C::TooManyRequests, "Too many attempts; try again later.")
+            }
+            PoolError::InvalidParameter => ApiError::bad_request("The request is not valid."),
+            PoolError::MfaNotSetUp => {
+                ApiError::new(C::MfaNotSetUp, "Set up an authenticator app first.")
+            }
+            PoolError::Rejected(reason) => ApiError::new(C::Rejected, reason),
+            PoolError::NotFound => ApiError::not_found(),
+            PoolError::PasskeysUnavailable => ApiError::new(
+                C::PasskeysUnavailable,
+                "Passkeys are not enabled here; sign in another way.",
+            ),
+            PoolError::InvalidPasskey => ApiError::new(
+                C::InvalidPasskey,
+                "The passkey could not be verified; start again.",
+            ),
+            PoolError::DevicesUnavailable => ApiError::devices_unavailable(),
+            PoolError::CodeSignInUnavailable => ApiError::code_sign_in_unavailable(),
+            PoolError::ChallengeUnsupported(_) => ApiError::new(
+                C::ChallengeUnsupported,
+                "This account needs a sign-in step the API does not support.",
+            ),
+            unavailable @ PoolError::Unavailable { .. } => ApiError::failed(unavailable),
         }
     }
-}
-
-/// The user-safe reason from "PreSignUp failed with error <reason>." (the
-/// triggers' rejections are written to be shown).
-fn trigger_message(message: &str) -> String {
-    message
-        .split_once(" failed with error ")
-        .map(|(_, reason)| reason.trim().to_owned())
-        .filter(|reason| !reason.is_empty() && reason.len() <= 200)
-        .unwrap_or_else(|| "The request was rejected.".to_owned())
 }
 
 #[cfg(test)]
@@ -352,39 +381,31 @@ mod tests {
     #[test]
     fn unknown_user_and_wrong_password_look_the_same() {
         assert_eq!(
-            from_cognito(Some("UserNotFoundException"), Some("User does not exist.")),
-            from_cognito(
-                Some("NotAuthorizedException"),
-                Some("Incorrect username or password.")
-            )
+            ApiError::from(PoolError::UserNotFound),
+            ApiError::from(PoolError::NotAuthorized)
         );
     }
 
     #[test]
     fn a_refresh_token_replaced_by_rotation_ends_the_session() {
-        let err = from_cognito(Some("RefreshTokenReuseException"), Some("replaced"));
+        let err = ApiError::from(PoolError::RefreshTokenReused);
         assert_eq!(err.status(), StatusCode::UNAUTHORIZED);
         assert_eq!(err, ApiError::unauthorized());
     }
 
     #[test]
-    fn trigger_rejections_carry_the_trigger_reason_only() {
-        let err = from_cognito(
-            Some("UserLambdaValidationException"),
-            Some("PreSignUp failed with error Disposable email addresses are not allowed."),
-        );
-        assert_eq!(err.status(), StatusCode::BAD_REQUEST);
-        assert_eq!(err.message, "Disposable email addresses are not allowed.");
-        let odd = from_cognito(Some("UserLambdaValidationException"), Some("stack trace"));
-        assert_eq!(odd.message, "The request was rejected.");
-    }
-
-    #[test]
-    fn unknown_codes_are_a_generic_temporary_failure() {
-        let err = from_cognito(Some("InternalErrorException"), Some("arn:aws:secret"));
+    fn a_failed_dependency_is_a_503_whose_source_stays_out_of_the_body() {
+        let err = ApiError::from(PoolError::Unavailable {
+            operation: "InitiateAuth",
+            source: "arn:aws:secret timed out".into(),
+        });
         assert_eq!(err.status(), StatusCode::SERVICE_UNAVAILABLE);
         let body = serde_json::to_string(&err.body(None)).unwrap();
-        assert!(!body.contains("arn"));
+        assert!(!body.contains("arn"), "{body}");
+        assert_eq!(
+            err.source_chain().as_deref(),
+            Some("Cognito InitiateAuth failed: arn:aws:secret timed out")
+        );
     }
 
     #[test]

@@ -4,16 +4,16 @@
 //! sign-in, one code, revocation seen by `get_user`, items keyed by user);
 //! the emulator tests check the real services.
 
-use crate::error::{from_cognito, ApiError};
+use crate::error::ApiError;
 use crate::identity::UsernameIndex;
 use crate::items::{encode_cursor, Item, ItemStore};
 use crate::notices::Notices;
 use crate::pool::{
-    Attributes, Device, MfaMethod, MfaSettings, Passkey, PasskeyChallenge, Recovery, SignIn,
-    Tokens, UserContext, UserPool, UserSummary,
+    Attributes, Device, MfaMethod, MfaSettings, Passkey, PasskeyChallenge, PoolError, Recovery,
+    ResetTarget, SignIn, Tokens, UserContext, UserPool, UserSummary,
 };
 use crate::profiles::Profiles;
-use crate::reset_codes::{self, ResetCodeStore, ResetTarget, StoredCode, MAX_ATTEMPTS};
+use crate::reset_codes::{self, ResetCodeStore, StoredCode, MAX_ATTEMPTS};
 use crate::throttle::Counters;
 use async_trait::async_trait;
 use infra::profile::Profile;
@@ -76,34 +76,26 @@ pub struct InMemoryPool {
     contexts: Mutex<Vec<UserContext>>,
 }
 
-fn cognito(code: &str) -> ApiError {
-    from_cognito(Some(code), None)
-}
-
 impl PoolData {
     /// By email or by Cognito username (the sub), as Cognito's USERNAME.
-    fn by_email(&mut self, login: &str) -> Result<&mut User, ApiError> {
+    fn by_email(&mut self, login: &str) -> Result<&mut User, PoolError> {
         self.users
             .values_mut()
             .find(|u| u.email == login || u.sub == login)
-            .ok_or_else(|| cognito("UserNotFoundException"))
+            .ok_or(PoolError::UserNotFound)
     }
 
-    fn by_token(&mut self, access_token: &str) -> Result<&mut User, ApiError> {
+    fn by_token(&mut self, access_token: &str) -> Result<&mut User, PoolError> {
         let sub = self
             .access
             .get(access_token)
             .cloned()
-            .ok_or_else(|| cognito("NotAuthorizedException"))?;
-        self.users
-            .get_mut(&sub)
-            .ok_or_else(|| cognito("NotAuthorizedException"))
+            .ok_or(PoolError::NotAuthorized)?;
+        self.users.get_mut(&sub).ok_or(PoolError::NotAuthorized)
     }
 
-    fn by_username(&mut self, username: &str) -> Result<&mut User, ApiError> {
-        self.users
-            .get_mut(username)
-            .ok_or_else(|| cognito("UserNotFoundException"))
+    fn by_username(&mut self, username: &str) -> Result<&mut User, PoolError> {
+        self.users.get_mut(username).ok_or(PoolError::UserNotFound)
     }
 
     fn revoke_all(&mut self, sub: &str) {
@@ -232,11 +224,11 @@ impl UserPool for InMemoryPool {
         name: &str,
         username: Option<&str>,
         context: &UserContext,
-    ) -> Result<(String, bool), ApiError> {
+    ) -> Result<(String, bool), PoolError> {
         self.seen(context);
         let mut data = self.data();
         if data.by_email(email).is_ok() {
-            return Err(cognito("UsernameExistsException"));
+            return Err(PoolError::AccountExists);
         }
         let sub = uuid::Uuid::new_v4().to_string();
         let mut attributes = Attributes::from([
@@ -269,23 +261,23 @@ impl UserPool for InMemoryPool {
         email: &str,
         code: &str,
         context: &UserContext,
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), PoolError> {
         self.seen(context);
         let mut data = self.data();
         let user = data.by_email(email)?;
         if code != CODE {
-            return Err(cognito("CodeMismatchException"));
+            return Err(PoolError::CodeMismatch);
         }
         user.confirmed = true;
         user.groups.insert(infra::groups::USERS.to_owned());
         Ok(())
     }
 
-    async fn resend_code(&self, email: &str, context: &UserContext) -> Result<(), ApiError> {
+    async fn resend_code(&self, email: &str, context: &UserContext) -> Result<(), PoolError> {
         self.seen(context);
         let mut data = self.data();
         if data.by_email(email)?.confirmed {
-            return Err(cognito("InvalidParameterException"));
+            return Err(PoolError::InvalidParameter);
         }
         Ok(())
     }
@@ -295,17 +287,15 @@ impl UserPool for InMemoryPool {
         email: &str,
         password: &str,
         context: &UserContext,
-    ) -> Result<SignIn, ApiError> {
+    ) -> Result<SignIn, PoolError> {
         self.seen(context);
         let mut data = self.data();
-        let user = data
-            .by_email(email)
-            .map_err(|_| cognito("NotAuthorizedException"))?;
+        let user = data.by_email(email).map_err(|_| PoolError::NotAuthorized)?;
         if user.password != password || !user.enabled {
-            return Err(cognito("NotAuthorizedException"));
+            return Err(PoolError::NotAuthorized);
         }
         if !user.confirmed {
-            return Err(cognito("UserNotConfirmedException"));
+            return Err(PoolError::NotConfirmed);
         }
         if let Some(method) = user.mfa.preferred {
             return Ok(SignIn::MfaRequired {
@@ -324,15 +314,15 @@ impl UserPool for InMemoryPool {
         method: MfaMethod,
         code: &str,
         context: &UserContext,
-    ) -> Result<Tokens, ApiError> {
+    ) -> Result<Tokens, PoolError> {
         self.seen(context);
         let mut data = self.data();
         let user = data.by_email(email)?;
         if session != format!("session-{}-{}", user.sub, method.challenge()) {
-            return Err(cognito("NotAuthorizedException"));
+            return Err(PoolError::NotAuthorized);
         }
         if code != CODE {
-            return Err(cognito("CodeMismatchException"));
+            return Err(PoolError::CodeMismatch);
         }
         let sub = user.sub.clone();
         Ok(self.issue(&mut data, &sub, true))
@@ -344,15 +334,15 @@ impl UserPool for InMemoryPool {
         &self,
         email: &str,
         context: &UserContext,
-    ) -> Result<String, ApiError> {
+    ) -> Result<String, PoolError> {
         self.seen(context);
         let mut data = self.data();
         if let Ok(user) = data.by_email(email) {
             if !user.enabled {
-                return Err(cognito("NotAuthorizedException"));
+                return Err(PoolError::NotAuthorized);
             }
             if !user.confirmed {
-                return Err(cognito("UserNotConfirmedException"));
+                return Err(PoolError::NotConfirmed);
             }
         }
         Ok(format!("code-session-{email}"))
@@ -364,15 +354,15 @@ impl UserPool for InMemoryPool {
         session: &str,
         code: &str,
         context: &UserContext,
-    ) -> Result<Tokens, ApiError> {
+    ) -> Result<Tokens, PoolError> {
         self.seen(context);
         let mut data = self.data();
         if session != format!("code-session-{email}") {
-            return Err(cognito("NotAuthorizedException"));
+            return Err(PoolError::NotAuthorized);
         }
         let sub = match data.by_email(email) {
             Ok(user) if code == CODE && user.enabled && user.confirmed => user.sub.clone(),
-            _ => return Err(cognito("CodeMismatchException")),
+            _ => return Err(PoolError::CodeMismatch),
         };
         Ok(self.issue(&mut data, &sub, true))
     }
@@ -383,7 +373,7 @@ impl UserPool for InMemoryPool {
         &self,
         email: &str,
         context: &UserContext,
-    ) -> Result<PasskeyChallenge, ApiError> {
+    ) -> Result<PasskeyChallenge, PoolError> {
         self.seen(context);
         let mut data = self.data();
         let allowed: Vec<serde_json::Value> = match data.by_email(email) {
@@ -406,7 +396,7 @@ impl UserPool for InMemoryPool {
         session: &str,
         credential: &serde_json::Value,
         context: &UserContext,
-    ) -> Result<Tokens, ApiError> {
+    ) -> Result<Tokens, PoolError> {
         self.seen(context);
         let mut data = self.data();
         let signed = credential["signature"] == format!("signed-{session}");
@@ -420,7 +410,7 @@ impl UserPool for InMemoryPool {
             {
                 user.sub.clone()
             }
-            _ => return Err(cognito("NotAuthorizedException")),
+            _ => return Err(PoolError::NotAuthorized),
         };
         Ok(self.issue(&mut data, &sub, true))
     }
@@ -428,7 +418,7 @@ impl UserPool for InMemoryPool {
     async fn start_passkey_registration(
         &self,
         access_token: &str,
-    ) -> Result<serde_json::Value, ApiError> {
+    ) -> Result<serde_json::Value, PoolError> {
         let mut data = self.data();
         let user = data.by_token(access_token)?;
         Ok(
@@ -440,18 +430,18 @@ impl UserPool for InMemoryPool {
         &self,
         access_token: &str,
         credential: &serde_json::Value,
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), PoolError> {
         let mut data = self.data();
         let user = data.by_token(access_token)?;
         let id = credential["id"]
             .as_str()
             .filter(|id| !id.is_empty())
-            .ok_or_else(|| cognito("WebAuthnClientMismatchException"))?;
+            .ok_or(PoolError::InvalidPasskey)?;
         user.passkeys.push(id.to_owned());
         Ok(())
     }
 
-    async fn list_passkeys(&self, access_token: &str) -> Result<Vec<Passkey>, ApiError> {
+    async fn list_passkeys(&self, access_token: &str) -> Result<Vec<Passkey>, PoolError> {
         let mut data = self.data();
         Ok(data
             .by_token(access_token)?
@@ -470,18 +460,18 @@ impl UserPool for InMemoryPool {
         &self,
         access_token: &str,
         credential_id: &str,
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), PoolError> {
         let mut data = self.data();
         let user = data.by_token(access_token)?;
         let before = user.passkeys.len();
         user.passkeys.retain(|id| id != credential_id);
         if user.passkeys.len() == before {
-            return Err(cognito("ResourceNotFoundException"));
+            return Err(PoolError::NotFound);
         }
         Ok(())
     }
 
-    async fn list_devices(&self, access_token: &str) -> Result<Vec<Device>, ApiError> {
+    async fn list_devices(&self, access_token: &str) -> Result<Vec<Device>, PoolError> {
         let mut data = self.data();
         let user = data.by_token(access_token)?;
         Ok(user.devices.iter().map(|d| d.device.clone()).collect())
@@ -492,36 +482,36 @@ impl UserPool for InMemoryPool {
         access_token: &str,
         device_key: &str,
         remembered: bool,
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), PoolError> {
         let mut data = self.data();
         let user = data.by_token(access_token)?;
         let tracked = user
             .devices
             .iter_mut()
             .find(|d| d.device.device_key == device_key)
-            .ok_or_else(|| cognito("ResourceNotFoundException"))?;
+            .ok_or(PoolError::NotFound)?;
         tracked.device.remembered = remembered;
         Ok(())
     }
 
-    async fn forget_device(&self, access_token: &str, device_key: &str) -> Result<(), ApiError> {
+    async fn forget_device(&self, access_token: &str, device_key: &str) -> Result<(), PoolError> {
         let mut data = self.data();
         let user = data.by_token(access_token)?;
         let at = user
             .devices
             .iter()
             .position(|d| d.device.device_key == device_key)
-            .ok_or_else(|| cognito("ResourceNotFoundException"))?;
+            .ok_or(PoolError::NotFound)?;
         let forgotten = user.devices.remove(at);
         data.refresh.remove(&forgotten.refresh_token);
         Ok(())
     }
 
-    async fn refresh(&self, refresh_token: &str) -> Result<Tokens, ApiError> {
+    async fn refresh(&self, refresh_token: &str) -> Result<Tokens, PoolError> {
         let mut data = self.data();
         match data.refresh.get(refresh_token).cloned() {
             Some(sub) => Ok(self.issue(&mut data, &sub, false)),
-            None => Err(cognito("NotAuthorizedException")),
+            None => Err(PoolError::NotAuthorized),
         }
     }
 
@@ -529,7 +519,7 @@ impl UserPool for InMemoryPool {
         &self,
         access_token: &str,
         refresh_token: Option<&str>,
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), PoolError> {
         let mut data = self.data();
         let sub = data.by_token(access_token)?.sub.clone();
         data.revoke_all(&sub);
@@ -543,7 +533,7 @@ impl UserPool for InMemoryPool {
         &self,
         email: &str,
         context: &UserContext,
-    ) -> Result<Recovery, ApiError> {
+    ) -> Result<Recovery, PoolError> {
         self.seen(context);
         let mut data = self.data();
         let user = data.by_email(email)?;
@@ -555,7 +545,7 @@ impl UserPool for InMemoryPool {
         Ok(Recovery::Mailed)
     }
 
-    async fn reset_target(&self, username: &str) -> Result<Option<ResetTarget>, ApiError> {
+    async fn reset_target(&self, username: &str) -> Result<Option<ResetTarget>, PoolError> {
         let mut data = self.data();
         let Ok(user) = data.by_email(username) else {
             return Ok(None);
@@ -571,11 +561,11 @@ impl UserPool for InMemoryPool {
         }))
     }
 
-    async fn digest_key(&self) -> Result<Vec<u8>, ApiError> {
+    async fn digest_key(&self) -> Result<Vec<u8>, PoolError> {
         Ok(b"the in-memory pool's key".to_vec())
     }
 
-    async fn set_password(&self, username: &str, password: &str) -> Result<(), ApiError> {
+    async fn set_password(&self, username: &str, password: &str) -> Result<(), PoolError> {
         let mut data = self.data();
         let user = data.by_email(username)?;
         user.password = password.to_owned();
@@ -590,7 +580,7 @@ impl UserPool for InMemoryPool {
         code: &str,
         password: &str,
         context: &UserContext,
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), PoolError> {
         self.seen(context);
         let mut data = self.data();
         let user = data.by_email(email)?;
@@ -598,7 +588,7 @@ impl UserPool for InMemoryPool {
         // `forgot_password`), so none matches.
         let refused = user.mfa.methods.contains(&MfaMethod::Email) || !user.confirmed;
         if code != CODE || refused {
-            return Err(cognito("CodeMismatchException"));
+            return Err(PoolError::CodeMismatch);
         }
         user.password = password.to_owned();
         Ok(())
@@ -609,32 +599,32 @@ impl UserPool for InMemoryPool {
         access_token: &str,
         old: &str,
         new: &str,
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), PoolError> {
         let mut data = self.data();
         let user = data.by_token(access_token)?;
         if user.password != old {
-            return Err(cognito("NotAuthorizedException"));
+            return Err(PoolError::NotAuthorized);
         }
         user.password = new.to_owned();
         Ok(())
     }
 
-    async fn mfa_setup(&self, access_token: &str) -> Result<String, ApiError> {
+    async fn mfa_setup(&self, access_token: &str) -> Result<String, PoolError> {
         let mut data = self.data();
         let secret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP".to_owned();
         data.by_token(access_token)?.totp_secret = Some(secret.clone());
         Ok(secret)
     }
 
-    async fn mfa_verify(&self, access_token: &str, code: &str) -> Result<(), ApiError> {
+    async fn mfa_verify(&self, access_token: &str, code: &str) -> Result<(), PoolError> {
         {
             let mut data = self.data();
             let user = data.by_token(access_token)?;
             if user.totp_secret.is_none() {
-                return Err(cognito("SoftwareTokenMFANotFoundException"));
+                return Err(PoolError::MfaNotSetUp);
             }
             if code != CODE {
-                return Err(cognito("EnableSoftwareTokenMFAException"));
+                return Err(PoolError::CodeMismatch);
             }
         }
         self.set_mfa(access_token, MfaMethod::Totp, true).await
@@ -647,14 +637,14 @@ impl UserPool for InMemoryPool {
         access_token: &str,
         method: MfaMethod,
         enabled: bool,
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), PoolError> {
         let mut data = self.data();
         let user = data.by_token(access_token)?;
         if enabled && method == MfaMethod::Totp && user.totp_secret.is_none() {
-            return Err(cognito("SoftwareTokenMFANotFoundException"));
+            return Err(PoolError::MfaNotSetUp);
         }
         if enabled && method == MfaMethod::Email && !user.confirmed {
-            return Err(cognito("InvalidParameterException"));
+            return Err(PoolError::InvalidParameter);
         }
         let settings = &mut user.mfa;
         settings.methods.retain(|m| *m != method);
@@ -668,12 +658,12 @@ impl UserPool for InMemoryPool {
         Ok(())
     }
 
-    async fn mfa_settings(&self, access_token: &str) -> Result<MfaSettings, ApiError> {
+    async fn mfa_settings(&self, access_token: &str) -> Result<MfaSettings, PoolError> {
         let mut data = self.data();
         Ok(data.by_token(access_token)?.mfa.clone())
     }
 
-    async fn get_user(&self, access_token: &str) -> Result<Attributes, ApiError> {
+    async fn get_user(&self, access_token: &str) -> Result<Attributes, PoolError> {
         let mut data = self.data();
         let user = data.by_token(access_token)?;
         let mut attributes = user.attributes.clone();
@@ -685,7 +675,7 @@ impl UserPool for InMemoryPool {
         &self,
         access_token: &str,
         values: &[(&str, &str)],
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), PoolError> {
         let mut data = self.data();
         let user = data.by_token(access_token)?;
         for (name, value) in values {
@@ -695,7 +685,7 @@ impl UserPool for InMemoryPool {
         Ok(())
     }
 
-    async fn delete_user(&self, username: &str) -> Result<(), ApiError> {
+    async fn delete_user(&self, username: &str) -> Result<(), PoolError> {
         let mut data = self.data();
         data.by_username(username)?;
         data.users.remove(username);
@@ -708,7 +698,7 @@ impl UserPool for InMemoryPool {
         username: &str,
         provider: &str,
         provider_user_id: &str,
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), PoolError> {
         let mut data = self.data();
         let sub = data.by_username(username)?.sub.clone();
         // As Cognito: the identity's own user must be gone.
@@ -718,7 +708,7 @@ impl UserPool for InMemoryPool {
             })
         });
         if claimed {
-            return Err(cognito("InvalidParameterException"));
+            return Err(PoolError::InvalidParameter);
         }
         data.links
             .push((sub, provider.to_owned(), provider_user_id.to_owned()));
@@ -729,12 +719,10 @@ impl UserPool for InMemoryPool {
         &self,
         limit: i32,
         token: Option<&str>,
-    ) -> Result<(Vec<UserSummary>, Option<String>), ApiError> {
+    ) -> Result<(Vec<UserSummary>, Option<String>), PoolError> {
         let data = self.data();
         let start: usize = match token {
-            Some(token) => token
-                .parse()
-                .map_err(|_| cognito("InvalidParameterException"))?,
+            Some(token) => token.parse().map_err(|_| PoolError::InvalidParameter)?,
             None => 0,
         };
         let limit = usize::try_from(limit).unwrap_or(0);
@@ -759,7 +747,7 @@ impl UserPool for InMemoryPool {
         Ok((users, next))
     }
 
-    async fn set_group(&self, username: &str, group: &str, member: bool) -> Result<(), ApiError> {
+    async fn set_group(&self, username: &str, group: &str, member: bool) -> Result<(), PoolError> {
         let mut data = self.data();
         let user = data.by_username(username)?;
         if member {
@@ -770,7 +758,7 @@ impl UserPool for InMemoryPool {
         Ok(())
     }
 
-    async fn set_enabled(&self, username: &str, enabled: bool) -> Result<(), ApiError> {
+    async fn set_enabled(&self, username: &str, enabled: bool) -> Result<(), PoolError> {
         let mut data = self.data();
         data.by_username(username)?.enabled = enabled;
         if !enabled {

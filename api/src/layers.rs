@@ -112,6 +112,10 @@ pub async fn render_errors(request: Request, next: Next) -> Response {
         }
         None => return response,
     };
+    // The one place a failure's source is logged, in the request's span.
+    if let Some(chain) = error.source_chain() {
+        tracing::error!(code = error.code.as_str(), error = %chain, "request failed");
+    }
     let mut rendered = (error.status(), axum::Json(error.body(request_id))).into_response();
     for (name, value) in response.headers() {
         if name != CONTENT_TYPE && name != axum::http::header::CONTENT_LENGTH {

@@ -1,9 +1,8 @@
 //! The user pool as the routes see it: every Cognito operation they use,
 //! behind a trait so routes run against Cognito ([`crate::cognito`]) or an
-//! in-memory pool ([`crate::fakes`]).
+//! in-memory pool ([`crate::fakes`]), and the pool's errors as the domain
+//! names them ([`PoolError`]), mapped from Cognito's once, in the adapter.
 
-use crate::error::ApiError;
-use crate::reset_codes::ResetTarget;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -108,6 +107,14 @@ pub struct UserContext {
     pub encoded_data: Option<String>,
 }
 
+/// Whom the API's reset reaches: the user's Cognito username (their `sub`)
+/// and the verified address the code goes to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ResetTarget {
+    pub username: String,
+    pub address: String,
+}
+
 /// What ForgotPassword did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Recovery {
@@ -118,7 +125,74 @@ pub enum Recovery {
     Refused,
 }
 
-/// Cognito's errors arrive already mapped ([`crate::error::from_cognito`]).
+/// What the pool refused, or that it could not answer.
+#[derive(Debug, thiserror::Error)]
+pub enum PoolError {
+    /// A wrong password, an unknown user (Cognito answers both alike), an
+    /// expired sign-in session, or a revoked or invalid token.
+    #[error("not authorized")]
+    NotAuthorized,
+    #[error("no such user")]
+    UserNotFound,
+    /// A refresh token that rotation replaced, used after the grace period.
+    #[error("the refresh token was replaced by rotation")]
+    RefreshTokenReused,
+    #[error("an account with this email exists")]
+    AccountExists,
+    #[error("the password does not meet the pool's policy")]
+    InvalidPassword,
+    #[error("the password was used recently")]
+    PasswordReused,
+    #[error("the code does not match")]
+    CodeMismatch,
+    #[error("the code has expired")]
+    ExpiredCode,
+    #[error("the user is not confirmed")]
+    NotConfirmed,
+    #[error("the user must reset the password")]
+    PasswordResetRequired,
+    #[error("too many attempts")]
+    Throttled,
+    /// Cognito found the request invalid for this user or pool (for
+    /// example an unverified address); the caller decides what it means.
+    #[error("the request is not valid for this user")]
+    InvalidParameter,
+    #[error("no authenticator app is set up")]
+    MfaNotSetUp,
+    /// A trigger refused, with the reason it wrote to be shown.
+    #[error("a trigger refused: {0}")]
+    Rejected(String),
+    #[error("not found")]
+    NotFound,
+    #[error("passkeys are not enabled on the pool")]
+    PasskeysUnavailable,
+    #[error("the passkey was not verified")]
+    InvalidPasskey,
+    #[error("the pool does not track devices")]
+    DevicesUnavailable,
+    #[error("email sign-in codes are not enabled on the pool")]
+    CodeSignInUnavailable,
+    #[error("the sign-in asks for {0}, which the API does not answer")]
+    ChallengeUnsupported(String),
+    /// Cognito failed, or answered what the API cannot use.
+    #[error("Cognito {operation} failed")]
+    Unavailable {
+        operation: &'static str,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+}
+
+impl PoolError {
+    /// An answer the API cannot use (a field Cognito always sends, missing).
+    pub fn malformed(operation: &'static str, what: &'static str) -> Self {
+        PoolError::Unavailable {
+            operation,
+            source: format!("the answer has no {what}").into(),
+        }
+    }
+}
+
 /// `username` is what Cognito takes as USERNAME: the email, or the user's
 /// Cognito username (its `sub`, as the usernames index holds it).
 #[async_trait]
@@ -131,20 +205,20 @@ pub trait UserPool: Send + Sync {
         name: &str,
         username: Option<&str>,
         context: &UserContext,
-    ) -> Result<(String, bool), ApiError>;
+    ) -> Result<(String, bool), PoolError>;
     async fn confirm_sign_up(
         &self,
         username: &str,
         code: &str,
         context: &UserContext,
-    ) -> Result<(), ApiError>;
-    async fn resend_code(&self, username: &str, context: &UserContext) -> Result<(), ApiError>;
+    ) -> Result<(), PoolError>;
+    async fn resend_code(&self, username: &str, context: &UserContext) -> Result<(), PoolError>;
     async fn sign_in(
         &self,
         username: &str,
         password: &str,
         context: &UserContext,
-    ) -> Result<SignIn, ApiError>;
+    ) -> Result<SignIn, PoolError>;
     async fn sign_in_mfa(
         &self,
         username: &str,
@@ -152,7 +226,7 @@ pub trait UserPool: Send + Sync {
         method: MfaMethod,
         code: &str,
         context: &UserContext,
-    ) -> Result<Tokens, ApiError>;
+    ) -> Result<Tokens, PoolError>;
     /// Starts a sign-in by a code mailed to the user's verified address
     /// (choice-based sign-in, USER_AUTH with EMAIL_OTP) and returns its
     /// session. An unknown user gets a session too, and no mail.
@@ -160,7 +234,7 @@ pub trait UserPool: Send + Sync {
         &self,
         username: &str,
         context: &UserContext,
-    ) -> Result<String, ApiError>;
+    ) -> Result<String, PoolError>;
     /// Answers the mailed code of [`UserPool::start_code_sign_in`].
     async fn finish_code_sign_in(
         &self,
@@ -168,14 +242,14 @@ pub trait UserPool: Send + Sync {
         session: &str,
         code: &str,
         context: &UserContext,
-    ) -> Result<Tokens, ApiError>;
+    ) -> Result<Tokens, PoolError>;
     /// Starts a passkey sign-in (USER_AUTH with WEB_AUTHN); an unknown user
     /// gets a challenge no passkey answers.
     async fn start_passkey_sign_in(
         &self,
         username: &str,
         context: &UserContext,
-    ) -> Result<PasskeyChallenge, ApiError>;
+    ) -> Result<PasskeyChallenge, PoolError>;
     /// Answers it with the browser's assertion (WebAuthn JSON).
     async fn finish_passkey_sign_in(
         &self,
@@ -183,92 +257,95 @@ pub trait UserPool: Send + Sync {
         session: &str,
         credential: &serde_json::Value,
         context: &UserContext,
-    ) -> Result<Tokens, ApiError>;
+    ) -> Result<Tokens, PoolError>;
     /// The options the browser's `navigator.credentials.create` takes.
     async fn start_passkey_registration(
         &self,
         access_token: &str,
-    ) -> Result<serde_json::Value, ApiError>;
+    ) -> Result<serde_json::Value, PoolError>;
     /// Registers the browser's new credential (WebAuthn JSON).
     async fn finish_passkey_registration(
         &self,
         access_token: &str,
         credential: &serde_json::Value,
-    ) -> Result<(), ApiError>;
-    async fn list_passkeys(&self, access_token: &str) -> Result<Vec<Passkey>, ApiError>;
+    ) -> Result<(), PoolError>;
+    async fn list_passkeys(&self, access_token: &str) -> Result<Vec<Passkey>, PoolError>;
     /// Every device Cognito tracks for the user, oldest first.
-    async fn list_devices(&self, access_token: &str) -> Result<Vec<Device>, ApiError>;
+    async fn list_devices(&self, access_token: &str) -> Result<Vec<Device>, PoolError>;
     async fn set_device_remembered(
         &self,
         access_token: &str,
         device_key: &str,
         remembered: bool,
-    ) -> Result<(), ApiError>;
+    ) -> Result<(), PoolError>;
     /// Cognito forgets the device and ends its session.
-    async fn forget_device(&self, access_token: &str, device_key: &str) -> Result<(), ApiError>;
-    async fn delete_passkey(&self, access_token: &str, credential_id: &str)
-        -> Result<(), ApiError>;
+    async fn forget_device(&self, access_token: &str, device_key: &str) -> Result<(), PoolError>;
+    async fn delete_passkey(
+        &self,
+        access_token: &str,
+        credential_id: &str,
+    ) -> Result<(), PoolError>;
     /// New ID and access tokens (and a new refresh token when the client
     /// rotates them) from a refresh token alone (GetTokensFromRefreshToken).
-    async fn refresh(&self, refresh_token: &str) -> Result<Tokens, ApiError>;
+    async fn refresh(&self, refresh_token: &str) -> Result<Tokens, PoolError>;
     /// Ends every session of the user, then revokes the refresh token given.
     async fn sign_out(
         &self,
         access_token: &str,
         refresh_token: Option<&str>,
-    ) -> Result<(), ApiError>;
+    ) -> Result<(), PoolError>;
     async fn forgot_password(
         &self,
         username: &str,
         context: &UserContext,
-    ) -> Result<Recovery, ApiError>;
+    ) -> Result<Recovery, PoolError>;
     /// A confirmed, enabled user with a verified email and email MFA on, and
     /// no authenticator app: the users Cognito's own reset refuses and the
     /// API's reaches ([`crate::reset_codes`]). None for everyone else,
     /// unknown users included.
-    async fn reset_target(&self, username: &str) -> Result<Option<ResetTarget>, ApiError>;
+    async fn reset_target(&self, username: &str) -> Result<Option<ResetTarget>, PoolError>;
     /// A key only this deployment's API holds, for the digests its tables
     /// keep ([`crate::reset_codes::code_digest`]).
-    async fn digest_key(&self) -> Result<Vec<u8>, ApiError>;
+    async fn digest_key(&self) -> Result<Vec<u8>, PoolError>;
     /// Sets a permanent password (AdminSetUserPassword), then ends every
     /// session of the user.
-    async fn set_password(&self, username: &str, password: &str) -> Result<(), ApiError>;
+    async fn set_password(&self, username: &str, password: &str) -> Result<(), PoolError>;
     async fn reset_password(
         &self,
         username: &str,
         code: &str,
         password: &str,
         context: &UserContext,
-    ) -> Result<(), ApiError>;
+    ) -> Result<(), PoolError>;
     async fn change_password(
         &self,
         access_token: &str,
         old: &str,
         new: &str,
-    ) -> Result<(), ApiError>;
+    ) -> Result<(), PoolError>;
     /// The new TOTP secret (base32).
-    async fn mfa_setup(&self, access_token: &str) -> Result<String, ApiError>;
+    async fn mfa_setup(&self, access_token: &str) -> Result<String, PoolError>;
     /// Verifies the first TOTP code, then makes TOTP the preferred MFA.
-    async fn mfa_verify(&self, access_token: &str, code: &str) -> Result<(), ApiError>;
+    async fn mfa_verify(&self, access_token: &str, code: &str) -> Result<(), PoolError>;
     /// Turns a method on (as the preferred one) or off.
     async fn set_mfa(
         &self,
         access_token: &str,
         method: MfaMethod,
         enabled: bool,
-    ) -> Result<(), ApiError>;
-    async fn mfa_settings(&self, access_token: &str) -> Result<MfaSettings, ApiError>;
+    ) -> Result<(), PoolError>;
+    async fn mfa_settings(&self, access_token: &str) -> Result<MfaSettings, PoolError>;
     /// The user's attributes, through the access token: Cognito refuses a
     /// revoked token here, unlike local verification.
-    async fn get_user(&self, access_token: &str) -> Result<Attributes, ApiError>;
+    async fn get_user(&self, access_token: &str) -> Result<Attributes, PoolError>;
     async fn update_attributes(
         &self,
         access_token: &str,
         values: &[(&str, &str)],
-    ) -> Result<(), ApiError>;
+    ) -> Result<(), PoolError>;
     /// Callers check the session with [`UserPool::get_user`] first, so a
     /// revoked token deletes nothing.
-    async fn delete_user(&self, username: &str) -> Result<(), ApiError>;
+    async fn delete_user(&self, username: &str) -> Result<(), PoolError>;
     /// Signs the provider's identity in to the user `username` from now on
     /// (AdminLinkProviderForUser); the identity's own user must be gone.
     async fn link_provider(
@@ -276,13 +353,13 @@ pub trait UserPool: Send + Sync {
         username: &str,
         provider: &str,
         provider_user_id: &str,
-    ) -> Result<(), ApiError>;
+    ) -> Result<(), PoolError>;
     async fn list_users(
         &self,
         limit: i32,
         token: Option<&str>,
-    ) -> Result<(Vec<UserSummary>, Option<String>), ApiError>;
-    async fn set_group(&self, username: &str, group: &str, member: bool) -> Result<(), ApiError>;
+    ) -> Result<(Vec<UserSummary>, Option<String>), PoolError>;
+    async fn set_group(&self, username: &str, group: &str, member: bool) -> Result<(), PoolError>;
     /// Disabling also signs the user out everywhere.
-    async fn set_enabled(&self, username: &str, enabled: bool) -> Result<(), ApiError>;
+    async fn set_enabled(&self, username: &str, enabled: bool) -> Result<(), PoolError>;
 }

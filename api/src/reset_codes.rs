@@ -23,6 +23,7 @@
 //! to a user a day, so a guesser gets 25 tries in a million a day.
 
 use crate::error::ApiError;
+pub use crate::pool::ResetTarget;
 use async_trait::async_trait;
 use aws_lc_rs::{constant_time, hmac, rand::SecureRandom};
 use aws_sdk_dynamodb::error::SdkError;
@@ -37,14 +38,6 @@ pub const MAX_ATTEMPTS: u64 = 5;
 /// Codes the API mails one user in a day; requests past it get the same 202.
 pub const MAX_ISSUED_PER_DAY: u64 = 5;
 const CODE_DIGITS: u32 = 6;
-
-/// Whom the API's reset reaches: the user's Cognito username (their `sub`)
-/// and the verified address the code goes to.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ResetTarget {
-    pub username: String,
-    pub address: String,
-}
 
 /// A code as the store keeps it: never the code itself.
 #[derive(Clone, Debug, PartialEq, Eq)]

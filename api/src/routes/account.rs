@@ -3,7 +3,7 @@
 
 use crate::error::{ApiError, ErrorBody, ErrorCode};
 use crate::extract::{Caller, JsonBody};
-use crate::pool::Attributes;
+use crate::pool::{Attributes, PoolError};
 use crate::state::SharedState;
 use axum::extract::State;
 use axum::Json;
@@ -28,10 +28,10 @@ const PROTECTED_FIELDS: &[&str] = &[
 ];
 
 /// A revoked or deleted session is a 401, not "wrong password".
-fn session_error(err: ApiError) -> ApiError {
-    match err.code {
-        ErrorCode::InvalidCredentials => ApiError::unauthorized(),
-        _ => err,
+fn session_error(err: PoolError) -> ApiError {
+    match err {
+        PoolError::NotAuthorized | PoolError::UserNotFound => ApiError::unauthorized(),
+        other => ApiError::from(other),
     }
 }
 

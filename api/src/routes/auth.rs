@@ -6,7 +6,7 @@ use crate::extract::{bearer, Caller, JsonBody, OptionalJsonBody};
 use crate::identity::{self, Identifier};
 use crate::password;
 use crate::pool::{
-    MfaMethod, MfaSettings, PasskeyChallenge, Recovery, SignIn, Tokens, UserContext,
+    MfaMethod, MfaSettings, PasskeyChallenge, PoolError, Recovery, SignIn, Tokens, UserContext,
 };
 use crate::reset_codes::{self, Redeemed, MAX_ISSUED_PER_DAY};
 use crate::state::SharedState;
@@ -58,11 +58,15 @@ async fn notify_owner(state: &SharedState, email: &str) {
     match state.counters.claim(&key, now, now + HOUR).await {
         Ok(true) => {
             if let Err(err) = state.notices.account_exists(email).await {
-                tracing::warn!(code = ?err.code, "account-exists notice not sent");
+                tracing::warn!(code = ?err.code, error = err.source_chain(), "account-exists notice not sent");
             }
         }
         Ok(false) => tracing::info!("account-exists notice already sent in the last hour"),
-        Err(err) => tracing::warn!(code = ?err.code, "account-exists notice not counted"),
+        Err(err) => tracing::warn!(
+            code = ?err.code,
+            error = err.source_chain(),
+            "account-exists notice not counted"
+        ),
     }
 }
 
@@ -237,7 +241,8 @@ pub async fn sign_up(
     let signed_up = state
         .pool
         .sign_up(&email, &body.password, name, username, &context)
-        .await;
+        .await
+        .map_err(ApiError::from);
     audit("sign_up", Some(&email), &context, &signed_up);
     let outcome = match (signed_up, &key) {
         (Ok(done), Some(key)) => {
@@ -316,7 +321,11 @@ pub async fn confirm(
     let who = named(body.email.as_deref(), body.username.as_deref())?;
     limit(&state, "confirm", &context, Some(who.text())).await?;
     let username = login(&state, who).await?;
-    let confirmed = state.pool.confirm_sign_up(&username, code, &context).await;
+    let confirmed = state
+        .pool
+        .confirm_sign_up(&username, code, &context)
+        .await
+        .map_err(ApiError::from);
     audit("confirm_sign_up", Some(&username), &context, &confirmed);
     confirmed?;
     Ok(Json(Confirmed {
@@ -379,7 +388,11 @@ pub async fn resend_code(
     let who = named(body.email.as_deref(), body.username.as_deref())?;
     limit(&state, "resend", &context, Some(who.text())).await?;
     let username = login(&state, who).await?;
-    let sent = state.pool.resend_code(&username, &context).await;
+    let sent = state
+        .pool
+        .resend_code(&username, &context)
+        .await
+        .map_err(ApiError::from);
     audit("resend_code", Some(&username), &context, &sent);
     same_for_everyone(sent)
 }
@@ -405,12 +418,16 @@ pub async fn forgot_password(
             // Only existing users get here: a failure must answer as
             // everyone else does.
             if let Err(err) = mail_own_reset_code(&state, &username).await {
-                tracing::error!(code = ?err.code, "the API's reset code was not mailed");
+                tracing::error!(
+                    code = ?err.code,
+                    error = err.source_chain(),
+                    "the API's reset code was not mailed"
+                );
             }
             Ok(())
         }
         Ok(Recovery::Mailed) => Ok(()),
-        Err(err) => Err(err),
+        Err(err) => Err(ApiError::from(err)),
     };
     audit("forgot_password", Some(&username), &context, &sent);
     // The API's own code costs more calls than Cognito's: the same floor as
@@ -535,6 +552,7 @@ pub async fn sign_in(
         state.pool.sign_in(&username, &body.password, &context),
         state.verifier.prefetch()
     );
+    let signed_in = signed_in.map_err(ApiError::from);
     audit("sign_in", Some(&username), &context, &signed_in);
     match signed_in? {
         SignIn::Tokens(tokens) => Ok(Json(SignInAnswer::Tokens(
@@ -590,7 +608,8 @@ pub async fn sign_in_mfa(
             code,
             &context,
         )
-        .await;
+        .await
+        .map_err(ApiError::from);
     audit("sign_in_mfa", Some(&username), &context, &answered);
     let tokens = answered?;
     token_answer(&state, tokens).await
@@ -623,7 +642,11 @@ pub async fn start_code_sign_in(
     let who = named(body.email.as_deref(), body.username.as_deref())?;
     limit(&state, "signin_code", &context, Some(who.text())).await?;
     let username = login(&state, who).await?;
-    let started = state.pool.start_code_sign_in(&username, &context).await;
+    let started = state
+        .pool
+        .start_code_sign_in(&username, &context)
+        .await
+        .map_err(ApiError::from);
     audit("sign_in_code", Some(&username), &context, &started);
     Ok((
         StatusCode::ACCEPTED,
@@ -669,9 +692,9 @@ pub async fn finish_code_sign_in(
         .await
         // An expired or spent session (Cognito's NotAuthorizedException):
         // the code is no longer any good.
-        .map_err(|err| match err.code {
-            ErrorCode::InvalidCredentials => ApiError::invalid_code(),
-            _ => err,
+        .map_err(|err| match err {
+            PoolError::NotAuthorized => ApiError::invalid_code(),
+            other => ApiError::from(other),
         });
     audit("sign_in_code_verify", Some(&username), &context, &answered);
     token_answer(&state, answered?).await
@@ -704,7 +727,11 @@ pub async fn start_passkey_sign_in(
     let who = named(body.email.as_deref(), body.username.as_deref())?;
     limit(&state, "signin_passkey", &context, Some(who.text())).await?;
     let username = login(&state, who).await?;
-    let started = state.pool.start_passkey_sign_in(&username, &context).await;
+    let started = state
+        .pool
+        .start_passkey_sign_in(&username, &context)
+        .await
+        .map_err(ApiError::from);
     audit("sign_in_passkey", Some(&username), &context, &started);
     let PasskeyChallenge { session, options } = started?;
     Ok(Json(PasskeySignInStarted { session, options }))
@@ -745,12 +772,12 @@ pub async fn finish_passkey_sign_in(
         .pool
         .finish_passkey_sign_in(&username, session, credential, &context)
         .await
-        .map_err(|err| match err.code {
-            ErrorCode::InvalidCredentials => ApiError::new(
+        .map_err(|err| match err {
+            PoolError::NotAuthorized | PoolError::UserNotFound => ApiError::new(
                 ErrorCode::InvalidCredentials,
                 "The passkey was not accepted.",
             ),
-            _ => err,
+            other => ApiError::from(other),
         });
     audit(
         "sign_in_passkey_verify",
@@ -910,10 +937,10 @@ async fn reset_with(
     context: &UserContext,
 ) -> Result<(), ApiError> {
     let Some(target) = state.pool.reset_target(username).await? else {
-        return state
+        return Ok(state
             .pool
             .reset_password(username, code, new_password, context)
-            .await;
+            .await?);
     };
     let key = state.pool.digest_key().await?;
     let redeemed = reset_codes::redeem(
@@ -932,10 +959,13 @@ async fn reset_with(
                 .await;
             // Cognito's policy or password history refused it: the user
             // tries another password with the same code.
-            if matches!(&set, Err(err) if err.code == ErrorCode::WeakPassword) {
+            if matches!(
+                &set,
+                Err(PoolError::InvalidPassword | PoolError::PasswordReused)
+            ) {
                 state.reset_codes.put(&target.username, &taken).await?;
             }
-            set
+            Ok(set?)
         }
         Redeemed::Wrong => Err(ApiError::invalid_code()),
         Redeemed::Expired => Err(ApiError::new(
@@ -1089,11 +1119,11 @@ pub async fn mfa_email(
         .pool
         .set_mfa(&caller.token, MfaMethod::Email, true)
         .await
-        .map_err(|err| match err.code {
-            ErrorCode::InvalidRequest => ApiError::bad_request(
+        .map_err(|err| match err {
+            PoolError::InvalidParameter => ApiError::bad_request(
                 "Email codes need a verified address, on a stack that sends them.",
             ),
-            _ => err,
+            other => ApiError::from(other),
         })?;
     Ok(Json(state.pool.mfa_settings(&caller.token).await?))
 }
