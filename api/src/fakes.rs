@@ -1028,6 +1028,15 @@ impl ResetCodeStore for InMemoryResetCodes {
         Ok(())
     }
 
+    async fn restore(&self, username: &str, code: &StoredCode) -> Result<(), ApiError> {
+        self.codes
+            .lock()
+            .unwrap()
+            .entry(username.to_owned())
+            .or_insert_with(|| code.clone());
+        Ok(())
+    }
+
     async fn claim_attempt(&self, username: &str) -> Result<reset_codes::Claim, ApiError> {
         let mut codes = self.codes.lock().unwrap();
         Ok(match codes.get_mut(username) {

@@ -74,8 +74,10 @@ pub enum Redeemed {
 
 #[async_trait]
 pub trait ResetCodeStore: Send + Sync {
-    /// Replaces any earlier code of the user (and puts back a taken one).
+    /// Replaces any earlier code of the user.
     async fn put(&self, username: &str, code: &StoredCode) -> Result<(), ApiError>;
+    /// Puts back a taken code, unless the user has a newer one.
+    async fn restore(&self, username: &str, code: &StoredCode) -> Result<(), ApiError>;
     /// Counts one attempt against the user's code, if it has attempts left.
     async fn claim_attempt(&self, username: &str) -> Result<Claim, ApiError>;
     /// Deletes the stored code if it is still `digest`; true for the one
@@ -199,6 +201,26 @@ impl ResetCodeStore for DynamoResetCodes {
             .await
             .map_err(|e| infra::Error::aws("DynamoDB PutItem", e))?;
         Ok(())
+    }
+
+    async fn restore(&self, username: &str, code: &StoredCode) -> Result<(), ApiError> {
+        let restored = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .item("key", key(username))
+            .item("codeDigest", AttributeValue::S(code.digest.clone()))
+            .item("expiresAt", AttributeValue::N(code.expires_at.to_string()))
+            .item("attempts", AttributeValue::N(code.attempts.to_string()))
+            .condition_expression("attribute_not_exists(codeDigest)")
+            .send()
+            .await;
+        match restored {
+            Err(err) if !err.as_service_error().is_some_and(is_condition_failed) => {
+                Err(infra::Error::aws("DynamoDB PutItem", err).into())
+            }
+            _ => Ok(()),
+        }
     }
 
     async fn claim_attempt(&self, username: &str) -> Result<Claim, ApiError> {

@@ -444,9 +444,14 @@ async fn mail_own_reset_code(state: &SharedState, username: &str) -> Result<(), 
         return Ok(());
     };
     let now = throttle::now_secs();
+    // A key per UTC day, so the count starts again however often it is hit.
+    let day = now / 86_400;
     let issued = state
         .counters
-        .increment(&format!("reset-issued#{}", target.username), now + 86_400)
+        .increment(
+            &format!("reset-issued#{}#{day}", target.username),
+            (day + 1) * 86_400,
+        )
         .await?;
     if issued > MAX_ISSUED_PER_DAY {
         tracing::warn!(
@@ -917,9 +922,13 @@ pub async fn reset_password(
     // over-limit caller must not get.
     limit(&state, "reset", &context, Some(who.text())).await?;
     password::check(new_password, state.config.min_password_score, &[who.text()])?;
+    let started = tokio::time::Instant::now();
     let username = login(&state, who).await?;
     let reset = reset_with(&state, &username, code, new_password, &context).await;
     audit("reset_password", Some(&username), &context, &reset);
+    // The API's own codes answer without Cognito's round trip: the floor
+    // keeps the users who have them from standing out by timing.
+    not_before(started, state.config.sign_up_min_duration).await;
     reset?;
     Ok(Json(PasswordReset {
         message: "Your password is reset; sign in with the new one.".to_owned(),
@@ -957,13 +966,11 @@ async fn reset_with(
                 .pool
                 .set_password(&target.username, new_password)
                 .await;
-            // Cognito's policy or password history refused it: the user
-            // tries another password with the same code.
-            if matches!(
-                &set,
-                Err(PoolError::InvalidPassword | PoolError::PasswordReused)
-            ) {
-                state.reset_codes.put(&target.username, &taken).await?;
+            // Cognito refused the password (its policy, its history) or
+            // failed: the user tries again with the same code, unless a
+            // newer one was mailed meanwhile.
+            if set.is_err() {
+                state.reset_codes.restore(&target.username, &taken).await?;
             }
             Ok(set?)
         }
