@@ -90,7 +90,7 @@ where
 {
     match err.code().and_then(|code| refusal(code, err.message())) {
         Some(refused) => {
-            tracing::debug!(operation, code = err.code(), "Cognito refused");
+            tracing::info!(operation, code = err.code(), "Cognito refused");
             refused
         }
         None => PoolError::Unavailable {
@@ -639,6 +639,7 @@ impl UserPool for Cognito {
             {
                 tracing::warn!(
                     code = err.code().unwrap_or("none"),
+                    error = %aws_smithy_types::error::display::DisplayErrorContext(&err),
                     "RevokeToken failed after GlobalSignOut"
                 );
             }
@@ -744,6 +745,7 @@ impl UserPool for Cognito {
                 Err(err) => tracing::warn!(
                     attempt,
                     code = err.code().unwrap_or("none"),
+                    error = %aws_smithy_types::error::display::DisplayErrorContext(&err),
                     "AdminUserGlobalSignOut failed after AdminSetUserPassword"
                 ),
             }

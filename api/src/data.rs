@@ -31,7 +31,7 @@ fn text(record: &Record, key: &str) -> Option<String> {
 
 fn item(record: &Record) -> Result<Item, ApiError> {
     Ok(Item::stored(
-        text(record, "itemId").ok_or_else(ApiError::internal)?,
+        text(record, "itemId").ok_or_else(|| ApiError::failed("an item without itemId"))?,
         text(record, "title").unwrap_or_default(),
         text(record, "content"),
         text(record, "createdAt").unwrap_or_default(),
@@ -67,7 +67,7 @@ impl DataStore {
                     .set_key(Some(key))
                     .build()
                     .map(|delete| WriteRequest::builder().delete_request(delete).build())
-                    .map_err(|_| ApiError::internal())
+                    .map_err(ApiError::failed)
             })
             .collect::<Result<_, _>>()?;
         for attempt in 0..BATCH_ATTEMPTS {
@@ -92,11 +92,10 @@ impl DataStore {
         if pending.is_empty() {
             return Ok(());
         }
-        tracing::error!(
-            left = pending.len(),
-            "BatchWriteItem left items unprocessed"
-        );
-        Err(ApiError::internal())
+        Err(ApiError::failed(format!(
+            "BatchWriteItem left {} items unprocessed",
+            pending.len()
+        )))
     }
 }
 

@@ -167,8 +167,15 @@ pub struct ErrorDetail {
     /// `Retry-After` header).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retry_after: Option<u64>,
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
-    pub password: Option<PasswordFeedback>,
+    /// With weak_password: zxcvbn's score of the password.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub score: Option<u8>,
+    /// With weak_password: the score a password needs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_score: Option<u8>,
+    /// With weak_password: what zxcvbn suggests.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub feedback: Option<Feedback>,
 }
 
 impl ApiError {
@@ -221,7 +228,9 @@ impl ApiError {
                 message: self.message.clone(),
                 request_id,
                 retry_after: self.retry_after,
-                password: self.password.as_deref().cloned(),
+                score: self.password.as_ref().map(|p| p.score),
+                min_score: self.password.as_ref().map(|p| p.min_score),
+                feedback: self.password.as_ref().map(|p| p.feedback.clone()),
             },
         }
     }

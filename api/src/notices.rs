@@ -34,8 +34,7 @@ impl Notices for SesNotices {
 
     async fn reset_code(&self, to: &str, code: &str) -> Result<(), ApiError> {
         let message = render_reset_code(code, &self.branding).map_err(|error| {
-            tracing::error!(%error, "the reset mail does not render");
-            ApiError::internal()
+            ApiError::failed(format!("the reset mail does not render: {error}"))
         })?;
         self.send(to, message).await
     }

@@ -128,8 +128,9 @@ pub enum Recovery {
 /// What the pool refused, or that it could not answer.
 #[derive(Debug, thiserror::Error)]
 pub enum PoolError {
-    /// A wrong password, an unknown user (Cognito answers both alike), an
-    /// expired sign-in session, or a revoked or invalid token.
+    /// A wrong password (and an unknown user, where PreventUserExistenceErrors
+    /// makes Cognito answer alike), an expired sign-in session, or a revoked
+    /// or invalid token.
     #[error("not authorized")]
     NotAuthorized,
     #[error("no such user")]

@@ -92,7 +92,9 @@ pub fn new_code(random: &dyn SecureRandom) -> Result<String, ApiError> {
     let limit = u32::MAX - u32::MAX % range;
     loop {
         let mut bytes = [0u8; 4];
-        random.fill(&mut bytes).map_err(|_| ApiError::internal())?;
+        random
+            .fill(&mut bytes)
+            .map_err(|_| ApiError::failed("the system random source failed"))?;
         let value = u32::from_le_bytes(bytes);
         if value < limit {
             return Ok(format!("{:06}", value % range));
@@ -263,7 +265,7 @@ impl ResetCodeStore for DynamoResetCodes {
                 expires_at,
                 attempts,
             })),
-            _ => Err(ApiError::internal()),
+            _ => Err(ApiError::failed("a reset code item without its fields")),
         }
     }
 

@@ -131,8 +131,10 @@ impl Counters for DynamoCounters {
             .await
             .map_err(|e| infra::Error::aws("DynamoDB UpdateItem", e))?;
         match output.attributes.as_ref().and_then(|a| a.get("hits")) {
-            Some(AttributeValue::N(hits)) => hits.parse().map_err(|_| ApiError::internal()),
-            _ => Err(ApiError::internal()),
+            Some(AttributeValue::N(hits)) => hits
+                .parse()
+                .map_err(|_| ApiError::failed(format!("a counter of {hits} hits"))),
+            _ => Err(ApiError::failed("a counter without hits")),
         }
     }
 

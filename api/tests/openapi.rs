@@ -77,3 +77,56 @@ async fn the_router_serves_every_documented_route() {
         }
     }
 }
+
+/// Every key a real error body carries is a property of the documented
+/// `ErrorDetail`, which is one plain object (a client generated from the
+/// document can read it): the weak-password answer with zxcvbn's feedback,
+/// and the 429 with its wait.
+#[tokio::test]
+async fn error_bodies_are_what_the_document_says() {
+    let doc = serde_json::to_value(api::router::openapi()).unwrap();
+    let detail = &doc["components"]["schemas"]["ErrorDetail"];
+    assert_eq!(detail["type"], "object", "{detail}");
+    let documented = detail["properties"].as_object().unwrap();
+    let api = common::Api::with_limits("1000", "1");
+    let weak = api
+        .call(
+            axum::http::Method::POST,
+            "/api/auth/signup",
+            Some(serde_json::json!({"email": "weak@example.com", "password": "Password123!", "name": "W"})),
+            None,
+        )
+        .await;
+    assert_eq!(weak.body["error"]["code"], "weak_password", "{}", weak.body);
+    let limited = loop {
+        let answer = api
+            .call(
+                axum::http::Method::POST,
+                "/api/auth/signin",
+                Some(serde_json::json!({"email": "x@example.com", "password": "wrong"})),
+                None,
+            )
+            .await;
+        if answer.status == axum::http::StatusCode::TOO_MANY_REQUESTS {
+            break answer;
+        }
+    };
+    for body in [&weak.body, &limited.body] {
+        let error = body["error"].as_object().unwrap();
+        for key in error.keys() {
+            assert!(
+                documented.contains_key(key),
+                "`{key}` of {body} is not in ErrorDetail"
+            );
+        }
+        for required in detail["required"].as_array().unwrap() {
+            assert!(error.contains_key(required.as_str().unwrap()), "{body}");
+        }
+    }
+    assert!(weak.body["error"]["feedback"].is_object());
+    assert!(
+        limited.body["error"]["retry_after"].is_u64(),
+        "{}",
+        limited.body
+    );
+}

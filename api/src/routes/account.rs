@@ -3,7 +3,7 @@
 
 use crate::error::{ApiError, ErrorBody, ErrorCode};
 use crate::extract::{Caller, JsonBody};
-use crate::pool::{Attributes, PoolError};
+use crate::pool::Attributes;
 use crate::state::SharedState;
 use axum::extract::State;
 use axum::Json;
@@ -27,21 +27,13 @@ const PROTECTED_FIELDS: &[&str] = &[
     "email_verified",
 ];
 
-/// A revoked or deleted session is a 401, not "wrong password".
-fn session_error(err: PoolError) -> ApiError {
-    match err {
-        PoolError::NotAuthorized | PoolError::UserNotFound => ApiError::unauthorized(),
-        other => ApiError::from(other),
-    }
-}
-
 /// Cognito's attributes for the caller.
 async fn attributes(state: &SharedState, caller: &Caller) -> Result<Attributes, ApiError> {
     state
         .pool
         .get_user(&caller.token)
         .await
-        .map_err(session_error)
+        .map_err(super::session_error)
 }
 
 /// The stored profile, created from the attributes when missing. A failed
@@ -215,7 +207,7 @@ pub async fn update(
         .pool
         .update_attributes(&caller.token, &changes)
         .await
-        .map_err(session_error)?;
+        .map_err(super::session_error)?;
     let attributes = attributes(&state, &caller).await?;
     let mut profile = profile(&state, &caller, &attributes).await?;
     if let Some(name) = name {

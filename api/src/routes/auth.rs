@@ -172,8 +172,7 @@ async fn token_answer(state: &SharedState, tokens: Tokens) -> Result<Json<TokenA
         .verify(&tokens.access_token)
         .await
         .map_err(|e| {
-            tracing::error!(reason = %e, "Cognito issued a token the API cannot verify");
-            ApiError::internal()
+            ApiError::failed(format!("Cognito issued a token the API cannot verify: {e}"))
         })?;
     Ok(Json(TokenAnswer {
         tokens,
@@ -698,7 +697,7 @@ pub async fn finish_code_sign_in(
         // An expired or spent session (Cognito's NotAuthorizedException):
         // the code is no longer any good.
         .map_err(|err| match err {
-            PoolError::NotAuthorized => ApiError::invalid_code(),
+            PoolError::NotAuthorized | PoolError::UserNotFound => ApiError::invalid_code(),
             other => ApiError::from(other),
         });
     audit("sign_in_code_verify", Some(&username), &context, &answered);
@@ -1012,7 +1011,7 @@ pub async fn change_password(
         .pool
         .get_user(&caller.token)
         .await
-        .map_err(|_| ApiError::unauthorized())?;
+        .map_err(super::session_error)?;
     let inputs: Vec<&str> = ["email", "name", "preferred_username"]
         .iter()
         .filter_map(|k| attributes.get(*k).map(String::as_str))
