@@ -177,6 +177,22 @@ impl DynamoResetCodes {
     }
 }
 
+impl DynamoResetCodes {
+    fn put_request(
+        &self,
+        username: &str,
+        code: &StoredCode,
+    ) -> aws_sdk_dynamodb::operation::put_item::builders::PutItemFluentBuilder {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .item("key", key(username))
+            .item("codeDigest", AttributeValue::S(code.digest.clone()))
+            .item("expiresAt", AttributeValue::N(code.expires_at.to_string()))
+            .item("attempts", AttributeValue::N(code.attempts.to_string()))
+    }
+}
+
 fn key(username: &str) -> AttributeValue {
     AttributeValue::S(format!("reset-code#{username}"))
 }
@@ -192,13 +208,7 @@ fn is_condition_failed<E: aws_sdk_dynamodb::error::ProvideErrorMetadata>(error: 
 #[async_trait]
 impl ResetCodeStore for DynamoResetCodes {
     async fn put(&self, username: &str, code: &StoredCode) -> Result<(), ApiError> {
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .item("key", key(username))
-            .item("codeDigest", AttributeValue::S(code.digest.clone()))
-            .item("expiresAt", AttributeValue::N(code.expires_at.to_string()))
-            .item("attempts", AttributeValue::N(code.attempts.to_string()))
+        self.put_request(username, code)
             .send()
             .await
             .map_err(|e| infra::Error::aws("DynamoDB PutItem", e))?;
@@ -207,13 +217,7 @@ impl ResetCodeStore for DynamoResetCodes {
 
     async fn restore(&self, username: &str, code: &StoredCode) -> Result<(), ApiError> {
         let restored = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .item("key", key(username))
-            .item("codeDigest", AttributeValue::S(code.digest.clone()))
-            .item("expiresAt", AttributeValue::N(code.expires_at.to_string()))
-            .item("attempts", AttributeValue::N(code.attempts.to_string()))
+            .put_request(username, code)
             .condition_expression("attribute_not_exists(codeDigest)")
             .send()
             .await;

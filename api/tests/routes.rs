@@ -186,12 +186,9 @@ async fn reset_password_checks_strength_and_the_code() {
     assert_eq!(signed_in.status, StatusCode::OK);
 }
 
-/// Cognito refuses ForgotPassword to a user with email MFA on (recovery is
-/// `verified_email` only); the API mails its own code instead.
-#[tokio::test]
-async fn a_user_with_email_mfa_resets_with_the_apis_own_code() {
-    let api = Api::new();
-    let (email, tokens) = api.user("mfareset").await;
+/// A signed-in user with codes by email as their second factor.
+async fn email_mfa_user(api: &Api, name: &str) -> (String, serde_json::Value) {
+    let (email, tokens) = api.user(name).await;
     let on = api
         .call(
             Method::PUT,
@@ -201,15 +198,26 @@ async fn a_user_with_email_mfa_resets_with_the_apis_own_code() {
         )
         .await;
     assert_eq!(on.status, StatusCode::OK, "{}", on.body);
-    let forgot = api
-        .call(
-            Method::POST,
-            "/api/auth/forgot-password",
-            Some(json!({"email": email})),
-            None,
-        )
-        .await;
-    assert_eq!(forgot.status, StatusCode::ACCEPTED);
+    (email, tokens)
+}
+
+async fn forgot(api: &Api, email: &str) -> common::Reply {
+    api.call(
+        Method::POST,
+        "/api/auth/forgot-password",
+        Some(json!({"email": email})),
+        None,
+    )
+    .await
+}
+
+/// Cognito refuses ForgotPassword to a user with email MFA on (recovery is
+/// `verified_email` only); the API mails its own code instead.
+#[tokio::test]
+async fn a_user_with_email_mfa_resets_with_the_apis_own_code() {
+    let api = Api::new();
+    let (email, tokens) = email_mfa_user(&api, "mfareset").await;
+    assert_eq!(forgot(&api, &email).await.status, StatusCode::ACCEPTED);
     let sent = api.notices.reset_codes_sent();
     assert_eq!(sent.len(), 1, "{sent:?}");
     let (to, code) = sent[0].clone();
@@ -265,22 +273,8 @@ async fn a_user_with_email_mfa_resets_with_the_apis_own_code() {
 #[tokio::test]
 async fn the_apis_reset_code_is_spent_by_five_offered_codes() {
     let api = Api::new();
-    let (email, tokens) = api.user("mfaspent").await;
-    api.call(
-        Method::PUT,
-        "/api/auth/mfa/email",
-        None,
-        Some(access(&tokens)),
-    )
-    .await;
-    let forgot = json!({"email": email});
-    api.call(
-        Method::POST,
-        "/api/auth/forgot-password",
-        Some(forgot),
-        None,
-    )
-    .await;
+    let (email, _) = email_mfa_user(&api, "mfaspent").await;
+    forgot(&api, &email).await;
     let (_, code) = api.notices.reset_codes_sent()[0].clone();
     let wrong = if code == "000000" { "000001" } else { "000000" };
     let reset = |code: &str| {
@@ -319,38 +313,16 @@ async fn a_user_with_an_authenticator_app_gets_no_reset_code_by_mail() {
     assert_eq!(verified.status, StatusCode::OK, "{}", verified.body);
     api.call(Method::PUT, "/api/auth/mfa/email", None, Some(token))
         .await;
-    let answer = api
-        .call(
-            Method::POST,
-            "/api/auth/forgot-password",
-            Some(json!({"email": email})),
-            None,
-        )
-        .await;
-    assert_eq!(answer.status, StatusCode::ACCEPTED);
+    assert_eq!(forgot(&api, &email).await.status, StatusCode::ACCEPTED);
     assert!(api.notices.reset_codes_sent().is_empty());
 }
 
 #[tokio::test]
 async fn the_api_mails_a_user_five_reset_codes_a_day() {
     let api = Api::new();
-    let (email, tokens) = api.user("mfadaily").await;
-    api.call(
-        Method::PUT,
-        "/api/auth/mfa/email",
-        None,
-        Some(access(&tokens)),
-    )
-    .await;
+    let (email, _) = email_mfa_user(&api, "mfadaily").await;
     for _ in 0..api::reset_codes::MAX_ISSUED_PER_DAY + 2 {
-        let answer = api
-            .call(
-                Method::POST,
-                "/api/auth/forgot-password",
-                Some(json!({"email": email})),
-                None,
-            )
-            .await;
+        let answer = forgot(&api, &email).await;
         assert_eq!(answer.status, StatusCode::ACCEPTED, "{}", answer.body);
     }
     assert_eq!(
@@ -363,16 +335,7 @@ async fn the_api_mails_a_user_five_reset_codes_a_day() {
 async fn a_user_without_email_mfa_gets_cognitos_code_not_the_apis() {
     let api = Api::new();
     let (email, _) = api.user("plainreset").await;
-    let forgot = json!({"email": email});
-    let answer = api
-        .call(
-            Method::POST,
-            "/api/auth/forgot-password",
-            Some(forgot),
-            None,
-        )
-        .await;
-    assert_eq!(answer.status, StatusCode::ACCEPTED);
+    assert_eq!(forgot(&api, &email).await.status, StatusCode::ACCEPTED);
     assert!(api.notices.reset_codes_sent().is_empty());
 }
 
