@@ -922,7 +922,7 @@ async fn bad_requests_get_json_errors_and_security_headers() {
     let none = api.call(Method::GET, "/api/users/me", None, None).await;
     assert_eq!((garbage.status, &garbage.body), (none.status, &none.body));
     assert_eq!(none.status, StatusCode::UNAUTHORIZED);
-    for (name, value) in api::layers::SECURITY_HEADERS {
+    for (name, value) in api::http::layers::SECURITY_HEADERS {
         assert_eq!(none.headers[*name], *value, "{name}");
     }
     assert!(none.headers.contains_key("x-request-id"));
@@ -956,7 +956,7 @@ async fn with_dynamodb_down(api: &Api) -> axum::Router {
         api.config.clone(),
         api.cognito.clone(),
         down,
-        Arc::new(api::notices::NoNotices),
+        Arc::new(api::ports::notices::NoNotices),
     )
     .unwrap();
     api::router(Arc::new(state))
@@ -996,7 +996,8 @@ async fn a_profile_missed_during_an_outage_is_created_on_first_use() {
 /// taken by one of two racing callers.
 #[tokio::test]
 async fn a_claim_is_held_for_its_hour_and_taken_once() {
-    use api::throttle::{Counters, DynamoCounters};
+    use api::aws::counters::DynamoCounters;
+    use api::ports::counters::Counters;
     let api = Api::new().await;
     let table = unique("claims");
     key_table(&api.dynamodb, &table, "key").await;

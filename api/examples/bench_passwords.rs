@@ -4,7 +4,7 @@
 //! its verdicts with zxcvbn on the whole password. Prints JSON: count,
 //! p50/p99/max in µs, passwords per second, and how many verdicts differ.
 
-use api::password::{check, score, scored_part};
+use api::domain::password::{check, score, scored_part};
 use std::time::Instant;
 
 const MIN_SCORE: u8 = 3;

@@ -3,15 +3,15 @@
 //! issuer and client given. Every token must verify. Prints JSON: count,
 //! rounds, verifications per second.
 
-use api::token::{JwksSource, TokenSettings, Verifier};
+use api::domain::token::{JwksSource, TokenSettings, Verifier};
 use jsonwebtoken::jwk::JwkSet;
 use std::time::{Duration, Instant};
 
 struct FileJwks(String);
 
 impl JwksSource for FileJwks {
-    async fn fetch(&self) -> Result<JwkSet, String> {
-        serde_json::from_str(&self.0).map_err(|e| e.to_string())
+    async fn fetch(&self) -> Result<JwkSet, api::ports::keys::KeysError> {
+        serde_json::from_str(&self.0).map_err(api::ports::keys::KeysError::Json)
     }
 }
 

@@ -2,5 +2,5 @@
 //! `cargo run -p api --example openapi > api/openapi.yaml` (scripts/openapi).
 
 fn main() {
-    print!("{}", api::router::openapi_yaml());
+    print!("{}", api::http::router::openapi_yaml());
 }

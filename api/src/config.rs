@@ -16,7 +16,7 @@ pub struct Config {
     pub user_data_table: String,
     pub usernames_table: String,
     pub throttle_table: String,
-    pub limits: crate::throttle::Limits,
+    pub limits: crate::domain::throttle::Limits,
     /// The sender of the API's own mail (the account-exists notice); none
     /// without an SES identity.
     pub notice_from: Option<String>,
@@ -107,9 +107,9 @@ impl Config {
 
 /// Attempt limits: `AUTH_LIMIT_PER_ADDRESS`, `AUTH_LIMIT_PER_ACCOUNT` and
 /// `AUTH_LIMIT_WINDOW_SECONDS` (defaults 5, 5, 60).
-fn limits(env: &Env) -> infra::Result<crate::throttle::Limits> {
-    let default = crate::throttle::Limits::default();
-    let limits = crate::throttle::Limits {
+fn limits(env: &Env) -> infra::Result<crate::domain::throttle::Limits> {
+    let default = crate::domain::throttle::Limits::default();
+    let limits = crate::domain::throttle::Limits {
         per_address: env.parse_or("AUTH_LIMIT_PER_ADDRESS", default.per_address)?,
         per_account: env.parse_or("AUTH_LIMIT_PER_ACCOUNT", default.per_account)?,
         window_seconds: env.parse_or("AUTH_LIMIT_WINDOW_SECONDS", default.window_seconds)?,

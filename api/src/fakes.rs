@@ -4,19 +4,18 @@
 //! sign-in, one code, revocation seen by `get_user`, items keyed by user);
 //! the emulator tests check the real services.
 
-use crate::error::ApiError;
-use crate::identity::UsernameIndex;
-use crate::items::{encode_cursor, Item, ItemStore};
-use crate::notices::Notices;
-use crate::pool::{
+use crate::ports::counters::Counters;
+use crate::ports::items::{encode_cursor, Item, ItemStore};
+use crate::ports::notices::{NoticeError, Notices};
+use crate::ports::pool::{
     Attributes, Device, MfaMethod, MfaSettings, Passkey, PasskeyChallenge, PoolError, Recovery,
     ResetTarget, SignIn, Tokens, UserContext, UserPool, UserSummary,
 };
-use crate::profiles::Profiles;
-use crate::reset_codes::{self, ResetCodeStore, StoredCode, MAX_ATTEMPTS};
-use crate::throttle::Counters;
+use crate::ports::profiles::{Profile, Profiles};
+use crate::ports::reset_codes::{self, ResetCodeStore, StoredCode, MAX_ATTEMPTS};
+use crate::ports::usernames::UsernameIndex;
+use crate::ports::StoreError;
 use async_trait::async_trait;
-use infra::profile::Profile;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
@@ -777,9 +776,12 @@ impl Outage {
         self.0.store(down, Ordering::SeqCst);
     }
 
-    fn check(&self) -> Result<(), ApiError> {
+    fn check(&self) -> Result<(), StoreError> {
         if self.0.load(Ordering::SeqCst) {
-            Err(ApiError::internal())
+            Err(StoreError::unavailable(
+                "DynamoDB",
+                "the table is unreachable",
+            ))
         } else {
             Ok(())
         }
@@ -800,12 +802,12 @@ impl InMemoryProfiles {
 
 #[async_trait]
 impl Profiles for InMemoryProfiles {
-    async fn get(&self, user_id: &str) -> Result<Option<Profile>, ApiError> {
+    async fn get(&self, user_id: &str) -> Result<Option<Profile>, StoreError> {
         self.outage.check()?;
         Ok(self.profiles.lock().unwrap().get(user_id).cloned())
     }
 
-    async fn create_if_absent(&self, profile: &Profile) -> Result<(), ApiError> {
+    async fn create_if_absent(&self, profile: &Profile) -> Result<(), StoreError> {
         self.outage.check()?;
         self.profiles
             .lock()
@@ -815,18 +817,21 @@ impl Profiles for InMemoryProfiles {
         Ok(())
     }
 
-    async fn update_name(&self, user_id: &str, name: &str) -> Result<(), ApiError> {
+    async fn update_name(&self, user_id: &str, name: &str) -> Result<(), StoreError> {
         self.outage.check()?;
         match self.profiles.lock().unwrap().get_mut(user_id) {
             Some(profile) => {
                 profile.name = name.to_owned();
                 Ok(())
             }
-            None => Err(ApiError::internal()),
+            None => Err(StoreError::unavailable(
+                "DynamoDB UpdateItem",
+                "the conditional request failed",
+            )),
         }
     }
 
-    async fn delete(&self, user_id: &str) -> Result<(), ApiError> {
+    async fn delete(&self, user_id: &str) -> Result<(), StoreError> {
         self.outage.check()?;
         self.profiles.lock().unwrap().remove(user_id);
         Ok(())
@@ -849,7 +854,7 @@ impl InMemoryItems {
 
 #[async_trait]
 impl ItemStore for InMemoryItems {
-    async fn create(&self, user_id: &str, item: &Item) -> Result<(), ApiError> {
+    async fn create(&self, user_id: &str, item: &Item) -> Result<(), StoreError> {
         self.outage.check()?;
         self.items
             .lock()
@@ -858,13 +863,13 @@ impl ItemStore for InMemoryItems {
         Ok(())
     }
 
-    async fn get(&self, user_id: &str, item_id: &str) -> Result<Option<Item>, ApiError> {
+    async fn get(&self, user_id: &str, item_id: &str) -> Result<Option<Item>, StoreError> {
         self.outage.check()?;
         let key = (user_id.to_owned(), item_id.to_owned());
         Ok(self.items.lock().unwrap().get(&key).cloned())
     }
 
-    async fn delete(&self, user_id: &str, item_id: &str) -> Result<bool, ApiError> {
+    async fn delete(&self, user_id: &str, item_id: &str) -> Result<bool, StoreError> {
         self.outage.check()?;
         let key = (user_id.to_owned(), item_id.to_owned());
         Ok(self.items.lock().unwrap().remove(&key).is_some())
@@ -875,7 +880,7 @@ impl ItemStore for InMemoryItems {
         user_id: &str,
         limit: i32,
         after: Option<&str>,
-    ) -> Result<(Vec<Item>, Option<String>), ApiError> {
+    ) -> Result<(Vec<Item>, Option<String>), StoreError> {
         self.outage.check()?;
         let items = self.items.lock().unwrap();
         let mine: Vec<&Item> = items
@@ -891,7 +896,7 @@ impl ItemStore for InMemoryItems {
         Ok((page, next))
     }
 
-    async fn delete_all(&self, user_id: &str) -> Result<usize, ApiError> {
+    async fn delete_all(&self, user_id: &str) -> Result<usize, StoreError> {
         self.outage.check()?;
         let mut items = self.items.lock().unwrap();
         let before = items.len();
@@ -924,7 +929,7 @@ impl InMemoryUsernames {
 
 #[async_trait]
 impl UsernameIndex for InMemoryUsernames {
-    async fn claim(&self, name: &str, email: &str) -> Result<bool, ApiError> {
+    async fn claim(&self, name: &str, email: &str) -> Result<bool, StoreError> {
         let mut names = self.names.lock().unwrap();
         match names.get(name) {
             Some(claim) if claim.email != email || claim.user.is_some() => Ok(false),
@@ -941,7 +946,7 @@ impl UsernameIndex for InMemoryUsernames {
         }
     }
 
-    async fn bind(&self, name: &str, cognito_username: &str) -> Result<(), ApiError> {
+    async fn bind(&self, name: &str, cognito_username: &str) -> Result<(), StoreError> {
         let mut names = self.names.lock().unwrap();
         let claim = names.entry(name.to_owned()).or_insert(Claim {
             email: String::new(),
@@ -951,7 +956,7 @@ impl UsernameIndex for InMemoryUsernames {
         Ok(())
     }
 
-    async fn release(&self, name: &str, email: &str) -> Result<(), ApiError> {
+    async fn release(&self, name: &str, email: &str) -> Result<(), StoreError> {
         let mut names = self.names.lock().unwrap();
         if names
             .get(name)
@@ -962,7 +967,7 @@ impl UsernameIndex for InMemoryUsernames {
         Ok(())
     }
 
-    async fn lookup(&self, name: &str) -> Result<Option<String>, ApiError> {
+    async fn lookup(&self, name: &str) -> Result<Option<String>, StoreError> {
         Ok(self
             .names
             .lock()
@@ -971,7 +976,7 @@ impl UsernameIndex for InMemoryUsernames {
             .and_then(|c| c.user.clone()))
     }
 
-    async fn remove(&self, name: &str, cognito_username: &str) -> Result<(), ApiError> {
+    async fn remove(&self, name: &str, cognito_username: &str) -> Result<(), StoreError> {
         let mut names = self.names.lock().unwrap();
         if names
             .get(name)
@@ -993,14 +998,14 @@ pub struct InMemoryCounters {
 
 #[async_trait]
 impl Counters for InMemoryCounters {
-    async fn increment(&self, key: &str, _expires_at: u64) -> Result<u64, ApiError> {
+    async fn increment(&self, key: &str, _expires_at: u64) -> Result<u64, StoreError> {
         let mut counts = self.counts.lock().unwrap();
         let count = counts.entry(key.to_owned()).or_default();
         *count += 1;
         Ok(*count)
     }
 
-    async fn claim(&self, key: &str, now: u64, until: u64) -> Result<bool, ApiError> {
+    async fn claim(&self, key: &str, now: u64, until: u64) -> Result<bool, StoreError> {
         let mut claims = self.claims.lock().unwrap();
         match claims.get(key) {
             Some(&held_until) if held_until > now => Ok(false),
@@ -1020,7 +1025,7 @@ pub struct InMemoryResetCodes {
 
 #[async_trait]
 impl ResetCodeStore for InMemoryResetCodes {
-    async fn put(&self, username: &str, code: &StoredCode) -> Result<(), ApiError> {
+    async fn put(&self, username: &str, code: &StoredCode) -> Result<(), StoreError> {
         self.codes
             .lock()
             .unwrap()
@@ -1028,7 +1033,7 @@ impl ResetCodeStore for InMemoryResetCodes {
         Ok(())
     }
 
-    async fn restore(&self, username: &str, code: &StoredCode) -> Result<(), ApiError> {
+    async fn restore(&self, username: &str, code: &StoredCode) -> Result<(), StoreError> {
         self.codes
             .lock()
             .unwrap()
@@ -1037,7 +1042,7 @@ impl ResetCodeStore for InMemoryResetCodes {
         Ok(())
     }
 
-    async fn claim_attempt(&self, username: &str) -> Result<reset_codes::Claim, ApiError> {
+    async fn claim_attempt(&self, username: &str) -> Result<reset_codes::Claim, StoreError> {
         let mut codes = self.codes.lock().unwrap();
         Ok(match codes.get_mut(username) {
             None => reset_codes::Claim::Absent,
@@ -1049,7 +1054,7 @@ impl ResetCodeStore for InMemoryResetCodes {
         })
     }
 
-    async fn take(&self, username: &str, digest: &str) -> Result<bool, ApiError> {
+    async fn take(&self, username: &str, digest: &str) -> Result<bool, StoreError> {
         let mut codes = self.codes.lock().unwrap();
         if codes.get(username).is_some_and(|c| c.digest == digest) {
             codes.remove(username);
@@ -1080,12 +1085,12 @@ impl RecordingNotices {
 
 #[async_trait]
 impl Notices for RecordingNotices {
-    async fn account_exists(&self, to: &str) -> Result<(), ApiError> {
+    async fn account_exists(&self, to: &str) -> Result<(), NoticeError> {
         self.sent.lock().unwrap().push(to.to_owned());
         Ok(())
     }
 
-    async fn reset_code(&self, to: &str, code: &str) -> Result<(), ApiError> {
+    async fn reset_code(&self, to: &str, code: &str) -> Result<(), NoticeError> {
         self.reset_codes
             .lock()
             .unwrap()

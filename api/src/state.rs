@@ -1,18 +1,22 @@
 //! The API's state, built once per instance: settings, the token verifier,
 //! and the user pool, profiles and items behind their traits.
 
-use crate::cognito::Cognito;
+use crate::aws::cognito::Cognito;
+use crate::aws::counters::DynamoCounters;
+use crate::aws::items::DataStore;
+use crate::aws::jwks::{HttpJwks, KeySource};
+use crate::aws::reset_codes::DynamoResetCodes;
+use crate::aws::ses::SesNotices;
+use crate::aws::usernames::DynamoUsernames;
 use crate::config::Config;
-use crate::data::DataStore;
-use crate::identity::{DynamoUsernames, UsernameIndex};
-use crate::items::ItemStore;
-use crate::jwks::{HttpJwks, KeySource};
-use crate::notices::{NoNotices, Notices, SesNotices};
-use crate::pool::UserPool;
-use crate::profiles::Profiles;
-use crate::reset_codes::{DynamoResetCodes, ResetCodeStore};
-use crate::throttle::{Counters, DynamoCounters};
-use crate::token::{TokenSettings, Verifier};
+use crate::domain::token::{TokenSettings, Verifier};
+use crate::ports::counters::Counters;
+use crate::ports::items::ItemStore;
+use crate::ports::notices::{NoNotices, Notices};
+use crate::ports::pool::UserPool;
+use crate::ports::profiles::Profiles;
+use crate::ports::reset_codes::ResetCodeStore;
+use crate::ports::usernames::UsernameIndex;
 use infra::profile::DynamoProfileStore;
 use std::sync::Arc;
 
@@ -56,8 +60,8 @@ impl AppState {
         dynamodb: aws_sdk_dynamodb::Client,
         notices: Arc<dyn Notices>,
     ) -> infra::Result<AppState> {
-        let jwks =
-            HttpJwks::new(&config.jwks_url).map_err(|e| infra::env::invalid("JWKS_URL", &e))?;
+        let jwks = HttpJwks::new(&config.jwks_url)
+            .map_err(|e| infra::env::invalid("JWKS_URL", &e.to_string()))?;
         Ok(AppState {
             pool: Arc::new(Cognito::new(
                 cognito,

@@ -1,5 +1,5 @@
 //! The deployed API answers CORS as the local one does: the template's
-//! HttpApi `CorsConfiguration` states the policy of `api::layers::cors`,
+//! HttpApi `CorsConfiguration` states the policy of `api::http::layers::cors`,
 //! and both take their origins from the one `AllowedOrigins` parameter.
 
 const TEMPLATE: &str = include_str!("../../cloudformation/template.yaml");
@@ -44,19 +44,19 @@ fn list(text: &str) -> Vec<String> {
 fn the_http_api_cors_configuration_is_the_routers_policy() {
     let cors = block(TEMPLATE, "HttpApi", "CorsConfiguration");
     assert_eq!(value(&cors, "AllowOrigins"), "!Ref AllowedOrigins");
-    let methods: Vec<String> = api::layers::CORS_METHODS
+    let methods: Vec<String> = api::http::layers::CORS_METHODS
         .iter()
         .map(|m| m.to_string())
         .collect();
     assert_eq!(list(value(&cors, "AllowMethods")), methods);
-    let headers: Vec<String> = api::layers::CORS_HEADERS
+    let headers: Vec<String> = api::http::layers::CORS_HEADERS
         .iter()
         .map(|h| h.to_string())
         .collect();
     assert_eq!(list(value(&cors, "AllowHeaders")), headers);
     assert_eq!(
         value(&cors, "MaxAge"),
-        api::layers::CORS_MAX_AGE.as_secs().to_string()
+        api::http::layers::CORS_MAX_AGE.as_secs().to_string()
     );
     assert!(
         !cors.iter().any(|line| line.starts_with("AllowCredentials")),
@@ -79,7 +79,7 @@ fn a_changed_policy_is_caught() {
     let cors = block(&broken, "HttpApi", "CorsConfiguration");
     assert_ne!(
         value(&cors, "MaxAge"),
-        api::layers::CORS_MAX_AGE.as_secs().to_string()
+        api::http::layers::CORS_MAX_AGE.as_secs().to_string()
     );
 }
 
@@ -131,7 +131,7 @@ fn request_headers(source: &str) -> Vec<String> {
 const SAFELISTED: &[&str] = &["accept", "accept-language", "content-language"];
 
 fn not_granted(sources: &[&str]) -> Vec<String> {
-    let granted: Vec<String> = api::layers::CORS_HEADERS
+    let granted: Vec<String> = api::http::layers::CORS_HEADERS
         .iter()
         .map(|h| h.to_string())
         .collect();

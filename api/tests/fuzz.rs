@@ -29,7 +29,7 @@ fn cases() -> u32 {
 /// Field names the routes read: every property of every request body type,
 /// from the OpenAPI document utoipa derives from those types.
 static FIELDS: LazyLock<Vec<String>> = LazyLock::new(|| {
-    let doc = serde_json::to_value(api::router::openapi()).unwrap();
+    let doc = serde_json::to_value(api::http::router::openapi()).unwrap();
     let mut fields = BTreeSet::new();
     for path in doc["paths"].as_object().unwrap().values() {
         for operation in path.as_object().unwrap().values() {
@@ -47,7 +47,7 @@ static FIELDS: LazyLock<Vec<String>> = LazyLock::new(|| {
 
 /// (method, path template) of every documented route.
 static ROUTES: LazyLock<Vec<(Method, String)>> = LazyLock::new(|| {
-    let doc = serde_json::to_value(api::router::openapi()).unwrap();
+    let doc = serde_json::to_value(api::http::router::openapi()).unwrap();
     let mut routes = Vec::new();
     for (path, operations) in doc["paths"].as_object().unwrap() {
         for method in operations.as_object().unwrap().keys() {

@@ -84,7 +84,7 @@ fn route_for<'a>(routes: &'a [Route], method: &str, path: &str) -> Option<&'a Ro
 /// (method, path, public) of every operation the document declares;
 /// `security: [{}]` marks a public one.
 fn operations() -> Vec<(String, String, bool)> {
-    let doc = serde_json::to_value(api::router::openapi()).unwrap();
+    let doc = serde_json::to_value(api::http::router::openapi()).unwrap();
     let mut found = Vec::new();
     for (path, item) in doc["paths"].as_object().unwrap() {
         for (method, operation) in item.as_object().unwrap() {

@@ -9,7 +9,7 @@ const CHECKED_IN: &str = include_str!("../openapi.yaml");
 
 #[test]
 fn the_checked_in_document_is_the_generated_one() {
-    let generated = api::router::openapi_yaml();
+    let generated = api::http::router::openapi_yaml();
     assert!(
         generated == CHECKED_IN,
         "api/openapi.yaml is stale: run scripts/openapi (it writes the document the routes generate)"
@@ -18,7 +18,7 @@ fn the_checked_in_document_is_the_generated_one() {
 
 #[test]
 fn every_route_and_every_error_code_is_documented() {
-    let doc = serde_json::to_value(api::router::openapi()).unwrap();
+    let doc = serde_json::to_value(api::http::router::openapi()).unwrap();
     let operations: usize = doc["paths"]
         .as_object()
         .unwrap()
@@ -37,7 +37,7 @@ fn every_route_and_every_error_code_is_documented() {
 /// name, so two modules' `list` would collide.
 #[test]
 fn operation_ids_are_unique() {
-    let doc = serde_json::to_value(api::router::openapi()).unwrap();
+    let doc = serde_json::to_value(api::http::router::openapi()).unwrap();
     let mut ids: Vec<&str> = doc["paths"]
         .as_object()
         .unwrap()
@@ -56,7 +56,7 @@ fn operation_ids_are_unique() {
 #[tokio::test]
 async fn the_router_serves_every_documented_route() {
     let api = common::Api::new();
-    let doc = serde_json::to_value(api::router::openapi()).unwrap();
+    let doc = serde_json::to_value(api::http::router::openapi()).unwrap();
     for (template, operations) in doc["paths"].as_object().unwrap() {
         for method in operations.as_object().unwrap().keys() {
             let path = template
@@ -84,7 +84,7 @@ async fn the_router_serves_every_documented_route() {
 /// and the 429 with its wait.
 #[tokio::test]
 async fn error_bodies_are_what_the_document_says() {
-    let doc = serde_json::to_value(api::router::openapi()).unwrap();
+    let doc = serde_json::to_value(api::http::router::openapi()).unwrap();
     let detail = &doc["components"]["schemas"]["ErrorDetail"];
     assert_eq!(detail["type"], "object", "{detail}");
     let documented = detail["properties"].as_object().unwrap();

@@ -1,8 +1,8 @@
 //! The API's own reset codes over the in-memory store: minted, offered,
 //! taken once, spent, expired, bound to the user, the address and the key.
 
+use api::domain::reset_codes::*;
 use api::fakes::InMemoryResetCodes;
-use api::reset_codes::*;
 use aws_lc_rs::rand::SystemRandom;
 
 const NOW: u64 = 1_800_000_000;

@@ -5,7 +5,7 @@
 
 mod common;
 
-use api::pool::UserPool;
+use api::ports::pool::UserPool;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use common::{access, request, Api, ORIGIN, STRONG};
@@ -285,7 +285,7 @@ async fn the_apis_reset_code_is_spent_by_five_offered_codes() {
                 .await
         }
     };
-    for _ in 0..api::reset_codes::MAX_ATTEMPTS {
+    for _ in 0..api::domain::reset_codes::MAX_ATTEMPTS {
         assert_eq!(reset(wrong).await.body["error"]["code"], "invalid_code");
     }
     // Spent: the right code now gets the wrong code's answer.
@@ -321,13 +321,13 @@ async fn a_user_with_an_authenticator_app_gets_no_reset_code_by_mail() {
 async fn the_api_mails_a_user_five_reset_codes_a_day() {
     let api = Api::new();
     let (email, _) = email_mfa_user(&api, "mfadaily").await;
-    for _ in 0..api::reset_codes::MAX_ISSUED_PER_DAY + 2 {
+    for _ in 0..api::domain::reset_codes::MAX_ISSUED_PER_DAY + 2 {
         let answer = forgot(&api, &email).await;
         assert_eq!(answer.status, StatusCode::ACCEPTED, "{}", answer.body);
     }
     assert_eq!(
         api.notices.reset_codes_sent().len() as u64,
-        api::reset_codes::MAX_ISSUED_PER_DAY
+        api::domain::reset_codes::MAX_ISSUED_PER_DAY
     );
 }
 
@@ -1259,7 +1259,7 @@ async fn bad_requests_get_json_errors_with_the_request_id() {
         garbage.body["error"]["request_id"],
         none.body["error"]["request_id"]
     );
-    for (name, value) in api::layers::SECURITY_HEADERS {
+    for (name, value) in api::http::layers::SECURITY_HEADERS {
         assert_eq!(none.headers[*name], *value, "{name}");
     }
 }
@@ -1289,7 +1289,7 @@ async fn an_oversized_body_is_refused_by_its_content_length_before_it_is_read() 
         .header("content-type", "application/json")
         .header(
             "content-length",
-            (api::layers::MAX_BODY_BYTES + 1).to_string(),
+            (api::http::layers::MAX_BODY_BYTES + 1).to_string(),
         )
         .body(never)
         .unwrap();

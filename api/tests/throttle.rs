@@ -4,9 +4,9 @@
 
 mod common;
 
-use api::error::ErrorCode;
+use api::domain::throttle::{check, Attempt, Limited, Limits};
 use api::fakes::InMemoryCounters;
-use api::throttle::{check, Attempt, Limits};
+use api::http::error::{ApiError, ErrorCode};
 use axum::extract::ConnectInfo;
 use axum::http::{Method, StatusCode};
 use common::{request, Api, STRONG};
@@ -203,7 +203,7 @@ fn attempt<'a>(address: &'a str, account: Option<&'a str>) -> Attempt<'a> {
 
 #[tokio::test]
 async fn a_claim_is_held_until_it_ends() {
-    use api::throttle::Counters;
+    use api::ports::counters::Counters;
     let counters = InMemoryCounters::default();
     let now = 1_800_003_590;
     assert!(counters.claim("k", now, now + 3600).await.unwrap());
@@ -236,8 +236,13 @@ async fn the_sixth_attempt_in_a_window_is_refused_until_it_ends() {
     )
     .await
     .unwrap_err();
-    assert_eq!(refused.code, ErrorCode::TooManyRequests);
-    assert_eq!(refused.retry_after, Some(50));
+    assert!(
+        matches!(refused, Limited::Over { retry_after: 50 }),
+        "{refused:?}"
+    );
+    let answer = ApiError::from(refused);
+    assert_eq!(answer.code, ErrorCode::TooManyRequests);
+    assert_eq!(answer.retry_after, Some(50));
     check(
         &counters,
         &limits,

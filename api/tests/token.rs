@@ -1,7 +1,9 @@
 //! The access-token verifier against tokens signed with test keys, including
 //! every forgery the API must refuse.
 
-use api::token::{AccessClaims, JwksSource, TokenError, TokenSettings, Verifier, MAX_TOKEN_BYTES};
+use api::domain::token::{
+    AccessClaims, JwksSource, TokenError, TokenSettings, Verifier, MAX_TOKEN_BYTES,
+};
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
 use serde_json::{json, Value};
@@ -24,9 +26,9 @@ struct TestKeys {
 }
 
 impl JwksSource for TestKeys {
-    async fn fetch(&self) -> Result<JwkSet, String> {
+    async fn fetch(&self) -> Result<JwkSet, api::ports::keys::KeysError> {
         self.fetches.fetch_add(1, Ordering::SeqCst);
-        serde_json::from_slice(&key_file("jwks.json")).map_err(|e| e.to_string())
+        serde_json::from_slice(&key_file("jwks.json")).map_err(api::ports::keys::KeysError::Json)
     }
 }
 

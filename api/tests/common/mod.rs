@@ -4,12 +4,12 @@
 
 #![allow(dead_code)]
 
+use api::aws::jwks::KeySource;
 use api::config::Config;
 use api::fakes::{
     Grant, InMemoryCounters, InMemoryItems, InMemoryPool, InMemoryProfiles, InMemoryResetCodes,
     InMemoryUsernames, RecordingNotices,
 };
-use api::jwks::KeySource;
 use api::state::{verifier, AppState};
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode};

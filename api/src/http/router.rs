@@ -2,7 +2,7 @@
 //! routes and methods, and the layers. Lambda (`lambda_http`) and the local
 //! server (`api-local`) serve this same router.
 
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 use crate::state::SharedState;
 use axum::Router;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -22,7 +22,7 @@ use utoipa::{Modify, OpenApi as _};
     servers((url = "http://127.0.0.1:5173", description = "local (scripts/dev, the web client's origin)")),
     security(("bearer" = [])),
     modifiers(&BearerScheme),
-    components(schemas(crate::error::ErrorCode)),
+    components(schemas(crate::http::error::ErrorCode)),
 )]
 struct ApiDoc;
 
@@ -47,17 +47,17 @@ impl Modify for BearerScheme {
 /// The API, ready to serve.
 pub fn router(state: SharedState) -> Router {
     let origins = state.config.allowed_origins.clone();
-    let routes = crate::routes::serving()
+    let routes = crate::http::routes::serving()
         .fallback(|| async { ApiError::no_route() })
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
         .with_state(state);
-    crate::layers::around(routes, &origins)
+    crate::http::layers::around(routes, &origins)
 }
 
 /// The OpenAPI document of [`router`].
 pub fn openapi() -> OpenApi {
     let mut doc = utoipa_axum::router::OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .merge(crate::routes::described())
+        .merge(crate::http::routes::described())
         .into_openapi();
     doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
     doc

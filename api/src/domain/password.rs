@@ -1,6 +1,7 @@
 //! Password strength with zxcvbn, scored against the user's own details.
 
-use crate::error::{ApiError, ErrorCode, Feedback, PasswordFeedback};
+use serde::Serialize;
+use utoipa::ToSchema;
 
 /// Cognito refuses longer passwords; refusing them first also bounds the
 /// scoring work.
@@ -82,18 +83,40 @@ pub fn score(text: &str, user_inputs: &[&str]) -> zxcvbn::Entropy {
     zxcvbn::zxcvbn(text, &inputs)
 }
 
+/// Why a password was refused, from zxcvbn.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+pub struct PasswordFeedback {
+    pub score: u8,
+    pub min_score: u8,
+    pub feedback: Feedback,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Feedback {
+    pub warning: Option<String>,
+    pub suggestions: Vec<String>,
+}
+
+/// Why [`check`] refused a password; the message is for the user.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum PasswordRefusal {
+    #[error("A password is required.")]
+    Missing,
+    #[error("Passwords can have at most {MAX_PASSWORD_CHARS} characters.")]
+    TooLong,
+    #[error("This password is too easy to guess.")]
+    Weak(PasswordFeedback),
+}
+
 /// Accepts the password when zxcvbn scores it at least `min_score` (0-4),
 /// counting the user's email (and its parts), name and username as known
 /// words. A refusal carries zxcvbn's warning and suggestions.
-pub fn check(password: &str, min_score: u8, user_inputs: &[&str]) -> Result<(), ApiError> {
+pub fn check(password: &str, min_score: u8, user_inputs: &[&str]) -> Result<(), PasswordRefusal> {
     if password.is_empty() {
-        return Err(ApiError::bad_request("A password is required."));
+        return Err(PasswordRefusal::Missing);
     }
     if password.chars().count() > MAX_PASSWORD_CHARS {
-        return Err(ApiError::new(
-            ErrorCode::PasswordTooLong,
-            "Passwords can have at most 256 characters.",
-        ));
+        return Err(PasswordRefusal::TooLong);
     }
     // Bounded: scoring a whole 256-character string of l33t symbols took
     // over 300 ms. A longer password than its scored part is judged by that part.
@@ -114,11 +137,7 @@ pub fn check(password: &str, min_score: u8, user_inputs: &[&str]) -> Result<(), 
             scored.chars().count()
         ));
     }
-    Err(ApiError::new(
-        ErrorCode::WeakPassword,
-        "This password is too easy to guess.",
-    )
-    .with_password_feedback(PasswordFeedback {
+    Err(PasswordRefusal::Weak(PasswordFeedback {
         score,
         min_score,
         feedback: Feedback {
@@ -167,8 +186,10 @@ mod tests {
         // enough run of them is scored in part, and this one is weak.
         let password = "0123456789".repeat(25);
         assert!(scored_part(&password).len() < password.len());
-        let err = check(&password, 3, &[]).unwrap_err();
-        let suggestions = err.password.unwrap().feedback.suggestions;
+        let Err(PasswordRefusal::Weak(details)) = check(&password, 3, &[]) else {
+            panic!("not refused as weak");
+        };
+        let suggestions = details.feedback.suggestions;
         assert!(
             suggestions.iter().any(|s| s.starts_with("Only its first")),
             "{suggestions:?}"
@@ -183,9 +204,9 @@ mod tests {
 
     #[test]
     fn weak_passwords_fail_with_feedback() {
-        let err = check("password1", 3, &[]).unwrap_err();
-        assert_eq!(err.code, ErrorCode::WeakPassword);
-        let details = err.password.unwrap();
+        let Err(PasswordRefusal::Weak(details)) = check("password1", 3, &[]) else {
+            panic!("not refused as weak");
+        };
         assert!(details.score < 3);
         assert!(!details.feedback.suggestions.is_empty() || details.feedback.warning.is_some());
     }
@@ -206,14 +227,8 @@ mod tests {
     #[test]
     fn length_is_capped_before_scoring() {
         let long = "x".repeat(MAX_PASSWORD_CHARS + 1);
-        assert_eq!(
-            check(&long, 0, &[]).unwrap_err().code,
-            ErrorCode::PasswordTooLong
-        );
+        assert_eq!(check(&long, 0, &[]), Err(PasswordRefusal::TooLong));
         assert!(check(&"aB3$".repeat(64), 0, &[]).is_ok());
-        assert_eq!(
-            check("", 0, &[]).unwrap_err().code,
-            ErrorCode::InvalidRequest
-        );
+        assert_eq!(check("", 0, &[]), Err(PasswordRefusal::Missing));
     }
 }

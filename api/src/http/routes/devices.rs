@@ -4,9 +4,9 @@
 //! Forgetting a device signs it out; `POST /api/auth/signout` signs out
 //! every device.
 
-use crate::error::{ApiError, ErrorBody};
-use crate::extract::{Caller, JsonBody, PathParams};
-use crate::pool::Device;
+use crate::http::error::{ApiError, ErrorBody};
+use crate::http::extract::{Caller, JsonBody, PathParams};
+use crate::ports::pool::Device;
 use crate::state::SharedState;
 use axum::extract::State;
 use axum::http::StatusCode;

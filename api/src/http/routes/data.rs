@@ -1,9 +1,9 @@
 //! `/api/data`: the caller's own items. The key is always the verified
 //! `sub`, so no request can reach another user's items.
 
-use crate::error::{ApiError, ErrorBody};
-use crate::extract::{Caller, JsonBody, PageQuery, PathParams};
-use crate::items::{decode_cursor, valid_id, Item, CONTENT_MAX_CHARS, TITLE_MAX_CHARS};
+use crate::http::error::{ApiError, ErrorBody};
+use crate::http::extract::{Caller, JsonBody, PageQuery, PathParams};
+use crate::ports::items::{decode_cursor, valid_id, Item, CONTENT_MAX_CHARS, TITLE_MAX_CHARS};
 use crate::state::SharedState;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -38,7 +38,13 @@ pub async fn list(
     query: PageQuery,
 ) -> Result<Json<ItemPage>, ApiError> {
     let page = query.page(100)?;
-    let after = page.cursor.as_deref().map(decode_cursor).transpose()?;
+    let after = page
+        .cursor
+        .as_deref()
+        .map(|cursor| {
+            decode_cursor(cursor).ok_or_else(|| ApiError::bad_request("The cursor is not valid."))
+        })
+        .transpose()?;
     let (items, next_cursor) = state
         .items
         .list(&caller.claims.sub, page.limit, after.as_deref())

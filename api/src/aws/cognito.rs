@@ -2,8 +2,8 @@
 //! for the confidential client, and Cognito's errors mapped to the pool's
 //! ([`PoolError`]) once, here.
 
-use crate::document::{to_document, to_json};
-use crate::pool::{
+use crate::aws::document::{to_document, to_json};
+use crate::ports::pool::{
     Attributes, Device, MfaMethod, MfaSettings, Passkey, PasskeyChallenge, PoolError, Recovery,
     ResetTarget, SignIn, Tokens, UserContext, UserPool, UserSummary,
 };

@@ -1,9 +1,9 @@
 //! `/api/users/me`: the caller's profile, merged from Cognito (which honours
 //! revocation) and the profiles table, created there if missing.
 
-use crate::error::{ApiError, ErrorBody, ErrorCode};
-use crate::extract::{Caller, JsonBody};
-use crate::pool::Attributes;
+use crate::http::error::{ApiError, ErrorBody, ErrorCode};
+use crate::http::extract::{Caller, JsonBody};
+use crate::ports::pool::Attributes;
 use crate::state::SharedState;
 use axum::extract::State;
 use axum::Json;
@@ -246,7 +246,7 @@ pub async fn delete(
     if let Some(name) = attributes.get("preferred_username") {
         state
             .usernames
-            .remove(&crate::identity::key(name), caller.username())
+            .remove(&crate::domain::identity::key(name), caller.username())
             .await?;
     }
     tracing::info!(user_id = %caller.claims.sub, items, "account deleted");

@@ -306,7 +306,7 @@ pub trait UserPool: Send + Sync {
     /// unknown users included.
     async fn reset_target(&self, username: &str) -> Result<Option<ResetTarget>, PoolError>;
     /// A key only this deployment's API holds, for the digests its tables
-    /// keep ([`crate::reset_codes::code_digest`]).
+    /// keep ([`crate::domain::reset_codes::code_digest`]).
     async fn digest_key(&self) -> Result<Vec<u8>, PoolError>;
     /// Sets a permanent password (AdminSetUserPassword), then ends every
     /// session of the user.

@@ -1,9 +1,9 @@
 //! Admin routes, for members of the `admin` group only (from the verified
 //! token's `cognito:groups`).
 
-use crate::error::{ApiError, ErrorBody};
-use crate::extract::{Admin, PageQuery, PathParams};
-use crate::pool::UserSummary;
+use crate::http::error::{ApiError, ErrorBody};
+use crate::http::extract::{Admin, PageQuery, PathParams};
+use crate::ports::pool::UserSummary;
 use crate::state::SharedState;
 use axum::extract::State;
 use axum::Json;

@@ -1,8 +1,8 @@
 //! Where the pool's key set comes from: HTTP(S) in Lambda and locally, or a
 //! fixed set (tests over the in-memory pool).
 
-use crate::token::JwksSource;
-use axum::http::Uri;
+use crate::ports::keys::{JwksSource, KeysError};
+use axum::http::uri::{InvalidUri, Uri};
 use http_body_util::{BodyExt, Empty, Limited};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
@@ -25,21 +25,23 @@ pub struct HttpJwks {
 }
 
 impl HttpJwks {
-    pub fn new(url: &str) -> Result<Self, String> {
-        let url: Uri = url.parse().map_err(|e| format!("JWKS URL: {e}"))?;
+    pub fn new(url: &str) -> Result<Self, KeysError> {
+        let url: Uri = url
+            .parse()
+            .map_err(|e: InvalidUri| KeysError::Url(e.into()))?;
         Ok(HttpJwks {
             url,
             client: std::sync::OnceLock::new(),
         })
     }
 
-    fn client(&self) -> Result<&HttpsClient, String> {
+    fn client(&self) -> Result<&HttpsClient, KeysError> {
         if let Some(client) = self.client.get() {
             return Ok(client);
         }
         let connector = hyper_rustls::HttpsConnectorBuilder::new()
             .with_native_roots()
-            .map_err(|e| format!("TLS roots: {e}"))?
+            .map_err(|e| KeysError::TlsRoots(e.into()))?
             .https_or_http()
             .enable_http1()
             .build();
@@ -50,21 +52,21 @@ impl HttpJwks {
 }
 
 impl JwksSource for HttpJwks {
-    async fn fetch(&self) -> Result<JwkSet, String> {
+    async fn fetch(&self) -> Result<JwkSet, KeysError> {
         let request = self.client()?.get(self.url.clone());
         let response = tokio::time::timeout(FETCH_TIMEOUT, request)
             .await
-            .map_err(|_| "JWKS fetch timed out".to_owned())?
-            .map_err(|e| format!("JWKS fetch: {e}"))?;
+            .map_err(|_| KeysError::Timeout)?
+            .map_err(|e| KeysError::Fetch(e.into()))?;
         if !response.status().is_success() {
-            return Err(format!("JWKS fetch: HTTP {}", response.status()));
+            return Err(KeysError::Status(response.status().as_u16()));
         }
         let body = Limited::new(response.into_body(), MAX_JWKS_BYTES)
             .collect()
             .await
-            .map_err(|e| format!("JWKS body: {e}"))?
+            .map_err(KeysError::Body)?
             .to_bytes();
-        serde_json::from_slice(&body).map_err(|e| format!("JWKS JSON: {e}"))
+        serde_json::from_slice(&body).map_err(KeysError::Json)
     }
 }
 
@@ -75,7 +77,7 @@ pub enum KeySource {
 }
 
 impl JwksSource for KeySource {
-    async fn fetch(&self) -> Result<JwkSet, String> {
+    async fn fetch(&self) -> Result<JwkSet, KeysError> {
         match self {
             KeySource::Http(http) => http.fetch().await,
             KeySource::Fixed(set) => Ok(set.clone()),

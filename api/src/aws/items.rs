@@ -1,8 +1,9 @@
 //! The item store over the user-data table (`userId` = `sub`, `itemId` = a
 //! time-ordered UUID), paginated with an opaque cursor.
 
-use crate::error::ApiError;
-use crate::items::{decode_cursor, encode_cursor, Item, ItemStore};
+use crate::aws::{is_condition_failed, unavailable};
+use crate::ports::items::{decode_cursor, encode_cursor, Item, ItemStore};
+use crate::ports::StoreError;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, WriteRequest};
 use aws_sdk_dynamodb::Client;
@@ -29,17 +30,14 @@ fn text(record: &Record, key: &str) -> Option<String> {
     }
 }
 
-fn item(record: &Record) -> Result<Item, ApiError> {
+fn item(record: &Record) -> Result<Item, StoreError> {
     Ok(Item::stored(
-        text(record, "itemId").ok_or_else(|| ApiError::failed("an item without itemId"))?,
+        text(record, "itemId")
+            .ok_or_else(|| StoreError::Malformed("an item without itemId".into()))?,
         text(record, "title").unwrap_or_default(),
         text(record, "content"),
         text(record, "createdAt").unwrap_or_default(),
     ))
-}
-
-fn dynamo<E: std::error::Error>(operation: &'static str) -> impl FnOnce(E) -> ApiError {
-    move |e| infra::Error::aws(operation, e).into()
 }
 
 fn key(user_id: &str, item_id: &str) -> Record {
@@ -59,7 +57,7 @@ impl DataStore {
 
     /// Deletes up to [`BATCH_SIZE`] keys, retrying what DynamoDB leaves
     /// unprocessed (throttling) with backoff.
-    async fn delete_batch(&self, keys: Vec<Record>) -> Result<(), ApiError> {
+    async fn delete_batch(&self, keys: Vec<Record>) -> Result<(), StoreError> {
         let mut pending: Vec<WriteRequest> = keys
             .into_iter()
             .map(|key| {
@@ -67,7 +65,7 @@ impl DataStore {
                     .set_key(Some(key))
                     .build()
                     .map(|delete| WriteRequest::builder().delete_request(delete).build())
-                    .map_err(ApiError::failed)
+                    .map_err(|e| StoreError::Malformed(format!("a delete request: {e}")))
             })
             .collect::<Result<_, _>>()?;
         for attempt in 0..BATCH_ATTEMPTS {
@@ -83,7 +81,7 @@ impl DataStore {
                 .request_items(&self.table, pending)
                 .send()
                 .await
-                .map_err(dynamo("DynamoDB BatchWriteItem"))?;
+                .map_err(unavailable("DynamoDB BatchWriteItem"))?;
             pending = output
                 .unprocessed_items
                 .and_then(|mut left| left.remove(&self.table))
@@ -92,7 +90,7 @@ impl DataStore {
         if pending.is_empty() {
             return Ok(());
         }
-        Err(ApiError::failed(format!(
+        Err(StoreError::Incomplete(format!(
             "BatchWriteItem left {} items unprocessed",
             pending.len()
         )))
@@ -101,7 +99,7 @@ impl DataStore {
 
 #[async_trait]
 impl ItemStore for DataStore {
-    async fn create(&self, user_id: &str, item: &Item) -> Result<(), ApiError> {
+    async fn create(&self, user_id: &str, item: &Item) -> Result<(), StoreError> {
         let mut record = key(user_id, &item.id);
         record.insert("title".into(), AttributeValue::S(item.title.clone()));
         record.insert(
@@ -118,11 +116,11 @@ impl ItemStore for DataStore {
             .condition_expression("attribute_not_exists(itemId)")
             .send()
             .await
-            .map_err(dynamo("DynamoDB PutItem"))?;
+            .map_err(unavailable("DynamoDB PutItem"))?;
         Ok(())
     }
 
-    async fn get(&self, user_id: &str, item_id: &str) -> Result<Option<Item>, ApiError> {
+    async fn get(&self, user_id: &str, item_id: &str) -> Result<Option<Item>, StoreError> {
         let output = self
             .client
             .get_item()
@@ -131,11 +129,11 @@ impl ItemStore for DataStore {
             .consistent_read(true)
             .send()
             .await
-            .map_err(dynamo("DynamoDB GetItem"))?;
+            .map_err(unavailable("DynamoDB GetItem"))?;
         output.item.as_ref().map(item).transpose()
     }
 
-    async fn delete(&self, user_id: &str, item_id: &str) -> Result<bool, ApiError> {
+    async fn delete(&self, user_id: &str, item_id: &str) -> Result<bool, StoreError> {
         let result = self
             .client
             .delete_item()
@@ -146,13 +144,8 @@ impl ItemStore for DataStore {
             .await;
         match result {
             Ok(_) => Ok(true),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(infra::Error::aws("DynamoDB DeleteItem", e).into()),
+            Err(e) if is_condition_failed(&e) => Ok(false),
+            Err(e) => Err(StoreError::unavailable("DynamoDB DeleteItem", e)),
         }
     }
 
@@ -161,7 +154,7 @@ impl ItemStore for DataStore {
         user_id: &str,
         limit: i32,
         after: Option<&str>,
-    ) -> Result<(Vec<Item>, Option<String>), ApiError> {
+    ) -> Result<(Vec<Item>, Option<String>), StoreError> {
         let output = self
             .client
             .query()
@@ -173,7 +166,7 @@ impl ItemStore for DataStore {
             .consistent_read(true)
             .send()
             .await
-            .map_err(dynamo("DynamoDB Query"))?;
+            .map_err(unavailable("DynamoDB Query"))?;
         let items = output
             .items()
             .iter()
@@ -187,7 +180,7 @@ impl ItemStore for DataStore {
         Ok((items, next))
     }
 
-    async fn delete_all(&self, user_id: &str) -> Result<usize, ApiError> {
+    async fn delete_all(&self, user_id: &str) -> Result<usize, StoreError> {
         let mut deleted = 0;
         let mut after = None;
         loop {
@@ -198,7 +191,12 @@ impl ItemStore for DataStore {
                 deleted += batch.len();
             }
             match next {
-                Some(cursor) => after = Some(decode_cursor(&cursor)?),
+                Some(cursor) => {
+                    let id = decode_cursor(&cursor).ok_or_else(|| {
+                        StoreError::Malformed(format!("a page's cursor {cursor}"))
+                    })?;
+                    after = Some(id);
+                }
                 None => return Ok(deleted),
             }
         }

@@ -8,8 +8,8 @@ pub mod data;
 pub mod devices;
 pub mod passkeys;
 
-use crate::error::ApiError;
-use crate::pool::PoolError;
+use crate::http::error::ApiError;
+use crate::ports::pool::PoolError;
 use crate::state::SharedState;
 use axum::routing::MethodRouter;
 use axum::Json;

@@ -1,9 +1,17 @@
-//! The API's one error type, its codes, and its one mapping to HTTP,
-//! including every error of the pool ([`PoolError`]). A dependency's error
-//! travels as the source of the answer and is logged once, where the answer
-//! is rendered (`layers::render_errors`).
+//! The API's one error type, its codes, and its one mapping to HTTP from
+//! every error of the ports ([`PoolError`], [`StoreError`], [`NoticeError`])
+//! and of the domain. A dependency's error travels as the source of the
+//! answer and is logged once, where the answer is rendered
+//! (`layers::render_errors`).
 
-use crate::pool::PoolError;
+use crate::domain::identity::InvalidIdentifier;
+use crate::domain::password::PasswordRefusal;
+pub use crate::domain::password::{Feedback, PasswordFeedback};
+use crate::domain::reset_codes::ResetCodeError;
+use crate::domain::throttle::Limited;
+use crate::ports::notices::NoticeError;
+use crate::ports::pool::PoolError;
+use crate::ports::StoreError;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -109,20 +117,6 @@ impl ErrorCode {
     }
 }
 
-/// Why a password was refused, from zxcvbn.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
-pub struct PasswordFeedback {
-    pub score: u8,
-    pub min_score: u8,
-    pub feedback: Feedback,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
-pub struct Feedback {
-    pub warning: Option<String>,
-    pub suggestions: Vec<String>,
-}
-
 /// A dependency's failure, kept for the log.
 pub type Source = std::sync::Arc<dyn std::error::Error + Send + Sync>;
 
@@ -198,13 +192,7 @@ impl ApiError {
 
     /// The source and its causes, `: `-joined, for the log.
     pub fn source_chain(&self) -> Option<String> {
-        let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(self.source.as_deref()?);
-        let mut chain = Vec::new();
-        while let Some(err) = cause {
-            chain.push(err.to_string());
-            cause = err.source();
-        }
-        Some(chain.join(": "))
+        Some(chain(self.source.as_deref()?))
     }
 
     pub fn with_retry_after(mut self, seconds: u64) -> Self {
@@ -295,6 +283,11 @@ impl ApiError {
         )
     }
 
+    /// A chosen username another account holds.
+    pub fn username_taken() -> Self {
+        ApiError::new(ErrorCode::UsernameTaken, "This username is taken.")
+    }
+
     pub fn invalid_code() -> Self {
         ApiError::new(ErrorCode::InvalidCode, "The code is not valid.")
     }
@@ -317,9 +310,65 @@ impl IntoResponse for ApiError {
     }
 }
 
-impl From<infra::Error> for ApiError {
-    fn from(err: infra::Error) -> Self {
+/// An error and its causes, `: `-joined, for the log.
+pub fn chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut cause = Some(err);
+    let mut links = Vec::new();
+    while let Some(err) = cause {
+        links.push(err.to_string());
+        cause = err.source();
+    }
+    links.join(": ")
+}
+
+/// Every store failure is the one temporary failure (503).
+impl From<StoreError> for ApiError {
+    fn from(err: StoreError) -> Self {
         ApiError::failed(err)
+    }
+}
+
+impl From<NoticeError> for ApiError {
+    fn from(err: NoticeError) -> Self {
+        ApiError::failed(err)
+    }
+}
+
+impl From<ResetCodeError> for ApiError {
+    fn from(err: ResetCodeError) -> Self {
+        ApiError::failed(err)
+    }
+}
+
+impl From<Limited> for ApiError {
+    fn from(limited: Limited) -> Self {
+        match limited {
+            Limited::Over { retry_after } => ApiError::new(
+                ErrorCode::TooManyRequests,
+                "Too many attempts; try again later.",
+            )
+            .with_retry_after(retry_after),
+            Limited::Store(err) => err.into(),
+        }
+    }
+}
+
+impl From<InvalidIdentifier> for ApiError {
+    fn from(invalid: InvalidIdentifier) -> Self {
+        ApiError::bad_request(invalid.0)
+    }
+}
+
+impl From<PasswordRefusal> for ApiError {
+    fn from(refusal: PasswordRefusal) -> Self {
+        let message = refusal.to_string();
+        match refusal {
+            PasswordRefusal::Missing => ApiError::bad_request(message),
+            PasswordRefusal::TooLong => ApiError::new(ErrorCode::PasswordTooLong, message),
+            PasswordRefusal::Weak(feedback) => {
+                ApiError::new(ErrorCode::WeakPassword, message).with_password_feedback(feedback)
+            }
+        }
     }
 }
 

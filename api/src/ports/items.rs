@@ -1,8 +1,6 @@
-//! The caller's own items, as the routes see them: the item type, IDs and
-//! cursors, and the store behind a trait ([`crate::data`] over DynamoDB,
-//! [`crate::fakes`] in memory).
+//! The caller's own items: the item type, IDs and cursors, and the store.
 
-use crate::error::ApiError;
+use crate::ports::StoreError;
 use async_trait::async_trait;
 use base64::Engine;
 use serde::Serialize;
@@ -55,32 +53,32 @@ pub fn encode_cursor(item_id: &str) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(item_id)
 }
 
-pub fn decode_cursor(cursor: &str) -> Result<String, ApiError> {
+/// The item ID a cursor stands for; `None` for anything no page answered.
+pub fn decode_cursor(cursor: &str) -> Option<String> {
     base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(cursor)
         .ok()
         .and_then(|bytes| String::from_utf8(bytes).ok())
         .filter(|id| valid_id(id))
-        .ok_or_else(|| ApiError::bad_request("The cursor is not valid."))
 }
 
 /// Every call is keyed by the verified `sub`: no call can reach another
 /// user's items.
 #[async_trait]
 pub trait ItemStore: Send + Sync {
-    async fn create(&self, user_id: &str, item: &Item) -> Result<(), ApiError>;
-    async fn get(&self, user_id: &str, item_id: &str) -> Result<Option<Item>, ApiError>;
+    async fn create(&self, user_id: &str, item: &Item) -> Result<(), StoreError>;
+    async fn get(&self, user_id: &str, item_id: &str) -> Result<Option<Item>, StoreError>;
     /// `false` when there was no such item.
-    async fn delete(&self, user_id: &str, item_id: &str) -> Result<bool, ApiError>;
+    async fn delete(&self, user_id: &str, item_id: &str) -> Result<bool, StoreError>;
     /// A page of the user's items, oldest first, and the next page's cursor.
     async fn list(
         &self,
         user_id: &str,
         limit: i32,
         after: Option<&str>,
-    ) -> Result<(Vec<Item>, Option<String>), ApiError>;
+    ) -> Result<(Vec<Item>, Option<String>), StoreError>;
     /// Deletes every item of the user (account deletion); how many.
-    async fn delete_all(&self, user_id: &str) -> Result<usize, ApiError>;
+    async fn delete_all(&self, user_id: &str) -> Result<usize, StoreError>;
 }
 
 #[cfg(test)]
@@ -97,7 +95,7 @@ mod tests {
             &encode_cursor("not-a-uuid"),
             &encode_cursor(&"a".repeat(5000)),
         ] {
-            assert!(decode_cursor(bad).is_err(), "{bad}");
+            assert!(decode_cursor(bad).is_none(), "{bad}");
         }
     }
 

@@ -1,9 +1,9 @@
 //! Typed extractors: the verified caller, JSON bodies with the API's own
 //! 415/400/413 answers, path parameters and the page query.
 
-use crate::error::{ApiError, ErrorCode};
+use crate::domain::token::AccessClaims;
+use crate::http::error::{ApiError, ErrorCode};
 use crate::state::SharedState;
-use crate::token::AccessClaims;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
@@ -140,7 +140,7 @@ impl FromRequestParts<SharedState> for Admin {
 
 /// The client's address and the device data it encoded, for Cognito's
 /// threat protection.
-impl FromRequestParts<SharedState> for crate::pool::UserContext {
+impl FromRequestParts<SharedState> for crate::ports::pool::UserContext {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(
@@ -158,7 +158,7 @@ impl FromRequestParts<SharedState> for crate::pool::UserContext {
                     && data.bytes().all(|b| b.is_ascii_graphic())
             })
             .map(str::to_owned);
-        Ok(crate::pool::UserContext {
+        Ok(crate::ports::pool::UserContext {
             ip_address,
             encoded_data,
         })
@@ -188,7 +188,7 @@ async fn body_bytes<S: Send + Sync>(request: Request, state: &S) -> Result<Bytes
         .await
         .map_err(|rejection| {
             if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::payload_too_large(crate::layers::MAX_BODY_BYTES)
+                ApiError::payload_too_large(crate::http::layers::MAX_BODY_BYTES)
             } else {
                 ApiError::bad_request("The body could not be read.")
             }

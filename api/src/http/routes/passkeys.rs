@@ -4,9 +4,9 @@
 //! `navigator.credentials.create`, and sends back the credential's
 //! `toJSON()`. Signing in with a passkey is `/api/auth/signin/passkey`.
 
-use crate::error::{ApiError, ErrorBody};
-use crate::extract::{Caller, JsonBody, PathParams};
-use crate::pool::Passkey;
+use crate::http::error::{ApiError, ErrorBody};
+use crate::http::extract::{Caller, JsonBody, PathParams};
+use crate::ports::pool::Passkey;
 use crate::state::SharedState;
 use axum::extract::State;
 use axum::http::StatusCode;

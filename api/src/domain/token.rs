@@ -7,6 +7,7 @@
 //! access`, `client_id` in the allowed list and `exp`/`nbf`/`iat` within
 //! [`LEEWAY_SECS`] of skew. Roles come from the verified `cognito:groups`.
 
+pub use crate::ports::keys::{JwksSource, KeysError};
 use aws_lc_rs::signature::{ParsedPublicKey, RSA_PKCS1_2048_8192_SHA256};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -14,7 +15,6 @@ use jsonwebtoken::jwk::{AlgorithmParameters, JwkSet};
 use jsonwebtoken::{decode_header, Algorithm};
 use serde::Deserialize;
 use std::collections::HashMap;
-use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tokio::sync::RwLock;
@@ -83,12 +83,6 @@ impl AccessClaims {
 pub struct TokenSettings {
     pub issuer: String,
     pub allowed_client_ids: Vec<String>,
-}
-
-/// Where the key set comes from: the pool's `jwks.json` over HTTPS in Lambda,
-/// a file or an emulator in tests.
-pub trait JwksSource {
-    fn fetch(&self) -> impl Future<Output = Result<JwkSet, String>> + Send;
 }
 
 struct KeyCache {
@@ -209,7 +203,9 @@ impl<S: JwksSource + Sync> Verifier<S> {
         if stale && !cache.keys.contains_key(kid) {
             let set = self.source.fetch().await;
             cache.fetched_at = Some(Instant::now());
-            cache.keys = decoding_keys(&set.map_err(TokenError::KeysUnavailable)?);
+            cache.keys = decoding_keys(
+                &set.map_err(|e| TokenError::KeysUnavailable(crate::ports::keys::describe(&e)))?,
+            );
         }
         cache.keys.get(kid).cloned().ok_or(TokenError::UnknownKey)
     }

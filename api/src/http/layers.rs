@@ -2,7 +2,7 @@
 //! security headers, CORS and the body limit; and the one place where
 //! errors become bodies.
 
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 use axum::body::Body;
 use axum::extract::Request;
 use axum::http::header::CONTENT_TYPE;

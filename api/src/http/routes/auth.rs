@@ -1,16 +1,16 @@
 //! Sign-up, confirmation, sign-in (with TOTP MFA), tokens, sign-out,
 //! password reset and change, and MFA set-up.
 
-use crate::error::{ApiError, ErrorBody, ErrorCode};
-use crate::extract::{bearer, Caller, JsonBody, OptionalJsonBody};
-use crate::identity::{self, Identifier};
-use crate::password;
-use crate::pool::{
+use crate::domain::identity::{self, Identifier};
+use crate::domain::password;
+use crate::domain::reset_codes::{self, Redeemed, MAX_ISSUED_PER_DAY};
+use crate::domain::throttle::{self, Attempt};
+use crate::http::error::{chain, ApiError, ErrorBody, ErrorCode};
+use crate::http::extract::{bearer, Caller, JsonBody, OptionalJsonBody};
+use crate::ports::pool::{
     MfaMethod, MfaSettings, PasskeyChallenge, PoolError, Recovery, SignIn, Tokens, UserContext,
 };
-use crate::reset_codes::{self, Redeemed, MAX_ISSUED_PER_DAY};
 use crate::state::SharedState;
-use crate::throttle::{self, Attempt};
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
@@ -25,8 +25,8 @@ use identity::email;
 /// which holds the email or the name chosen at sign-up), not both.
 fn named(email: Option<&str>, username: Option<&str>) -> Result<Identifier, ApiError> {
     match (email, username) {
-        (Some(email), None) => identity::email(email).map(Identifier::Email),
-        (None, Some(username)) => identity::identifier(username),
+        (Some(email), None) => Ok(Identifier::Email(identity::email(email)?)),
+        (None, Some(username)) => Ok(identity::identifier(username)?),
         (Some(_), Some(_)) => Err(ApiError::bad_request(
             "Send either email or username, not both.",
         )),
@@ -58,15 +58,11 @@ async fn notify_owner(state: &SharedState, email: &str) {
     match state.counters.claim(&key, now, now + HOUR).await {
         Ok(true) => {
             if let Err(err) = state.notices.account_exists(email).await {
-                tracing::warn!(code = ?err.code, error = err.source_chain(), "account-exists notice not sent");
+                tracing::warn!(error = %chain(&err), "account-exists notice not sent");
             }
         }
         Ok(false) => tracing::info!("account-exists notice already sent in the last hour"),
-        Err(err) => tracing::warn!(
-            code = ?err.code,
-            error = err.source_chain(),
-            "account-exists notice not counted"
-        ),
+        Err(err) => tracing::warn!(error = %chain(&err), "account-exists notice not counted"),
     }
 }
 
@@ -96,7 +92,8 @@ async fn limit(
         &attempt,
         throttle::now_secs(),
     )
-    .await;
+    .await
+    .map_err(ApiError::from);
     if checked.is_err() {
         audit(action, account, context, &checked);
     }
@@ -234,7 +231,7 @@ pub async fn sign_up(
     let key = username.map(identity::key);
     if let Some(key) = &key {
         if !state.usernames.claim(key, &email).await? {
-            return Err(identity::taken());
+            return Err(ApiError::username_taken());
         }
     }
     let signed_up = state
@@ -353,7 +350,7 @@ const CODE_SENT: &str = "If an account needs it, a code is on its way.";
 fn same_for_everyone(
     result: Result<(), ApiError>,
 ) -> Result<(StatusCode, Json<Message>), ApiError> {
-    use crate::error::ErrorCode as C;
+    use crate::http::error::ErrorCode as C;
     match result {
         Ok(()) => {}
         // Unknown, already confirmed or unverified accounts: say nothing.

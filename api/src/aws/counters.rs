@@ -1,0 +1,67 @@
+//! The counters in the throttle table (`key`, `hits`, TTL `expiresAt`): one
+//! UpdateItem ADD per increment.
+
+use crate::aws::{is_condition_failed, unavailable};
+use crate::ports::counters::Counters;
+use crate::ports::StoreError;
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+use aws_sdk_dynamodb::Client;
+
+/// The counters in the throttle table (`key`, `hits`, TTL `expiresAt`).
+pub struct DynamoCounters {
+    client: Client,
+    table: String,
+}
+
+impl DynamoCounters {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        DynamoCounters {
+            client,
+            table: table.into(),
+        }
+    }
+}
+
+#[async_trait]
+impl Counters for DynamoCounters {
+    async fn increment(&self, key: &str, expires_at: u64) -> Result<u64, StoreError> {
+        let output = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("key", AttributeValue::S(key.to_owned()))
+            .update_expression("ADD hits :one SET expiresAt = :expires")
+            .expression_attribute_values(":one", AttributeValue::N("1".into()))
+            .expression_attribute_values(":expires", AttributeValue::N(expires_at.to_string()))
+            .return_values(ReturnValue::UpdatedNew)
+            .send()
+            .await
+            .map_err(unavailable("DynamoDB UpdateItem"))?;
+        match output.attributes.as_ref().and_then(|a| a.get("hits")) {
+            Some(AttributeValue::N(hits)) => hits
+                .parse()
+                .map_err(|_| StoreError::Malformed(format!("a counter of {hits} hits"))),
+            _ => Err(StoreError::Malformed("a counter without hits".into())),
+        }
+    }
+
+    async fn claim(&self, key: &str, now: u64, until: u64) -> Result<bool, StoreError> {
+        let claimed = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("key", AttributeValue::S(key.to_owned()))
+            .update_expression("SET expiresAt = :until")
+            .condition_expression("attribute_not_exists(expiresAt) OR expiresAt <= :now")
+            .expression_attribute_values(":until", AttributeValue::N(until.to_string()))
+            .expression_attribute_values(":now", AttributeValue::N(now.to_string()))
+            .send()
+            .await;
+        match claimed {
+            Ok(_) => Ok(true),
+            Err(err) if is_condition_failed(&err) => Ok(false),
+            Err(err) => Err(StoreError::unavailable("DynamoDB UpdateItem", err)),
+        }
+    }
+}

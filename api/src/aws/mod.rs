@@ -1,0 +1,32 @@
+//! The ports over AWS: Cognito ([`cognito`]), each DynamoDB table
+//! ([`items`], [`profiles`], [`usernames`], [`counters`], [`reset_codes`]),
+//! SES ([`ses`]) and the pool's signing keys ([`jwks`]). Each SDK error is
+//! mapped to its port's error here, beside the call.
+
+pub mod cognito;
+pub mod counters;
+pub mod document;
+pub mod items;
+pub mod jwks;
+pub mod profiles;
+pub mod reset_codes;
+pub mod ses;
+pub mod usernames;
+
+use crate::ports::StoreError;
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+
+/// A DynamoDB write refused because its condition did not hold.
+fn is_condition_failed<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> bool {
+    err.as_service_error()
+        .and_then(|e| e.code())
+        .is_some_and(|code| code == "ConditionalCheckFailedException")
+}
+
+/// The SDK's error as the table's port answers it, its source kept.
+fn unavailable<E>(operation: &'static str) -> impl FnOnce(E) -> StoreError
+where
+    E: std::error::Error + Send + Sync + 'static,
+{
+    move |err| StoreError::unavailable(operation, err)
+}

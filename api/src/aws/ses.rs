@@ -1,0 +1,44 @@
+//! The API's own mail through SES v2, branded like the mails Cognito sends
+//! through the custom-message trigger (`triggers::custom_message`).
+
+use crate::ports::notices::{NoticeError, Notices};
+use async_trait::async_trait;
+use infra::mailer::{Email, Mailer, SesMailer};
+use triggers::custom_message::{render_account_exists, render_reset_code, Branding, Message};
+
+pub struct SesNotices {
+    mailer: SesMailer,
+    branding: Branding,
+}
+
+impl SesNotices {
+    pub fn new(mailer: SesMailer, branding: Branding) -> Self {
+        SesNotices { mailer, branding }
+    }
+
+    async fn send(&self, to: &str, message: Message) -> Result<(), NoticeError> {
+        let email = Email {
+            to: to.to_owned(),
+            subject: message.subject,
+            html: message.html,
+            text: message.text,
+        };
+        self.mailer
+            .send(&email)
+            .await
+            .map_err(|e| NoticeError::Send(e.into()))
+    }
+}
+
+#[async_trait]
+impl Notices for SesNotices {
+    async fn account_exists(&self, to: &str) -> Result<(), NoticeError> {
+        self.send(to, render_account_exists(&self.branding)).await
+    }
+
+    async fn reset_code(&self, to: &str, code: &str) -> Result<(), NoticeError> {
+        let message = render_reset_code(code, &self.branding)
+            .map_err(|e| NoticeError::Render("reset code", e.into()))?;
+        self.send(to, message).await
+    }
+}

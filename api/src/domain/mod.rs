@@ -1,0 +1,10 @@
+//! What the API decides, in plain functions over the ports: tokens
+//! ([`token`]), passwords ([`password`]), identifiers ([`identity`]), attempt
+//! limits ([`throttle`]) and the API's own reset codes ([`reset_codes`]).
+//! Nothing here knows HTTP or an SDK.
+
+pub mod identity;
+pub mod password;
+pub mod reset_codes;
+pub mod throttle;
+pub mod token;

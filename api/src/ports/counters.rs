@@ -1,0 +1,16 @@
+//! Atomic counters that expire: the attempt limits' (and the reset codes'
+//! daily count's) store, shared by every instance of the API.
+
+use crate::ports::StoreError;
+use async_trait::async_trait;
+
+/// Atomic counters that expire.
+#[async_trait]
+pub trait Counters: Send + Sync {
+    /// Adds one to `key` and returns the new count; the counter may be
+    /// dropped after `expires_at` (Unix seconds).
+    async fn increment(&self, key: &str, expires_at: u64) -> Result<u64, StoreError>;
+    /// Takes `key` until `until` (Unix seconds) unless it is held at `now`;
+    /// true when this call took it. At most one caller takes a key at a time.
+    async fn claim(&self, key: &str, now: u64, until: u64) -> Result<bool, StoreError>;
+}
