@@ -23,7 +23,7 @@ pub struct Config {
     /// The value CloudFront's x-origin-verify carries (EnableApiEdge): with
     /// it, a request's x-viewer-address is the client address.
     pub edge_origin_secret: Option<String>,
-    pub branding: triggers::custom_message::Branding,
+    pub branding: infra::messages::Branding,
     /// Every sign-up answers no sooner than this (plus up to a fifth more,
     /// at random), so a new and a registered address take as long.
     pub sign_up_min_duration: std::time::Duration,
@@ -89,7 +89,7 @@ impl Config {
                 .optional("NOTICE_EMAIL_FROM")
                 .filter(|from| !from.is_empty())
                 .map(str::to_owned),
-            branding: triggers::custom_message::Branding::from_env(env),
+            branding: infra::messages::Branding::from_env(env),
             edge_origin_secret: env
                 .optional("EDGE_ORIGIN_SECRET")
                 .filter(|secret| !secret.is_empty())

@@ -186,3 +186,18 @@ fn http_naming_aws_is_found() {
         ]
     );
 }
+
+/// The mail texts are shared through `infra`: the API Lambda links no
+/// trigger code.
+#[test]
+fn the_api_does_not_depend_on_the_triggers() {
+    let manifest =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml")).unwrap();
+    let dependencies = manifest
+        .lines()
+        .filter(|line| !line.trim_start().starts_with('#'))
+        .filter_map(|line| line.split(['.', ' ', '=']).next())
+        .collect::<Vec<_>>();
+    assert!(dependencies.contains(&"infra"), "{dependencies:?}");
+    assert!(!dependencies.contains(&"triggers"), "{dependencies:?}");
+}

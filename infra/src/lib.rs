@@ -1,7 +1,7 @@
 //! Code shared by the Cognito triggers and the API: configuration, AWS
-//! clients, the profile store, the directory (user-pool groups), the mailer,
-//! input validation, telemetry, and the reconciliation behind the
-//! `reconcile-profiles` operator command.
+//! clients, the profile store, the directory (user-pool groups), the mailer
+//! and the texts of every mail ([`messages`]), input validation, telemetry,
+//! and the reconciliation behind the `reconcile-profiles` operator command.
 
 pub mod aws;
 pub mod directory;
@@ -9,6 +9,7 @@ pub mod env;
 pub mod error;
 pub mod groups;
 pub mod mailer;
+pub mod messages;
 pub mod profile;
 pub mod reconcile;
 pub mod telemetry;

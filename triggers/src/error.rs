@@ -22,6 +22,15 @@ pub enum Error {
 
 pub type Result<T> = std::result::Result<T, Error>;
 
+impl From<infra::messages::RenderError> for Error {
+    fn from(err: infra::messages::RenderError) -> Self {
+        match err {
+            infra::messages::RenderError::MissingUsername => Error::MalformedEvent(err.to_string()),
+            other => Error::Message(other.to_string()),
+        }
+    }
+}
+
 /// A sign-up rule that was broken.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Rejection {

@@ -8,7 +8,6 @@
 //! stall the confirmation. A profile that could not be written is recovered
 //! later by the API (lazily) or by `reconcile-profiles`.
 
-use crate::custom_message::Branding;
 use crate::error::{Error, Result};
 use crate::event;
 use aws_lambda_events::event::cognito::{
@@ -18,6 +17,7 @@ use aws_lambda_events::event::cognito::{
 use infra::directory::GroupDirectory;
 use infra::env::Env;
 use infra::mailer::{Email, Mailer};
+use infra::messages::Branding;
 use infra::profile::{CreateOutcome, Profile, ProfileStore};
 use serde_json::Value;
 use std::collections::HashMap;
@@ -126,7 +126,7 @@ where
 }
 
 pub fn welcome_email(profile: &Profile, branding: &Branding) -> Email {
-    let rendered = crate::custom_message::render_welcome(&profile.name, branding);
+    let rendered = infra::messages::render_welcome(&profile.name, branding);
     Email {
         to: profile.email.clone(),
         subject: rendered.subject,

@@ -1,10 +1,10 @@
-//! The API's own mail through SES v2, branded like the mails Cognito sends
-//! through the custom-message trigger (`triggers::custom_message`).
+//! The API's own mail through SES v2, in the texts every mail of the stack
+//! shares ([`infra::messages`]).
 
 use crate::ports::notices::{NoticeError, Notices};
 use async_trait::async_trait;
 use infra::mailer::{Email, Mailer, SesMailer};
-use triggers::custom_message::{render_account_exists, render_reset_code, Branding, Message};
+use infra::messages::{render_account_exists, render_reset_code, Branding, Message};
 
 pub struct SesNotices {
     mailer: SesMailer,
