@@ -11,6 +11,7 @@
 pub mod aws;
 pub mod config;
 pub mod domain;
+#[cfg(any(test, feature = "fakes"))]
 pub mod fakes;
 pub mod http;
 pub mod ports;
