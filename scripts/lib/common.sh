@@ -145,3 +145,14 @@ start_moto() { # port
     "$VENV/bin/python" "$ROOT/emulator/moto_launch.py" -H 127.0.0.1 -p "$port"
   wait_for_http "http://127.0.0.1:$port/moto-api/" 30 moto
 }
+
+# Sets each KEY of a file of KEY="value" lines (the stack.env that
+# scripts/lib/deploy.py writes) to its value exactly as written: nothing is
+# expanded, so the gateway's `$default` stage in API_URL stays as it is.
+load_env_file() { # file
+  local line
+  while IFS= read -r line; do
+    [[ "$line" =~ ^([A-Za-z_][A-Za-z0-9_]*)=\"(.*)\"$ ]] || continue
+    printf -v "${BASH_REMATCH[1]}" '%s' "${BASH_REMATCH[2]}"
+  done < "$1"
+}

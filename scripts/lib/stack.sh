@@ -76,8 +76,9 @@ gateway_api() { # endpoint, outputs dir
 serve_api() { # endpoint, outputs dir, port, web origin [--watch]
   local endpoint=$1 dir=$2 port=$3 origin=$4 watch=${5:-}
   (
-    # shellcheck disable=SC1091
-    source "$dir/stack.env"
+    # Read, not sourced: values such as the gateway's `$default` stage
+    # stay as they are written.
+    load_env_file "$dir/stack.env"
     cat > "$dir/api.env" <<ENV
 AWS_REGION="$AWS_REGION"
 AWS_ENDPOINT_URL="$endpoint"

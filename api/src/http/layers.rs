@@ -3,9 +3,9 @@
 //! errors become bodies.
 
 use crate::http::error::ApiError;
-use axum::body::Body;
+use axum::body::{Body, HttpBody};
 use axum::extract::Request;
-use axum::http::header::CONTENT_TYPE;
+use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -100,6 +100,21 @@ fn request_id_of<B>(request: &axum::http::Request<B>) -> Option<String> {
         .map(str::to_owned)
 }
 
+/// A body that arrived whole (Lambda's event) is as long as it is. API
+/// Gateway passes on the client's Content-Length, which no longer holds once
+/// the gateway has decoded the body (invalid UTF-8 becomes U+FFFD); the body
+/// limit would take the difference for a body past its length and answer
+/// 413 to a few bytes. A streamed body (the local server) is left alone:
+/// hyper holds it to its Content-Length.
+async fn length_as_received(mut request: Request, next: Next) -> Response {
+    if let Some(exact) = request.body().size_hint().exact() {
+        request
+            .headers_mut()
+            .insert(CONTENT_LENGTH, HeaderValue::from(exact));
+    }
+    next.run(request).await
+}
+
 /// Every error, the routes' and the layers' (the body limit's 413), as the
 /// one JSON shape with the request ID.
 pub async fn render_errors(request: Request, next: Next) -> Response {
@@ -118,7 +133,7 @@ pub async fn render_errors(request: Request, next: Next) -> Response {
     }
     let mut rendered = (error.status(), axum::Json(error.body(request_id))).into_response();
     for (name, value) in response.headers() {
-        if name != CONTENT_TYPE && name != axum::http::header::CONTENT_LENGTH {
+        if name != CONTENT_TYPE && name != CONTENT_LENGTH {
             rendered.headers_mut().insert(name.clone(), value.clone());
         }
     }
@@ -140,6 +155,7 @@ pub fn around(router: Router, allowed_origins: &[String]) -> Router {
     });
     let mut router = router
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(length_as_received))
         .layer(axum::middleware::from_fn(render_errors))
         .layer(cors(allowed_origins));
     for layer in security_headers {

@@ -5,8 +5,12 @@
 use crate::http::error::ApiError;
 use crate::state::SharedState;
 use axum::Router;
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::openapi::OpenApi;
+use utoipa::openapi::header::HeaderBuilder;
+use utoipa::openapi::path::Operation;
+use utoipa::openapi::response::{Response, ResponseBuilder};
+use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Type};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr};
 use utoipa::{Modify, OpenApi as _};
 
 #[derive(utoipa::OpenApi)]
@@ -60,7 +64,114 @@ pub fn openapi() -> OpenApi {
         .merge(crate::http::routes::described())
         .into_openapi();
     doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
+    document_shared_answers(&mut doc);
     doc
+}
+
+/// What API Gateway answers itself, before the API: `{"message": "..."}`
+/// (its JWT authorizer's 401, its own throttling and failures).
+const GATEWAY_ERROR: &str = "GatewayError";
+
+/// The answers every operation can give, whatever its route: written once
+/// here, so no operation's list leaves one out. Every operation but the
+/// health check may be refused for too many attempts (the API's limits or
+/// Cognito's) and may fail for a moment (503); one with a body or
+/// parameters may be refused as malformed (400), too large (413) or not
+/// JSON (415); one that takes a token gets 401 without a good one. Deployed,
+/// API Gateway answers some of these itself, in its own shape: 401 (its JWT
+/// authorizer), 404 (a path no route matches), 413, 429 and 503.
+fn document_shared_answers(doc: &mut OpenApi) {
+    let components = doc.components.get_or_insert_with(Default::default);
+    components.schemas.insert(
+        GATEWAY_ERROR.to_owned(),
+        ObjectBuilder::new()
+            .description(Some(
+                "An answer of API Gateway itself, which never reached the API.",
+            ))
+            .property("message", ObjectBuilder::new().schema_type(Type::String))
+            .required("message")
+            .into(),
+    );
+    for (path, item) in doc.paths.paths.iter_mut() {
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ];
+        for operation in operations.into_iter().flatten() {
+            if path != "/api/health" {
+                shared_answers(operation, path.contains('{'));
+            }
+        }
+    }
+}
+
+fn shared_answers(operation: &mut Operation, path_parameters: bool) {
+    let takes_input = operation.request_body.is_some()
+        || operation.parameters.as_ref().is_some_and(|p| !p.is_empty());
+    let takes_body = operation.request_body.is_some();
+    let takes_token = !operation
+        .security
+        .as_ref()
+        .is_some_and(|requirements| requirements.contains(&SecurityRequirement::default()));
+    let shared = [
+        (
+            "429",
+            "Too many attempts (the API's limits or Cognito's); `Retry-After` says when to try again",
+            true,
+        ),
+        ("503", "Cognito or DynamoDB failed or timed out; retrying is safe", true),
+        ("400", "The request is not valid", takes_input),
+        ("413", "The body is larger than 16 KiB", takes_body),
+        ("415", "The body is not `application/json`", takes_body),
+        ("401", "No token, or a bad, expired, forged or revoked one", takes_token),
+    ];
+    let responses = &mut operation.responses.responses;
+    for (status, description, applies) in shared {
+        if applies && !responses.contains_key(status) {
+            responses.insert(status.to_owned(), error_response(description, false));
+        }
+    }
+    let gateways = ["401", "413", "429", "503"]
+        .into_iter()
+        .chain(path_parameters.then_some("404"));
+    for status in gateways {
+        if let Some(RefOr::T(existing)) = responses.get(status) {
+            let description = existing.description.clone();
+            responses.insert(status.to_owned(), error_response(&description, true));
+        }
+    }
+}
+
+/// An error answer: the API's body, or (`gateway`) that or API Gateway's.
+fn error_response(description: &str, gateway: bool) -> RefOr<Response> {
+    let api = Ref::from_schema_name("ErrorBody");
+    let content = if gateway {
+        ContentBuilder::new()
+            .schema(Some(
+                OneOfBuilder::new()
+                    .item(api)
+                    .item(Ref::from_schema_name(GATEWAY_ERROR)),
+            ))
+            .build()
+    } else {
+        ContentBuilder::new().schema(Some(api)).build()
+    };
+    let mut response = ResponseBuilder::new()
+        .description(description)
+        .content("application/json", content);
+    if description.contains("Retry-After") {
+        response = response.header(
+            "Retry-After",
+            HeaderBuilder::new()
+                .schema(ObjectBuilder::new().schema_type(Type::Integer))
+                .description(Some("Seconds until the attempt may be made again."))
+                .build(),
+        );
+    }
+    RefOr::T(response.build())
 }
 
 /// `api/openapi.yaml`.

@@ -69,7 +69,7 @@ pub struct Api {
     pub items: Arc<InMemoryItems>,
     pub usernames: Arc<InMemoryUsernames>,
     pub notices: Arc<RecordingNotices>,
-    router: Router,
+    pub router: Router,
 }
 
 impl Api {

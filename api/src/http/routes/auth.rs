@@ -307,6 +307,7 @@ pub struct Confirmed {
     responses(
         (status = 200, body = Confirmed),
         (status = 400, description = "Wrong or expired code", body = ErrorBody),
+        (status = 401, description = "No account to confirm: unknown, or confirmed already", body = ErrorBody),
     ))]
 pub async fn confirm(
     State(state): State<SharedState>,
@@ -633,6 +634,7 @@ pub struct CodeSignInStarted {
     )),
     responses(
         (status = 202, body = CodeSignInStarted),
+        (status = 401, description = "The account is disabled", body = ErrorBody),
         (status = 403, description = "Not confirmed, or sign-in codes are not enabled on this stack", body = ErrorBody),
     ))]
 pub async fn start_code_sign_in(

@@ -1,0 +1,143 @@
+#!/usr/bin/env python3
+"""The API against its own document: schemathesis drives every operation of
+api/openapi.yaml (examples, boundary and invalid inputs, random ones, with
+and without a token) through the deployed API and fails on any 5xx, any
+status the document does not list, any body or header that breaks its
+schema, and any invalid input accepted.
+
+The token is an admin's, so the admin routes are reached too. The
+operations that end the session (sign-out, account deletion, password
+change) run last, in a pass of their own, so that the others are tested with
+a live token.
+
+    run.py --url API_URL --endpoint MINISTACK --stack-env stack.env --st PATH
+"""
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+import uuid
+from pathlib import Path
+
+import boto3
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+DOCUMENT = ROOT / "api" / "openapi.yaml"
+PASSWORD = "orbit-Lantern-meadow-42?"
+# Operations after which the token no longer works.
+SESSION_ENDERS = [
+    ("POST", "/api/auth/signout"),
+    ("POST", "/api/auth/change-password"),
+    ("DELETE", "/api/users/me"),
+]
+# The checks that judge the answers. positive_data_acceptance is left out:
+# a schema-valid request may rightly be refused (a wrong code, a weak
+# password, an unknown user), and the document says so with its 400s.
+CHECKS = ",".join([
+    "not_a_server_error", "status_code_conformance", "content_type_conformance",
+    "response_headers_conformance", "response_schema_conformance", "negative_data_rejection",
+    "missing_required_header", "unsupported_method", "ignored_auth",
+])
+
+
+def read_env(path):
+    values = {}
+    for line in Path(path).read_text().splitlines():
+        key, _, value = line.partition("=")
+        if key and value.startswith('"') and value.endswith('"'):
+            values[key] = value[1:-1]
+    return values
+
+
+def post(url, body, attempts=5):
+    """The JSON answer; a 429 is waited out (its Retry-After) and tried again."""
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
+                                     headers={"content-type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.loads(response.read() or b"{}")
+    except urllib.error.HTTPError as err:
+        if err.code == 429 and attempts > 1:
+            time.sleep(int(err.headers.get("retry-after", "5")) + 1)
+            return post(url, body, attempts - 1)
+        raise SystemExit(f"POST {url}: {err.code} {err.read()[:300]!r}")
+
+
+def admin_token(api, endpoint, stack):
+    """Signs up a user through the API, confirms it and makes it an admin in
+    the pool, and signs it in: an access token with the admin group."""
+    email = f"conformance-{uuid.uuid4().hex[:10]}@example.com"
+    post(f"{api}/api/auth/signup", {"email": email, "password": PASSWORD, "name": "Conformance"})
+    cognito = boto3.client("cognito-idp", endpoint_url=endpoint, region_name=stack["AWS_REGION"],
+                           aws_access_key_id="test", aws_secret_access_key="test")
+    cognito.admin_confirm_sign_up(UserPoolId=stack["USER_POOL_ID"], Username=email)
+    cognito.admin_add_user_to_group(UserPoolId=stack["USER_POOL_ID"], Username=email, GroupName="admin")
+    return post(f"{api}/api/auth/signin", {"email": email, "password": PASSWORD})["access_token"]
+
+
+def schemathesis(st, api, token, max_examples, selection, document=DOCUMENT, quiet=False):
+    command = [st, "run", str(document), "--url", api, "--header", f"Authorization: Bearer {token}",
+               "--checks", CHECKS, "--max-examples", str(max_examples), "--workers", "2",
+               "--phases", "examples,coverage,fuzzing", "--continue-on-failure",
+               "--suppress-health-check", "all", "--warnings", "off", "--seed", "1",
+               "--request-timeout", "20", *selection]
+    print("+", " ".join(c if "Bearer" not in c else "Authorization: Bearer …" for c in command), flush=True)
+    # schemathesis keeps its state in the working directory: not the repository.
+    with tempfile.TemporaryDirectory() as scratch:
+        output = subprocess.DEVNULL if quiet else None
+        return subprocess.run(command, cwd=scratch, stdout=output).returncode
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--url", required=True, help="the API's base URL")
+    parser.add_argument("--endpoint", required=True, help="MiniStack, for the admin set-up")
+    parser.add_argument("--stack-env", required=True, help="the deployed stack's stack.env")
+    parser.add_argument("--st", required=True, help="the schemathesis command")
+    parser.add_argument("--max-examples", type=int, default=25)
+    args = parser.parse_args()
+    api = args.url.rstrip("/")
+    stack = read_env(args.stack_env)
+
+    token = admin_token(api, args.endpoint, stack)
+    first = schemathesis(args.st, api, token, args.max_examples,
+                         selection(SESSION_ENDERS, exclude=True))
+    token = admin_token(api, args.endpoint, stack)
+    last = schemathesis(args.st, api, token, args.max_examples,
+                        selection(SESSION_ENDERS, exclude=False))
+    failed = first != 0 or last != 0
+    print("conformance:", "FAILED" if failed else "every answer is the document's")
+    if not failed and not finds_an_undocumented_status(args.st, api, token):
+        print("conformance: FAILED to find the 415 a broken copy of the document leaves out")
+        return 1
+    return 1 if failed else 0
+
+
+def finds_an_undocumented_status(st, api, token):
+    """The same run over a copy of the document without sign-in's 415 must
+    fail: the check can fail."""
+    document = yaml.safe_load(DOCUMENT.read_text())
+    del document["paths"]["/api/auth/signin"]["post"]["responses"]["415"]
+    with tempfile.TemporaryDirectory() as scratch:
+        broken = Path(scratch) / "openapi.yaml"
+        broken.write_text(yaml.safe_dump(document))
+        code = schemathesis(st, api, token, 10, ["--include-name", "POST /api/auth/signin"],
+                            document=broken, quiet=True)
+    print("conformance: and a copy of the document without sign-in's 415 "
+          + ("fails, as it must" if code != 0 else "PASSES"))
+    return code != 0
+
+
+def selection(operations, exclude):
+    """schemathesis filters that select `operations`, or everything else."""
+    pattern = "^(" + "|".join(f"{m} {p}" for m, p in operations) + ")$"
+    return ["--exclude-name-regex" if exclude else "--include-name-regex", pattern]
+
+
+if __name__ == "__main__":
+    sys.exit(main())
