@@ -1028,3 +1028,42 @@ async fn a_claim_is_held_for_its_hour_and_taken_once() {
         1
     );
 }
+
+/// Account deletion reaches every item of the user, past a page and with
+/// IDs the API never mints (a user writes their own with identity-pool
+/// credentials), and no other user's.
+#[tokio::test]
+async fn deleting_all_items_reaches_ids_of_the_users_own_making() {
+    use api::aws::items::DataStore;
+    use api::ports::items::{Item, ItemStore};
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let api = Api::new().await;
+    let table = unique("data");
+    data_table(&api.dynamodb, &table).await;
+    let store = DataStore::new(api.dynamodb.clone(), table.clone());
+    // Sorted, the 100th key is "not-a-uuid": the first page ends on it.
+    for n in 0..99 {
+        store
+            .create("user-a", &Item::new(&format!("item {n}"), None))
+            .await
+            .unwrap();
+    }
+    for id in ["not-a-uuid", "zzzz"] {
+        api.dynamodb
+            .put_item()
+            .table_name(&table)
+            .item("userId", AttributeValue::S("user-a".into()))
+            .item("itemId", AttributeValue::S(id.into()))
+            .send()
+            .await
+            .unwrap();
+    }
+    store
+        .create("user-b", &Item::new("kept", None))
+        .await
+        .unwrap();
+    assert_eq!(store.delete_all("user-a").await.unwrap(), 101);
+    let left = scan_all(&api.dynamodb, &table).await;
+    assert_eq!(left.len(), 1, "{left:?}");
+    assert_eq!(left[0]["userId"].as_s().unwrap(), "user-b");
+}

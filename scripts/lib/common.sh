@@ -146,13 +146,21 @@ start_moto() { # port
   wait_for_http "http://127.0.0.1:$port/moto-api/" 30 moto
 }
 
-# Sets each KEY of a file of KEY="value" lines (the stack.env that
-# scripts/lib/deploy.py writes) to its value exactly as written: nothing is
-# expanded, so the gateway's `$default` stage in API_URL stays as it is.
-load_env_file() { # file
-  local line
+# Sets the named KEYs of a file of KEY="value" lines (the stack.env that
+# scripts/lib/deploy.py writes) to their values exactly as written: nothing
+# is expanded (the gateway's `$default` stage in API_URL stays as it is), no
+# other name is set, and a value that could mean something to a shell where
+# it is pasted next ($, `, ", \) is refused.
+load_env_file() { # file, KEY...
+  local file=$1 line key name value
+  shift
   while IFS= read -r line; do
-    [[ "$line" =~ ^([A-Za-z_][A-Za-z0-9_]*)=\"(.*)\"$ ]] || continue
-    printf -v "${BASH_REMATCH[1]}" '%s' "${BASH_REMATCH[2]}"
-  done < "$1"
+    [[ "$line" =~ ^([A-Z][A-Z0-9_]*)=\"(.*)\"$ ]] || continue
+    name=${BASH_REMATCH[1]} value=${BASH_REMATCH[2]}
+    for key in "$@"; do
+      [[ "$name" == "$key" ]] || continue
+      [[ "$value" =~ [\$\`\"\\] ]] && die "$file: $key has a character a shell would expand"
+      printf -v "$key" '%s' "$value"
+    done
+  done < "$file"
 }

@@ -76,9 +76,10 @@ gateway_api() { # endpoint, outputs dir
 serve_api() { # endpoint, outputs dir, port, web origin [--watch]
   local endpoint=$1 dir=$2 port=$3 origin=$4 watch=${5:-}
   (
-    # Read, not sourced: values such as the gateway's `$default` stage
-    # stay as they are written.
-    load_env_file "$dir/stack.env"
+    # Read, not sourced (API_URL holds the gateway's `$default` stage), and
+    # only what goes into api.env.
+    load_env_file "$dir/stack.env" AWS_REGION USER_POOL_ID API_CLIENT_ID WEB_CLIENT_ID \
+      PROFILES_TABLE USER_DATA_TABLE USERNAMES_TABLE THROTTLE_TABLE
     cat > "$dir/api.env" <<ENV
 AWS_REGION="$AWS_REGION"
 AWS_ENDPOINT_URL="$endpoint"

@@ -2,7 +2,7 @@
 //! time-ordered UUID), paginated with an opaque cursor.
 
 use crate::aws::{is_condition_failed, unavailable};
-use crate::ports::items::{decode_cursor, encode_cursor, Item, ItemStore};
+use crate::ports::items::{encode_cursor, Item, ItemStore};
 use crate::ports::StoreError;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, WriteRequest};
@@ -155,6 +155,39 @@ impl ItemStore for DataStore {
         limit: i32,
         after: Option<&str>,
     ) -> Result<(Vec<Item>, Option<String>), StoreError> {
+        let (items, last) = self.page(user_id, limit, after).await?;
+        Ok((items, last.map(|id| encode_cursor(&id))))
+    }
+
+    async fn delete_all(&self, user_id: &str) -> Result<usize, StoreError> {
+        let mut deleted = 0;
+        let mut after = None;
+        loop {
+            let (items, last) = self.page(user_id, 100, after.as_deref()).await?;
+            for batch in items.chunks(BATCH_SIZE) {
+                let keys = batch.iter().map(|item| key(user_id, &item.id)).collect();
+                self.delete_batch(keys).await?;
+                deleted += batch.len();
+            }
+            match last {
+                Some(id) => after = Some(id),
+                None => return Ok(deleted),
+            }
+        }
+    }
+}
+
+impl DataStore {
+    /// A page of the user's items after the item `after`, and the page's
+    /// last item ID when there may be more. The IDs are the table's as they
+    /// are: a user may write items with IDs of their own (identity-pool
+    /// credentials), and account deletion must reach those too.
+    async fn page(
+        &self,
+        user_id: &str,
+        limit: i32,
+        after: Option<&str>,
+    ) -> Result<(Vec<Item>, Option<String>), StoreError> {
         let output = self
             .client
             .query()
@@ -175,30 +208,7 @@ impl ItemStore for DataStore {
         let next = output
             .last_evaluated_key
             .as_ref()
-            .and_then(|key| text(key, "itemId"))
-            .map(|id| encode_cursor(&id));
+            .and_then(|key| text(key, "itemId"));
         Ok((items, next))
-    }
-
-    async fn delete_all(&self, user_id: &str) -> Result<usize, StoreError> {
-        let mut deleted = 0;
-        let mut after = None;
-        loop {
-            let (items, next) = self.list(user_id, 100, after.as_deref()).await?;
-            for batch in items.chunks(BATCH_SIZE) {
-                let keys = batch.iter().map(|item| key(user_id, &item.id)).collect();
-                self.delete_batch(keys).await?;
-                deleted += batch.len();
-            }
-            match next {
-                Some(cursor) => {
-                    let id = decode_cursor(&cursor).ok_or_else(|| {
-                        StoreError::Malformed(format!("a page's cursor {cursor}"))
-                    })?;
-                    after = Some(id);
-                }
-                None => return Ok(deleted),
-            }
-        }
     }
 }

@@ -104,8 +104,9 @@ fn request_id_of<B>(request: &axum::http::Request<B>) -> Option<String> {
 /// Gateway passes on the client's Content-Length, which no longer holds once
 /// the gateway has decoded the body (invalid UTF-8 becomes U+FFFD); the body
 /// limit would take the difference for a body past its length and answer
-/// 413 to a few bytes. A streamed body (the local server) is left alone:
-/// hyper holds it to its Content-Length.
+/// 413 to a few bytes. On the local server hyper already holds a body to
+/// its Content-Length, so the header it gets is the one it had (a chunked
+/// body, of no known size, keeps none and stays under the limit's cap).
 async fn length_as_received(mut request: Request, next: Next) -> Response {
     if let Some(exact) = request.body().size_hint().exact() {
         request

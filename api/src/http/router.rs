@@ -73,13 +73,15 @@ pub fn openapi() -> OpenApi {
 const GATEWAY_ERROR: &str = "GatewayError";
 
 /// The answers every operation can give, whatever its route: written once
-/// here, so no operation's list leaves one out. Every operation but the
-/// health check may be refused for too many attempts (the API's limits or
-/// Cognito's) and may fail for a moment (503); one with a body or
-/// parameters may be refused as malformed (400), too large (413) or not
-/// JSON (415); one that takes a token gets 401 without a good one. Deployed,
-/// API Gateway answers some of these itself, in its own shape: 401 (its JWT
-/// authorizer), 404 (a path no route matches), 413, 429 and 503.
+/// here, so no operation's list leaves one out. Every operation may be
+/// refused for too many attempts (the API's limits or Cognito's, the
+/// stage's throttling); every one but the health check may fail for a
+/// moment (503); one with a body or parameters may be refused as malformed
+/// (400), too large (413) or not JSON (415); one that takes a token gets 401
+/// without a good one. Deployed, API Gateway answers some of these itself,
+/// in its own shape: 401 (its JWT authorizer, on the routes that take a
+/// token), 404 (a path it cannot route), 413, 429, 503, and 500 when the
+/// function fails or times out.
 fn document_shared_answers(doc: &mut OpenApi) {
     let components = doc.components.get_or_insert_with(Default::default);
     components.schemas.insert(
@@ -101,14 +103,12 @@ fn document_shared_answers(doc: &mut OpenApi) {
             &mut item.patch,
         ];
         for operation in operations.into_iter().flatten() {
-            if path != "/api/health" {
-                shared_answers(operation, path.contains('{'));
-            }
+            shared_answers(operation, path, path.contains('{'));
         }
     }
 }
 
-fn shared_answers(operation: &mut Operation, path_parameters: bool) {
+fn shared_answers(operation: &mut Operation, path: &str, path_parameters: bool) {
     let takes_input = operation.request_body.is_some()
         || operation.parameters.as_ref().is_some_and(|p| !p.is_empty());
     let takes_body = operation.request_body.is_some();
@@ -119,10 +119,15 @@ fn shared_answers(operation: &mut Operation, path_parameters: bool) {
     let shared = [
         (
             "429",
-            "Too many attempts (the API's limits or Cognito's); `Retry-After` says when to try again",
+            "Too many attempts (the API's limits or Cognito's; the API's answer carries `Retry-After`), \
+             or the gateway's throttling",
             true,
         ),
-        ("503", "Cognito or DynamoDB failed or timed out; retrying is safe", true),
+        (
+            "503",
+            "Cognito or DynamoDB failed or timed out; retrying is safe",
+            path != "/api/health",
+        ),
         ("400", "The request is not valid", takes_input),
         ("413", "The body is larger than 16 KiB", takes_body),
         ("415", "The body is not `application/json`", takes_body),
@@ -134,8 +139,9 @@ fn shared_answers(operation: &mut Operation, path_parameters: bool) {
             responses.insert(status.to_owned(), error_response(description, false));
         }
     }
-    let gateways = ["401", "413", "429", "503"]
+    let gateways = ["413", "429", "503"]
         .into_iter()
+        .chain(takes_token.then_some("401"))
         .chain(path_parameters.then_some("404"));
     for status in gateways {
         if let Some(RefOr::T(existing)) = responses.get(status) {
@@ -143,6 +149,20 @@ fn shared_answers(operation: &mut Operation, path_parameters: bool) {
             responses.insert(status.to_owned(), error_response(&description, true));
         }
     }
+    responses.insert(
+        "500".to_owned(),
+        RefOr::T(
+            ResponseBuilder::new()
+                .description("The function failed or timed out (API Gateway's answer)")
+                .content(
+                    "application/json",
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name(GATEWAY_ERROR)))
+                        .build(),
+                )
+                .build(),
+        ),
+    );
 }
 
 /// An error answer: the API's body, or (`gateway`) that or API Gateway's.

@@ -100,6 +100,24 @@ async fn limit(
     checked
 }
 
+/// The pipeline of every attempt on the account a request names: counted
+/// against the route's limits (`limit_key`; 429 when over), resolved to
+/// Cognito's username, made (`call`), and audited as `event` whatever comes
+/// of it.
+async fn on_account<T, E: Into<ApiError>>(
+    state: &SharedState,
+    (limit_key, event): (&'static str, &'static str),
+    context: &UserContext,
+    who: Identifier,
+    call: impl AsyncFnOnce(&str) -> Result<T, E>,
+) -> Result<T, ApiError> {
+    limit(state, limit_key, context, Some(who.text())).await?;
+    let username = login(state, who).await?;
+    let result = call(&username).await.map_err(Into::into);
+    audit(event, Some(&username), context, &result);
+    result
+}
+
 /// One structured line per authentication event (the request ID comes from
 /// the request's span): never a password, code or token.
 fn audit<T>(
@@ -316,15 +334,14 @@ pub async fn confirm(
 ) -> Result<Json<Confirmed>, ApiError> {
     let code = code(either(&body.code, &body.confirmation_code, "code")?)?;
     let who = named(body.email.as_deref(), body.username.as_deref())?;
-    limit(&state, "confirm", &context, Some(who.text())).await?;
-    let username = login(&state, who).await?;
-    let confirmed = state
-        .pool
-        .confirm_sign_up(&username, code, &context)
-        .await
-        .map_err(ApiError::from);
-    audit("confirm_sign_up", Some(&username), &context, &confirmed);
-    confirmed?;
+    on_account(
+        &state,
+        ("confirm", "confirm_sign_up"),
+        &context,
+        who,
+        async |username| state.pool.confirm_sign_up(username, code, &context).await,
+    )
+    .await?;
     Ok(Json(Confirmed {
         message: "Your email address is confirmed; you can sign in.".to_owned(),
         confirmed: true,
@@ -383,14 +400,14 @@ pub async fn resend_code(
     JsonBody(body): JsonBody<WhoBody>,
 ) -> Result<(StatusCode, Json<Message>), ApiError> {
     let who = named(body.email.as_deref(), body.username.as_deref())?;
-    limit(&state, "resend", &context, Some(who.text())).await?;
-    let username = login(&state, who).await?;
-    let sent = state
-        .pool
-        .resend_code(&username, &context)
-        .await
-        .map_err(ApiError::from);
-    audit("resend_code", Some(&username), &context, &sent);
+    let sent = on_account(
+        &state,
+        ("resend", "resend_code"),
+        &context,
+        who,
+        async |username| state.pool.resend_code(username, &context).await,
+    )
+    .await;
     same_for_everyone(sent)
 }
 
@@ -408,25 +425,25 @@ pub async fn forgot_password(
 ) -> Result<(StatusCode, Json<Message>), ApiError> {
     let started = tokio::time::Instant::now();
     let who = named(body.email.as_deref(), body.username.as_deref())?;
-    limit(&state, "forgot", &context, Some(who.text())).await?;
-    let username = login(&state, who).await?;
-    let sent = match state.pool.forgot_password(&username, &context).await {
-        Ok(Recovery::Refused) => {
-            // Only existing users get here: a failure must answer as
-            // everyone else does.
-            if let Err(err) = mail_own_reset_code(&state, &username).await {
-                tracing::error!(
-                    code = ?err.code,
-                    error = err.source_chain(),
-                    "the API's reset code was not mailed"
-                );
+    let what = ("forgot", "forgot_password");
+    let sent = on_account(&state, what, &context, who, async |username| {
+        match state.pool.forgot_password(username, &context).await? {
+            Recovery::Refused => {
+                // Only existing users get here: a failure must answer as
+                // everyone else does.
+                if let Err(err) = mail_own_reset_code(&state, username).await {
+                    tracing::error!(
+                        code = ?err.code,
+                        error = err.source_chain(),
+                        "the API's reset code was not mailed"
+                    );
+                }
+                Ok::<(), ApiError>(())
             }
-            Ok(())
+            Recovery::Mailed => Ok(()),
         }
-        Ok(Recovery::Mailed) => Ok(()),
-        Err(err) => Err(ApiError::from(err)),
-    };
-    audit("forgot_password", Some(&username), &context, &sent);
+    })
+    .await;
     // The API's own code costs more calls than Cognito's: the same floor as
     // sign-up's keeps its users from standing out by timing.
     not_before(started, state.config.sign_up_min_duration).await;
@@ -597,23 +614,17 @@ pub async fn sign_in_mfa(
     let session = bounded(&body.session, "session", 4096)?;
     let code = code(&body.code)?;
     let who = named(body.email.as_deref(), body.username.as_deref())?;
-    limit(&state, "signin_mfa", &context, Some(who.text())).await?;
-    let username = login(&state, who).await?;
-    let answered = state
-        .pool
-        .sign_in_mfa(
-            &username,
-            session,
-            body.challenge
-                .unwrap_or(MfaChallengeName::SoftwareTokenMfa)
-                .into(),
-            code,
-            &context,
-        )
-        .await
-        .map_err(ApiError::from);
-    audit("sign_in_mfa", Some(&username), &context, &answered);
-    let tokens = answered?;
+    let challenge = body
+        .challenge
+        .unwrap_or(MfaChallengeName::SoftwareTokenMfa)
+        .into();
+    let what = ("signin_mfa", "sign_in_mfa");
+    let tokens = on_account(&state, what, &context, who, async |username| {
+        let pool = &state.pool;
+        pool.sign_in_mfa(username, session, challenge, code, &context)
+            .await
+    })
+    .await?;
     token_answer(&state, tokens).await
 }
 
@@ -643,14 +654,11 @@ pub async fn start_code_sign_in(
     JsonBody(body): JsonBody<WhoBody>,
 ) -> Result<(StatusCode, Json<CodeSignInStarted>), ApiError> {
     let who = named(body.email.as_deref(), body.username.as_deref())?;
-    limit(&state, "signin_code", &context, Some(who.text())).await?;
-    let username = login(&state, who).await?;
-    let started = state
-        .pool
-        .start_code_sign_in(&username, &context)
-        .await
-        .map_err(ApiError::from);
-    audit("sign_in_code", Some(&username), &context, &started);
+    let what = ("signin_code", "sign_in_code");
+    let started = on_account(&state, what, &context, who, async |username| {
+        state.pool.start_code_sign_in(username, &context).await
+    })
+    .await;
     Ok((
         StatusCode::ACCEPTED,
         Json(CodeSignInStarted {
@@ -687,20 +695,20 @@ pub async fn finish_code_sign_in(
     let session = bounded(&body.session, "session", 4096)?;
     let code = code(&body.code)?;
     let who = named(body.email.as_deref(), body.username.as_deref())?;
-    limit(&state, "signin_code_verify", &context, Some(who.text())).await?;
-    let username = login(&state, who).await?;
-    let answered = state
-        .pool
-        .finish_code_sign_in(&username, session, code, &context)
-        .await
-        // An expired or spent session (Cognito's NotAuthorizedException):
-        // the code is no longer any good.
-        .map_err(|err| match err {
-            PoolError::NotAuthorized | PoolError::UserNotFound => ApiError::invalid_code(),
-            other => ApiError::from(other),
-        });
-    audit("sign_in_code_verify", Some(&username), &context, &answered);
-    token_answer(&state, answered?).await
+    let what = ("signin_code_verify", "sign_in_code_verify");
+    let tokens = on_account(&state, what, &context, who, async |username| {
+        let pool = &state.pool;
+        pool.finish_code_sign_in(username, session, code, &context)
+            .await
+            // An expired or spent session (Cognito's NotAuthorizedException):
+            // the code is no longer any good.
+            .map_err(|err| match err {
+                PoolError::NotAuthorized | PoolError::UserNotFound => ApiError::invalid_code(),
+                other => ApiError::from(other),
+            })
+    })
+    .await?;
+    token_answer(&state, tokens).await
 }
 
 #[derive(Serialize, ToSchema)]
@@ -728,15 +736,12 @@ pub async fn start_passkey_sign_in(
     JsonBody(body): JsonBody<WhoBody>,
 ) -> Result<Json<PasskeySignInStarted>, ApiError> {
     let who = named(body.email.as_deref(), body.username.as_deref())?;
-    limit(&state, "signin_passkey", &context, Some(who.text())).await?;
-    let username = login(&state, who).await?;
-    let started = state
-        .pool
-        .start_passkey_sign_in(&username, &context)
-        .await
-        .map_err(ApiError::from);
-    audit("sign_in_passkey", Some(&username), &context, &started);
-    let PasskeyChallenge { session, options } = started?;
+    let what = ("signin_passkey", "sign_in_passkey");
+    let PasskeyChallenge { session, options } =
+        on_account(&state, what, &context, who, async |username| {
+            state.pool.start_passkey_sign_in(username, &context).await
+        })
+        .await?;
     Ok(Json(PasskeySignInStarted { session, options }))
 }
 
@@ -769,26 +774,21 @@ pub async fn finish_passkey_sign_in(
     let session = bounded(&body.session, "session", 4096)?;
     let credential = super::passkeys::credential(&body.credential)?;
     let who = named(body.email.as_deref(), body.username.as_deref())?;
-    limit(&state, "signin_passkey_verify", &context, Some(who.text())).await?;
-    let username = login(&state, who).await?;
-    let answered = state
-        .pool
-        .finish_passkey_sign_in(&username, session, credential, &context)
-        .await
-        .map_err(|err| match err {
-            PoolError::NotAuthorized | PoolError::UserNotFound => ApiError::new(
-                ErrorCode::InvalidCredentials,
-                "The passkey was not accepted.",
-            ),
-            other => ApiError::from(other),
-        });
-    audit(
-        "sign_in_passkey_verify",
-        Some(&username),
-        &context,
-        &answered,
-    );
-    token_answer(&state, answered?).await
+    let what = ("signin_passkey_verify", "sign_in_passkey_verify");
+    let tokens = on_account(&state, what, &context, who, async |username| {
+        let pool = &state.pool;
+        pool.finish_passkey_sign_in(username, session, credential, &context)
+            .await
+            .map_err(|err| match err {
+                PoolError::NotAuthorized | PoolError::UserNotFound => ApiError::new(
+                    ErrorCode::InvalidCredentials,
+                    "The passkey was not accepted.",
+                ),
+                other => ApiError::from(other),
+            })
+    })
+    .await?;
+    token_answer(&state, tokens).await
 }
 
 #[derive(Deserialize, ToSchema)]
