@@ -850,6 +850,11 @@ impl InMemoryItems {
         let items = self.items.lock().unwrap();
         items.keys().filter(|(user, _)| user == user_id).count()
     }
+
+    /// Every user's.
+    pub fn total(&self) -> usize {
+        self.items.lock().unwrap().len()
+    }
 }
 
 #[async_trait]

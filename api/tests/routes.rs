@@ -3,60 +3,84 @@
 //! safety, CORS, headers, limits. The same behaviours against moto and
 //! MiniStack are in tests/api.rs and the local-stack suites.
 
+mod behaviour;
 mod common;
 
 use api::ports::pool::UserPool;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use common::{access, request, Api, ORIGIN, STRONG};
-use serde_json::json;
+use serde_json::{json, Value};
 
-#[tokio::test]
-async fn sign_up_scores_the_password_then_creates_an_unconfirmed_user() {
-    let api = Api::new();
-    let weak = api
-        .call(
-            Method::POST,
-            "/api/auth/signup",
-            Some(json!({"email": "ada@example.com", "password": "password123", "name": "Ada"})),
-            None,
-        )
-        .await;
-    assert_eq!(weak.status, StatusCode::BAD_REQUEST);
-    assert_eq!(weak.body["error"]["code"], "weak_password");
-    assert!(weak.body["error"]["score"].as_u64().unwrap() < 3);
-    assert!(!api.pool.has_user("ada@example.com"));
+/// The fakes as a backend of the shared behaviour suite.
+impl behaviour::Backend for Api {
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+        token: Option<&str>,
+    ) -> behaviour::Reply {
+        let reply = Api::call(self, method, path, body, token).await;
+        behaviour::Reply::new(reply.status, reply.headers, reply.body)
+    }
 
-    let made = api
-        .call(
-            Method::POST,
-            "/api/auth/signup",
-            Some(json!({"email": " Ada@Example.com ", "password": STRONG, "name": "Ada", "username": "ada.l"})),
-            None,
-        )
-        .await;
-    assert_eq!(made.status, StatusCode::CREATED, "{}", made.body);
-    assert_eq!(made.body["confirmation_required"], true);
-    assert!(api.pool.has_user("ada@example.com"));
-    let unconfirmed = api
-        .call(
-            Method::POST,
-            "/api/auth/signin",
-            Some(json!({"email": "ada@example.com", "password": STRONG})),
-            None,
-        )
-        .await;
-    assert_eq!(unconfirmed.body["error"]["code"], "not_confirmed");
-    let bad_name = api
-        .call(
-            Method::POST,
-            "/api/auth/signup",
-            Some(json!({"email": "b@example.com", "password": STRONG, "name": "B", "username": "no spaces"})),
-            None,
-        )
-        .await;
-    assert_eq!(bad_name.status, StatusCode::BAD_REQUEST);
+    async fn call_with_tables_down(
+        &self,
+        method: Method,
+        path: &str,
+        token: &str,
+    ) -> behaviour::Reply {
+        self.profiles.outage.set(true);
+        self.items.outage.set(true);
+        let reply = behaviour::Backend::call(self, method, path, None, Some(token)).await;
+        self.profiles.outage.set(false);
+        self.items.outage.set(false);
+        reply
+    }
+
+    fn address(&self, name: &str) -> String {
+        format!("{name}-{}@example.com", uuid::Uuid::new_v4().simple())
+    }
+
+    async fn user(&self, name: &str) -> (String, Value) {
+        Api::user(self, name).await
+    }
+
+    async fn has_user(&self, email: &str) -> bool {
+        self.pool.has_user(email)
+    }
+
+    async fn groups_of(&self, email: &str, _username: &str) -> Vec<String> {
+        self.pool.groups_of(email)
+    }
+
+    async fn profile_count(&self) -> usize {
+        self.profiles.all().len()
+    }
+
+    async fn item_count(&self) -> usize {
+        self.items.total()
+    }
 }
+
+macro_rules! behaviours {
+    ($($name:ident),* $(,)?) => {
+        $(
+            #[tokio::test]
+            async fn $name() {
+                behaviour::$name(&Api::new()).await;
+            }
+        )*
+    };
+}
+
+behaviours!(
+    sign_up_scores_the_password_then_creates_an_unconfirmed_user,
+    the_profile_is_created_on_first_use_and_edited_safely,
+    a_profile_missed_during_an_outage_is_created_on_first_use,
+    account_deletion_removes_user_profile_and_items,
+);
 
 #[tokio::test]
 async fn confirmation_needs_the_right_code() {
@@ -881,85 +905,6 @@ async fn totp_set_up_then_required_at_sign_in() {
 }
 
 #[tokio::test]
-async fn the_profile_is_created_on_first_use_and_protected_fields_refused() {
-    let api = Api::new();
-    let (email, tokens) = api.user("profile").await;
-    let token = Some(access(&tokens));
-    assert!(api.profiles.all().is_empty());
-    let me = api.call(Method::GET, "/api/users/me", None, token).await;
-    assert_eq!(me.status, StatusCode::OK, "{}", me.body);
-    assert_eq!(me.body["email"], email.as_str());
-    assert_eq!(me.body["email_verified"], true);
-    assert_eq!(me.body["profile"]["role"], "users");
-    assert_eq!(api.profiles.all().len(), 1);
-
-    let protected = api
-        .call(
-            Method::PUT,
-            "/api/users/me",
-            Some(json!({"name": "X", "groups": ["admin"]})),
-            token,
-        )
-        .await;
-    assert_eq!(
-        (protected.status, protected.body["error"]["code"].as_str()),
-        (StatusCode::FORBIDDEN, Some("protected_field"))
-    );
-    let unknown = api
-        .call(
-            Method::PUT,
-            "/api/users/me",
-            Some(json!({"nickname": "x"})),
-            token,
-        )
-        .await;
-    assert_eq!(unknown.status, StatusCode::BAD_REQUEST);
-    let phone = api
-        .call(
-            Method::PUT,
-            "/api/users/me",
-            Some(json!({"phone_number": "555-0100"})),
-            token,
-        )
-        .await;
-    assert_eq!(phone.status, StatusCode::BAD_REQUEST);
-    let nothing = api
-        .call(Method::PUT, "/api/users/me", Some(json!({})), token)
-        .await;
-    assert_eq!(nothing.status, StatusCode::BAD_REQUEST);
-    let updated = api
-        .call(
-            Method::PUT,
-            "/api/users/me",
-            Some(json!({"name": "Ada King", "phone_number": "+14155550123"})),
-            token,
-        )
-        .await;
-    assert_eq!(updated.status, StatusCode::OK, "{}", updated.body);
-    assert_eq!(updated.body["name"], "Ada King");
-    assert_eq!(updated.body["profile"]["name"], "Ada King");
-    assert_eq!(updated.body["phone_number"], "+14155550123");
-}
-
-#[tokio::test]
-async fn a_profile_missed_during_an_outage_is_created_on_first_use() {
-    let api = Api::new();
-    let (_, tokens) = api.user("outage").await;
-    api.profiles.outage.set(true);
-    let down = api
-        .call(Method::GET, "/api/users/me", None, Some(access(&tokens)))
-        .await;
-    assert_eq!(down.status, StatusCode::SERVICE_UNAVAILABLE);
-    assert_eq!(down.body["error"]["code"], "temporary_failure");
-    api.profiles.outage.set(false);
-    let me = api
-        .call(Method::GET, "/api/users/me", None, Some(access(&tokens)))
-        .await;
-    assert_eq!(me.status, StatusCode::OK);
-    assert_eq!(api.profiles.all().len(), 1);
-}
-
-#[tokio::test]
 async fn data_is_private_validated_and_paginated() {
     let api = Api::new();
     let (_, ada) = api.user("ada").await;
@@ -1161,31 +1106,6 @@ async fn admin_routes_need_the_admin_group() {
         )
         .await;
     assert_eq!(enabled.body["enabled"], true);
-}
-
-#[tokio::test]
-async fn account_deletion_removes_user_profile_and_items() {
-    let api = Api::new();
-    let (email, tokens) = api.user("leaving").await;
-    let token = Some(access(&tokens));
-    api.call(Method::GET, "/api/users/me", None, token).await;
-    let sub = tokens["username"].as_str().unwrap();
-    for n in 0..30 {
-        api.call(
-            Method::POST,
-            "/api/data",
-            Some(json!({"title": format!("n{n}")})),
-            token,
-        )
-        .await;
-    }
-    assert_eq!(api.items.count(sub), 30);
-    let gone = api.call(Method::DELETE, "/api/users/me", None, token).await;
-    assert_eq!(gone.status, StatusCode::OK);
-    assert!(gone.body["message"].is_string());
-    assert_eq!(api.items.count(sub), 0);
-    assert!(api.profiles.all().is_empty());
-    assert!(!api.pool.has_user(&email));
 }
 
 #[tokio::test]

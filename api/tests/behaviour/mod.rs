@@ -1,0 +1,269 @@
+//! Route behaviour written once and run over every backend: the in-memory
+//! fakes (`api/tests/routes.rs`, no AWS) and moto (`tests/api.rs`, which
+//! includes this file), so the fakes are held to what the emulator does by
+//! the same assertions. A backend answers requests through the real router
+//! and layers, and lets a scenario look at its tables and pool.
+
+#![allow(dead_code)]
+
+use axum::http::{HeaderMap, Method, StatusCode};
+use serde_json::{json, Value};
+
+pub const STRONG: &str = "violet-Quasar-harbor-71!";
+
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Value,
+}
+
+impl Reply {
+    /// The answer, its error's `request_id` checked against the header and
+    /// set aside (it differs on every request, by design), so that answers
+    /// compare as clients see them.
+    pub fn new(status: StatusCode, headers: HeaderMap, mut body: Value) -> Reply {
+        if let Some(error) = body.get_mut("error").and_then(Value::as_object_mut) {
+            let id = error.remove("request_id").expect("a request_id");
+            assert_eq!(id, headers["x-request-id"].to_str().unwrap());
+        }
+        Reply {
+            status,
+            headers,
+            body,
+        }
+    }
+}
+
+#[allow(async_fn_in_trait)]
+pub trait Backend {
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+        token: Option<&str>,
+    ) -> Reply;
+    /// The same request with the tables unreachable.
+    async fn call_with_tables_down(&self, method: Method, path: &str, token: &str) -> Reply;
+    /// An address no one has used, with `name` in it.
+    fn address(&self, name: &str) -> String;
+    /// Signs up, confirms and signs in a new user: (email, tokens).
+    async fn user(&self, name: &str) -> (String, Value);
+    async fn has_user(&self, email: &str) -> bool;
+    /// The pool groups of the user (its email and Cognito username).
+    async fn groups_of(&self, email: &str, username: &str) -> Vec<String>;
+    async fn profile_count(&self) -> usize;
+    /// Items in the data table, every user's.
+    async fn item_count(&self) -> usize;
+}
+
+pub fn access(tokens: &Value) -> &str {
+    tokens["access_token"].as_str().expect("access token")
+}
+
+async fn sign_up(api: &impl Backend, body: Value) -> Reply {
+    api.call(Method::POST, "/api/auth/signup", Some(body), None)
+        .await
+}
+
+pub async fn sign_up_scores_the_password_then_creates_an_unconfirmed_user(api: &impl Backend) {
+    let email = api.address("ada");
+    let weak = sign_up(
+        api,
+        json!({"email": email, "password": "password123", "name": "Ada"}),
+    )
+    .await;
+    assert_eq!(weak.status, StatusCode::BAD_REQUEST);
+    assert_eq!(weak.body["error"]["code"], "weak_password");
+    assert!(weak.body["error"]["score"].as_u64().unwrap() < 3);
+    assert!(weak.body["error"]["feedback"]["suggestions"].is_array());
+    assert!(!api.has_user(&email).await);
+    let own_name = sign_up(
+        api,
+        json!({"email": email, "password": "adalovelace", "name": "Ada Lovelace"}),
+    )
+    .await;
+    assert_eq!(own_name.body["error"]["code"], "weak_password");
+
+    let shouted = format!(" {} ", email.to_uppercase());
+    let chosen = format!(
+        "ada.{}",
+        &email[..email.find('@').unwrap()].replace('-', ".")
+    );
+    let made = sign_up(
+        api,
+        json!({"email": shouted, "password": STRONG, "name": "Ada", "username": chosen}),
+    )
+    .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.body);
+    assert_eq!(made.body["confirmation_required"], true);
+    assert!(made.body["user_sub"]
+        .as_str()
+        .is_some_and(|s| !s.is_empty()));
+    assert_eq!(made.headers["cache-control"], "no-store");
+    assert!(api.has_user(&email).await);
+    let unconfirmed = api
+        .call(
+            Method::POST,
+            "/api/auth/signin",
+            Some(json!({"email": email, "password": STRONG})),
+            None,
+        )
+        .await;
+    assert_eq!(unconfirmed.body["error"]["code"], "not_confirmed");
+
+    // A registered address answers as a new one (its owner is mailed).
+    let again = sign_up(
+        api,
+        json!({"email": email, "password": STRONG, "name": "Ada"}),
+    )
+    .await;
+    assert_eq!(again.status, StatusCode::CREATED, "{}", again.body);
+    assert_eq!(again.body["confirmation_required"], true);
+    assert_ne!(again.body["user_sub"], made.body["user_sub"]);
+    assert_eq!(
+        again.body.as_object().unwrap().keys().collect::<Vec<_>>(),
+        made.body.as_object().unwrap().keys().collect::<Vec<_>>()
+    );
+    let bad_name = sign_up(
+        api,
+        json!({"email": api.address("b"), "password": STRONG, "name": "B", "username": "no spaces"}),
+    )
+    .await;
+    assert_eq!(bad_name.status, StatusCode::BAD_REQUEST);
+}
+
+pub async fn the_profile_is_created_on_first_use_and_edited_safely(api: &impl Backend) {
+    let (email, tokens) = api.user("profile").await;
+    assert!(tokens["refresh_token"].is_string() && tokens["username"].is_string());
+    let token = Some(access(&tokens));
+    assert_eq!(api.profile_count().await, 0);
+    let me = api.call(Method::GET, "/api/users/me", None, token).await;
+    assert_eq!(me.status, StatusCode::OK, "{}", me.body);
+    assert_eq!(me.body["email"], email.as_str());
+    assert_eq!(me.body["email_verified"], true);
+    assert_eq!(me.body["profile"]["role"], "users");
+    assert_eq!(
+        api.profile_count().await,
+        1,
+        "GET created the missing profile"
+    );
+    let username = tokens["username"].as_str().unwrap();
+    assert_eq!(
+        api.groups_of(&email, username).await,
+        ["users"],
+        "GET added the missing default group"
+    );
+    let again = api.call(Method::GET, "/api/users/me", None, token).await;
+    assert_eq!(again.status, StatusCode::OK, "{}", again.body);
+    assert_eq!(api.profile_count().await, 1);
+
+    let edited = api
+        .call(
+            Method::PUT,
+            "/api/users/me",
+            Some(json!({"name": "Countess Ada", "phone_number": "+14155550123"})),
+            token,
+        )
+        .await;
+    assert_eq!(edited.status, StatusCode::OK, "{}", edited.body);
+    assert_eq!(edited.body["name"], "Countess Ada");
+    assert_eq!(edited.body["profile"]["name"], "Countess Ada");
+    assert_eq!(edited.body["phone_number"], "+14155550123");
+
+    for forbidden in [
+        json!({"role": "admin"}),
+        json!({"groups": ["admin"]}),
+        json!({"cognito:groups": ["admin"]}),
+        json!({"name": "X", "roles": ["admin"]}),
+        json!({"name": "X", "groups": ["admin"]}),
+    ] {
+        let reply = api
+            .call(Method::PUT, "/api/users/me", Some(forbidden.clone()), token)
+            .await;
+        assert_eq!(
+            (reply.status, reply.body["error"]["code"].as_str()),
+            (StatusCode::FORBIDDEN, Some("protected_field")),
+            "{forbidden}"
+        );
+    }
+    for invalid in [
+        json!({"phone_number": "0123"}),
+        json!({"phone_number": "555-0100"}),
+        json!({"name": "<b>x</b>"}),
+        json!({}),
+        json!({"nickname": "x"}),
+    ] {
+        let reply = api
+            .call(Method::PUT, "/api/users/me", Some(invalid.clone()), token)
+            .await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{invalid}");
+    }
+    let me = api.call(Method::GET, "/api/users/me", None, token).await;
+    assert_eq!(me.body["profile"]["role"], "users");
+}
+
+pub async fn a_profile_missed_during_an_outage_is_created_on_first_use(api: &impl Backend) {
+    let (_, tokens) = api.user("outage").await;
+    let started = std::time::Instant::now();
+    let down = api
+        .call_with_tables_down(Method::GET, "/api/users/me", access(&tokens))
+        .await;
+    let took = started.elapsed();
+    assert_eq!(down.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(down.body["error"]["code"], "temporary_failure");
+    assert!(took < std::time::Duration::from_secs(4), "took {took:?}");
+    assert_eq!(api.profile_count().await, 0);
+
+    let me = api
+        .call(Method::GET, "/api/users/me", None, Some(access(&tokens)))
+        .await;
+    assert_eq!(me.status, StatusCode::OK, "{}", me.body);
+    assert_eq!(api.profile_count().await, 1);
+}
+
+pub async fn account_deletion_removes_user_profile_and_items(api: &impl Backend) {
+    let (email, tokens) = api.user("leaver").await;
+    let (_, neighbour) = api.user("stayer").await;
+    let token = Some(access(&tokens));
+    api.call(Method::GET, "/api/users/me", None, token).await;
+    // More than a page (100) and several BatchWriteItem calls (25 each).
+    for n in 0..130 {
+        let made = api
+            .call(
+                Method::POST,
+                "/api/data",
+                Some(json!({"title": format!("mine {n}")})),
+                token,
+            )
+            .await;
+        assert_eq!(made.status, StatusCode::CREATED);
+    }
+    api.call(
+        Method::POST,
+        "/api/data",
+        Some(json!({"title": "theirs"})),
+        Some(access(&neighbour)),
+    )
+    .await;
+    assert_eq!(api.item_count().await, 131);
+    let deleted = api.call(Method::DELETE, "/api/users/me", None, token).await;
+    assert_eq!(deleted.status, StatusCode::OK);
+    assert!(deleted.body["message"].is_string());
+    assert_eq!(api.profile_count().await, 0);
+    assert_eq!(
+        api.item_count().await,
+        1,
+        "only the neighbour's item is left"
+    );
+    assert!(!api.has_user(&email).await);
+    let gone = api
+        .call(
+            Method::POST,
+            "/api/auth/signin",
+            Some(json!({"email": email, "password": STRONG})),
+            None,
+        )
+        .await;
+    assert_eq!(gone.status, StatusCode::UNAUTHORIZED);
+}
