@@ -313,6 +313,7 @@ behaviours!(
     the_profile_is_created_on_first_use_and_edited_safely,
     a_profile_missed_during_an_outage_is_created_on_first_use,
     account_deletion_removes_user_profile_and_items,
+    data_is_private_validated_and_paginated,
 );
 
 /// RFC 6238 TOTP (SHA-1, 6 digits, 30 s) of a base32 secret.
@@ -343,114 +344,6 @@ fn totp(secret: &str) -> String {
         digest[offset + 3],
     ]);
     format!("{:06}", code % 1_000_000)
-}
-
-#[tokio::test]
-async fn data_is_private_and_paginated() {
-    let api = Api::new().await;
-    let (_, alice) = api.user("alice").await;
-    let (_, bob) = api.user("bob").await;
-    let mut ids = Vec::new();
-    for n in 0..3 {
-        let reply = api
-            .call(
-                Method::POST,
-                "/api/data",
-                Some(json!({"title": format!("note {n}"), "content": "x"})),
-                Some(access(&alice)),
-            )
-            .await;
-        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
-        ids.push(reply.body["id"].as_str().unwrap().to_owned());
-    }
-    let first = api
-        .call(Method::GET, "/api/data?limit=2", None, Some(access(&alice)))
-        .await;
-    assert_eq!(first.body["items"].as_array().unwrap().len(), 2);
-    let cursor = first.body["next_cursor"]
-        .as_str()
-        .expect("a next page")
-        .to_owned();
-    let second = api
-        .call(
-            Method::GET,
-            &format!("/api/data?limit=2&cursor={cursor}"),
-            None,
-            Some(access(&alice)),
-        )
-        .await;
-    let titles: Vec<_> = first.body["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .chain(second.body["items"].as_array().unwrap())
-        .map(|i| i["title"].clone())
-        .collect();
-    assert_eq!(
-        titles,
-        vec![json!("note 0"), json!("note 1"), json!("note 2")]
-    );
-
-    let got = api
-        .call(
-            Method::GET,
-            &format!("/api/data/{}", ids[0]),
-            None,
-            Some(access(&alice)),
-        )
-        .await;
-    assert_eq!(got.body["title"], "note 0");
-    // Bob sees none of it and cannot delete it.
-    let bobs = api
-        .call(Method::GET, "/api/data", None, Some(access(&bob)))
-        .await;
-    assert_eq!(bobs.body["items"], json!([]));
-    for method in [Method::GET, Method::DELETE] {
-        let reply = api
-            .call(
-                method.clone(),
-                &format!("/api/data/{}", ids[0]),
-                None,
-                Some(access(&bob)),
-            )
-            .await;
-        assert_eq!(reply.status, StatusCode::NOT_FOUND, "{method}");
-    }
-    let deleted = api
-        .call(
-            Method::DELETE,
-            &format!("/api/data/{}", ids[0]),
-            None,
-            Some(access(&alice)),
-        )
-        .await;
-    assert_eq!(deleted.status, StatusCode::NO_CONTENT);
-    let gone = api
-        .call(
-            Method::GET,
-            &format!("/api/data/{}", ids[0]),
-            None,
-            Some(access(&alice)),
-        )
-        .await;
-    assert_eq!(gone.status, StatusCode::NOT_FOUND);
-    for bad in [
-        "/api/data?limit=0",
-        "/api/data?limit=1000",
-        "/api/data?cursor=%%%",
-    ] {
-        let reply = api.call(Method::GET, bad, None, Some(access(&alice))).await;
-        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{bad}");
-    }
-    let bad_item = api
-        .call(
-            Method::POST,
-            "/api/data",
-            Some(json!({"title": ""})),
-            Some(access(&alice)),
-        )
-        .await;
-    assert_eq!(bad_item.status, StatusCode::BAD_REQUEST);
 }
 
 #[tokio::test]

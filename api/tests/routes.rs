@@ -80,6 +80,7 @@ behaviours!(
     the_profile_is_created_on_first_use_and_edited_safely,
     a_profile_missed_during_an_outage_is_created_on_first_use,
     account_deletion_removes_user_profile_and_items,
+    data_is_private_validated_and_paginated,
 );
 
 #[tokio::test]
@@ -902,116 +903,6 @@ async fn totp_set_up_then_required_at_sign_in() {
         )
         .await;
     assert_eq!(off.body, json!({"mfa_enabled": false}));
-}
-
-#[tokio::test]
-async fn data_is_private_validated_and_paginated() {
-    let api = Api::new();
-    let (_, ada) = api.user("ada").await;
-    let (_, bob) = api.user("bob").await;
-    let mut ids = Vec::new();
-    for n in 0..5 {
-        let made = api
-            .call(
-                Method::POST,
-                "/api/data",
-                Some(json!({"title": format!("note {n}"), "content": "text"})),
-                Some(access(&ada)),
-            )
-            .await;
-        assert_eq!(made.status, StatusCode::CREATED, "{}", made.body);
-        ids.push(made.body["id"].as_str().unwrap().to_owned());
-    }
-    let empty_title = api
-        .call(
-            Method::POST,
-            "/api/data",
-            Some(json!({"title": "  "})),
-            Some(access(&ada)),
-        )
-        .await;
-    assert_eq!(empty_title.status, StatusCode::BAD_REQUEST);
-    let long = api
-        .call(
-            Method::POST,
-            "/api/data",
-            Some(json!({"title": "t", "content": "x".repeat(4_001)})),
-            Some(access(&ada)),
-        )
-        .await;
-    assert_eq!(long.status, StatusCode::BAD_REQUEST);
-
-    let first = api
-        .call(Method::GET, "/api/data?limit=2", None, Some(access(&ada)))
-        .await;
-    assert_eq!(first.body["items"].as_array().unwrap().len(), 2);
-    let cursor = first.body["next_cursor"].as_str().unwrap();
-    let second = api
-        .call(
-            Method::GET,
-            &format!("/api/data?limit=2&cursor={cursor}"),
-            None,
-            Some(access(&ada)),
-        )
-        .await;
-    assert_eq!(second.body["items"][0]["id"], ids[2].as_str());
-    for bad in [
-        "/api/data?limit=0",
-        "/api/data?limit=101",
-        "/api/data?limit=x",
-        "/api/data?cursor=!!",
-    ] {
-        let reply = api.call(Method::GET, bad, None, Some(access(&ada))).await;
-        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{bad}");
-    }
-
-    let theirs = api
-        .call(
-            Method::GET,
-            &format!("/api/data/{}", ids[0]),
-            None,
-            Some(access(&bob)),
-        )
-        .await;
-    assert_eq!(theirs.status, StatusCode::NOT_FOUND);
-    let bob_list = api
-        .call(Method::GET, "/api/data", None, Some(access(&bob)))
-        .await;
-    assert_eq!(
-        bob_list.body,
-        json!({"data": [], "items": [], "next_cursor": null})
-    );
-    let delete_theirs = api
-        .call(
-            Method::DELETE,
-            &format!("/api/data/{}", ids[0]),
-            None,
-            Some(access(&bob)),
-        )
-        .await;
-    assert_eq!(delete_theirs.status, StatusCode::NOT_FOUND);
-    let mine = api
-        .call(
-            Method::GET,
-            &format!("/api/data/{}", ids[0]),
-            None,
-            Some(access(&ada)),
-        )
-        .await;
-    assert_eq!(mine.body["title"], "note 0");
-    let deleted = api
-        .call(
-            Method::DELETE,
-            &format!("/api/data/{}", ids[0]),
-            None,
-            Some(access(&ada)),
-        )
-        .await;
-    assert_eq!(deleted.status, StatusCode::NO_CONTENT);
-    let not_an_id = api
-        .call(Method::GET, "/api/data/..%2Fetc", None, Some(access(&ada)))
-        .await;
-    assert_eq!(not_an_id.status, StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]

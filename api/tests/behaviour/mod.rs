@@ -267,3 +267,89 @@ pub async fn account_deletion_removes_user_profile_and_items(api: &impl Backend)
         .await;
     assert_eq!(gone.status, StatusCode::UNAUTHORIZED);
 }
+
+pub async fn data_is_private_validated_and_paginated(api: &impl Backend) {
+    let (_, ada) = api.user("ada").await;
+    let (_, bob) = api.user("bob").await;
+    let (ada, bob) = (Some(access(&ada)), Some(access(&bob)));
+    let mut ids = Vec::new();
+    for n in 0..5 {
+        let made = api
+            .call(
+                Method::POST,
+                "/api/data",
+                Some(json!({"title": format!("note {n}"), "content": "text"})),
+                ada,
+            )
+            .await;
+        assert_eq!(made.status, StatusCode::CREATED, "{}", made.body);
+        ids.push(made.body["id"].as_str().unwrap().to_owned());
+    }
+    for bad in [
+        json!({"title": ""}),
+        json!({"title": "  "}),
+        json!({"title": "t", "content": "x".repeat(4_001)}),
+    ] {
+        let reply = api.call(Method::POST, "/api/data", Some(bad), ada).await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    }
+
+    let first = api.call(Method::GET, "/api/data?limit=2", None, ada).await;
+    assert_eq!(first.body["items"].as_array().unwrap().len(), 2);
+    let cursor = first.body["next_cursor"].as_str().expect("a next page");
+    let second = api
+        .call(
+            Method::GET,
+            &format!("/api/data?limit=2&cursor={cursor}"),
+            None,
+            ada,
+        )
+        .await;
+    assert_eq!(second.body["items"][0]["id"], ids[2].as_str());
+    let titles: Vec<_> = first.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(second.body["items"].as_array().unwrap())
+        .map(|item| item["title"].clone())
+        .collect();
+    assert_eq!(titles, ["note 0", "note 1", "note 2", "note 3"]);
+    for bad in [
+        "/api/data?limit=0",
+        "/api/data?limit=101",
+        "/api/data?limit=1000",
+        "/api/data?limit=x",
+        "/api/data?cursor=!!",
+        "/api/data?cursor=%%%",
+    ] {
+        let reply = api.call(Method::GET, bad, None, ada).await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{bad}");
+    }
+
+    // Bob sees none of it and can neither read nor delete it.
+    let bobs = api.call(Method::GET, "/api/data", None, bob).await;
+    assert_eq!(
+        bobs.body,
+        json!({"data": [], "items": [], "next_cursor": null})
+    );
+    for method in [Method::GET, Method::DELETE] {
+        let reply = api
+            .call(method.clone(), &format!("/api/data/{}", ids[0]), None, bob)
+            .await;
+        assert_eq!(reply.status, StatusCode::NOT_FOUND, "{method}");
+    }
+    let mine = api
+        .call(Method::GET, &format!("/api/data/{}", ids[0]), None, ada)
+        .await;
+    assert_eq!(mine.body["title"], "note 0");
+    let deleted = api
+        .call(Method::DELETE, &format!("/api/data/{}", ids[0]), None, ada)
+        .await;
+    assert_eq!(deleted.status, StatusCode::NO_CONTENT);
+    let gone = api
+        .call(Method::GET, &format!("/api/data/{}", ids[0]), None, ada)
+        .await;
+    assert_eq!(gone.status, StatusCode::NOT_FOUND);
+    let not_an_id = api.call(Method::GET, "/api/data/..%2Fetc", None, ada).await;
+    assert_eq!(not_an_id.status, StatusCode::NOT_FOUND);
+}
