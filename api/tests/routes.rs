@@ -51,6 +51,21 @@ impl behaviour::Backend for Api {
         self.pool.has_user(email)
     }
 
+    async fn sign_in(&self, email: &str) -> Value {
+        Api::sign_in(self, email).await
+    }
+
+    async fn make_admin(&self, email: &str) {
+        let sub = Api::sign_in(self, email).await["username"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        self.pool
+            .set_group(&sub, infra::groups::ADMIN, true)
+            .await
+            .unwrap();
+    }
+
     async fn groups_of(&self, email: &str, _username: &str) -> Vec<String> {
         self.pool.groups_of(email)
     }
@@ -81,6 +96,7 @@ behaviours!(
     a_profile_missed_during_an_outage_is_created_on_first_use,
     account_deletion_removes_user_profile_and_items,
     data_is_private_validated_and_paginated,
+    admin_routes_need_the_admin_group,
 );
 
 #[tokio::test]
@@ -903,100 +919,6 @@ async fn totp_set_up_then_required_at_sign_in() {
         )
         .await;
     assert_eq!(off.body, json!({"mfa_enabled": false}));
-}
-
-#[tokio::test]
-async fn admin_routes_need_the_admin_group() {
-    let api = Api::new();
-    let (_, user) = api.user("plain").await;
-    let (admin_email, _) = api.user("boss").await;
-    let target = user["username"].as_str().unwrap().to_owned();
-    let refused = api
-        .call(Method::GET, "/api/admin/users", None, Some(access(&user)))
-        .await;
-    assert_eq!(refused.status, StatusCode::FORBIDDEN);
-    let grant = api
-        .call(
-            Method::PUT,
-            &format!("/api/admin/users/{target}/groups/admin"),
-            None,
-            Some(access(&user)),
-        )
-        .await;
-    assert_eq!(grant.status, StatusCode::FORBIDDEN);
-
-    let boss_sub = api.sign_in(&admin_email).await["username"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    api.pool
-        .set_group(&boss_sub, infra::groups::ADMIN, true)
-        .await
-        .unwrap();
-    let admin = api.sign_in(&admin_email).await;
-    let listed = api
-        .call(
-            Method::GET,
-            "/api/admin/users?limit=1",
-            None,
-            Some(access(&admin)),
-        )
-        .await;
-    assert_eq!(listed.status, StatusCode::OK, "{}", listed.body);
-    assert_eq!(listed.body["users"].as_array().unwrap().len(), 1);
-    assert!(listed.body["next_cursor"].is_string());
-    let unknown_group = api
-        .call(
-            Method::PUT,
-            &format!("/api/admin/users/{target}/groups/root"),
-            None,
-            Some(access(&admin)),
-        )
-        .await;
-    assert_eq!(unknown_group.status, StatusCode::NOT_FOUND);
-    let added = api
-        .call(
-            Method::PUT,
-            &format!("/api/admin/users/{target}/groups/admin"),
-            None,
-            Some(access(&admin)),
-        )
-        .await;
-    assert_eq!(
-        added.body,
-        json!({"username": target, "group": "admin", "member": true})
-    );
-    let removed = api
-        .call(
-            Method::DELETE,
-            &format!("/api/admin/users/{target}/groups/admin"),
-            None,
-            Some(access(&admin)),
-        )
-        .await;
-    assert_eq!(removed.body["member"], false);
-    let disabled = api
-        .call(
-            Method::POST,
-            &format!("/api/admin/users/{target}/disable"),
-            None,
-            Some(access(&admin)),
-        )
-        .await;
-    assert_eq!(disabled.body, json!({"username": target, "enabled": false}));
-    let me = api
-        .call(Method::GET, "/api/users/me", None, Some(access(&user)))
-        .await;
-    assert_eq!(me.status, StatusCode::UNAUTHORIZED);
-    let enabled = api
-        .call(
-            Method::POST,
-            &format!("/api/admin/users/{target}/enable"),
-            None,
-            Some(access(&admin)),
-        )
-        .await;
-    assert_eq!(enabled.body["enabled"], true);
 }
 
 #[tokio::test]

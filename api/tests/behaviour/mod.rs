@@ -50,6 +50,10 @@ pub trait Backend {
     /// Signs up, confirms and signs in a new user: (email, tokens).
     async fn user(&self, name: &str) -> (String, Value);
     async fn has_user(&self, email: &str) -> bool;
+    /// Signs a confirmed user in with [`STRONG`]: its tokens.
+    async fn sign_in(&self, email: &str) -> Value;
+    /// Puts the user in the pool's `admin` group.
+    async fn make_admin(&self, email: &str);
     /// The pool groups of the user (its email and Cognito username).
     async fn groups_of(&self, email: &str, username: &str) -> Vec<String>;
     async fn profile_count(&self) -> usize;
@@ -352,4 +356,102 @@ pub async fn data_is_private_validated_and_paginated(api: &impl Backend) {
     assert_eq!(gone.status, StatusCode::NOT_FOUND);
     let not_an_id = api.call(Method::GET, "/api/data/..%2Fetc", None, ada).await;
     assert_eq!(not_an_id.status, StatusCode::NOT_FOUND);
+}
+
+pub async fn admin_routes_need_the_admin_group(api: &impl Backend) {
+    let (_, user) = api.user("plain").await;
+    let (admin_email, _) = api.user("boss").await;
+    let target = user["username"].as_str().unwrap().to_owned();
+    let routes = [
+        (Method::GET, "/api/admin/users".to_owned()),
+        (
+            Method::PUT,
+            format!("/api/admin/users/{target}/groups/admin"),
+        ),
+        (
+            Method::DELETE,
+            format!("/api/admin/users/{target}/groups/users"),
+        ),
+        (Method::POST, format!("/api/admin/users/{target}/disable")),
+        (Method::POST, format!("/api/admin/users/{target}/enable")),
+    ];
+    for (method, path) in &routes {
+        let refused = api
+            .call(method.clone(), path, None, Some(access(&user)))
+            .await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN, "{method} {path}");
+        let anonymous = api.call(method.clone(), path, None, None).await;
+        assert_eq!(
+            anonymous.status,
+            StatusCode::UNAUTHORIZED,
+            "{method} {path}"
+        );
+    }
+
+    api.make_admin(&admin_email).await;
+    let admin = api.sign_in(&admin_email).await;
+    let admin = Some(access(&admin));
+    let page = api
+        .call(Method::GET, "/api/admin/users?limit=1", None, admin)
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert_eq!(page.body["users"].as_array().unwrap().len(), 1);
+    assert!(page.body["next_cursor"].is_string());
+    let listed = api
+        .call(Method::GET, "/api/admin/users?limit=10", None, admin)
+        .await;
+    assert!(listed.body["users"].as_array().unwrap().len() >= 2);
+    let unknown_group = api
+        .call(
+            Method::PUT,
+            &format!("/api/admin/users/{target}/groups/root"),
+            None,
+            admin,
+        )
+        .await;
+    assert_eq!(unknown_group.status, StatusCode::NOT_FOUND);
+    let added = api
+        .call(
+            Method::PUT,
+            &format!("/api/admin/users/{target}/groups/admin"),
+            None,
+            admin,
+        )
+        .await;
+    assert_eq!(
+        added.body,
+        json!({"username": target, "group": "admin", "member": true})
+    );
+    let removed = api
+        .call(
+            Method::DELETE,
+            &format!("/api/admin/users/{target}/groups/admin"),
+            None,
+            admin,
+        )
+        .await;
+    assert_eq!(removed.body["member"], false);
+    let disabled = api
+        .call(
+            Method::POST,
+            &format!("/api/admin/users/{target}/disable"),
+            None,
+            admin,
+        )
+        .await;
+    assert_eq!(disabled.body, json!({"username": target, "enabled": false}));
+    let me = api
+        .call(Method::GET, "/api/users/me", None, Some(access(&user)))
+        .await;
+    assert_eq!(me.status, StatusCode::UNAUTHORIZED);
+    let enabled = api
+        .call(
+            Method::POST,
+            &format!("/api/admin/users/{target}/enable"),
+            None,
+            admin,
+        )
+        .await;
+    assert_eq!(enabled.status, StatusCode::OK, "{}", enabled.body);
+    assert_eq!(enabled.body["enabled"], true);
 }
