@@ -330,6 +330,7 @@ behaviours!(
     account_deletion_removes_user_profile_and_items,
     data_is_private_validated_and_paginated,
     admin_routes_need_the_admin_group,
+    refresh_then_sign_out_everywhere,
 );
 
 /// RFC 6238 TOTP (SHA-1, 6 digits, 30 s) of a base32 secret.
@@ -360,67 +361,6 @@ fn totp(secret: &str) -> String {
         digest[offset + 3],
     ]);
     format!("{:06}", code % 1_000_000)
-}
-
-#[tokio::test]
-async fn sign_out_revokes_the_session_everywhere_it_matters() {
-    let api = Api::new().await;
-    let (_, tokens) = api.user("signout").await;
-    let reply = api
-        .call(
-            Method::POST,
-            "/api/auth/signout",
-            Some(json!({"refresh_token": tokens["refresh_token"]})),
-            Some(access(&tokens)),
-        )
-        .await;
-    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
-    for (method, body) in [
-        (Method::GET, None),
-        (Method::PUT, Some(json!({"name": "Eve"}))),
-        (Method::DELETE, None),
-    ] {
-        let reply = api
-            .call(method.clone(), "/api/users/me", body, Some(access(&tokens)))
-            .await;
-        assert_eq!(
-            reply.status,
-            StatusCode::UNAUTHORIZED,
-            "{method}: {}",
-            reply.body
-        );
-        assert_eq!(
-            reply.body,
-            json!({"error": {"code": "unauthorized", "message": "Sign in to continue."}})
-        );
-    }
-}
-
-#[tokio::test]
-async fn refresh_returns_new_tokens() {
-    let api = Api::new().await;
-    let (_, tokens) = api.user("refresh").await;
-    // GetTokensFromRefreshToken (moto with the project's extension): the
-    // refresh token alone, as the original API's clients send it.
-    let reply = api
-        .call(
-            Method::POST,
-            "/api/auth/refresh",
-            Some(json!({"refresh_token": tokens["refresh_token"]})),
-            None,
-        )
-        .await;
-    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
-    assert!(reply.body["access_token"].is_string());
-    let me = api
-        .call(
-            Method::GET,
-            "/api/users/me",
-            None,
-            Some(access(&reply.body)),
-        )
-        .await;
-    assert_eq!(me.status, StatusCode::OK);
 }
 
 #[tokio::test]

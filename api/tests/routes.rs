@@ -97,6 +97,7 @@ behaviours!(
     account_deletion_removes_user_profile_and_items,
     data_is_private_validated_and_paginated,
     admin_routes_need_the_admin_group,
+    refresh_then_sign_out_everywhere,
 );
 
 #[tokio::test]
@@ -736,61 +737,6 @@ async fn sign_in_by_mailed_code() {
         )
         .await;
     assert_eq!(me.body["email"], json!(email));
-}
-
-#[tokio::test]
-async fn refresh_and_sign_out() {
-    let api = Api::new();
-    let (_, tokens) = api.user("refresh").await;
-    let body = json!({"refresh_token": tokens["refresh_token"], "username": tokens["username"]});
-    let refreshed = api
-        .call(Method::POST, "/api/auth/refresh", Some(body.clone()), None)
-        .await;
-    assert_eq!(refreshed.status, StatusCode::OK, "{}", refreshed.body);
-    assert!(refreshed.body.get("refresh_token").is_none());
-    let original = api
-        .call(
-            Method::POST,
-            "/api/auth/refresh",
-            Some(json!({"refresh_token": tokens["refresh_token"]})),
-            None,
-        )
-        .await;
-    assert_eq!(original.status, StatusCode::OK, "{}", original.body);
-    for field in ["id_token", "access_token", "expires_in"] {
-        assert!(!original.body[field].is_null(), "{field}");
-    }
-    let forged = api
-        .call(
-            Method::POST,
-            "/api/auth/refresh",
-            Some(json!({"refresh_token": "refresh-forged"})),
-            None,
-        )
-        .await;
-    assert_eq!(forged.status, StatusCode::UNAUTHORIZED);
-
-    let out = api
-        .call(
-            Method::POST,
-            "/api/auth/signout",
-            None,
-            Some(access(&tokens)),
-        )
-        .await;
-    assert_eq!(
-        (out.status, &out.body["signed_out"]),
-        (StatusCode::OK, &json!(true))
-    );
-    let after = api
-        .call(Method::POST, "/api/auth/refresh", Some(body), None)
-        .await;
-    assert_eq!(after.status, StatusCode::UNAUTHORIZED);
-    // The token still verifies locally; Cognito refuses it.
-    let me = api
-        .call(Method::GET, "/api/users/me", None, Some(access(&tokens)))
-        .await;
-    assert_eq!(me.status, StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test]

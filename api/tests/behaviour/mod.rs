@@ -455,3 +455,79 @@ pub async fn admin_routes_need_the_admin_group(api: &impl Backend) {
     assert_eq!(enabled.status, StatusCode::OK, "{}", enabled.body);
     assert_eq!(enabled.body["enabled"], true);
 }
+
+pub async fn refresh_then_sign_out_everywhere(api: &impl Backend) {
+    let (_, tokens) = api.user("refresh").await;
+    // The original API's clients send the username too; it is not needed.
+    let body = json!({"refresh_token": tokens["refresh_token"], "username": tokens["username"]});
+    let refreshed = api
+        .call(Method::POST, "/api/auth/refresh", Some(body.clone()), None)
+        .await;
+    assert_eq!(refreshed.status, StatusCode::OK, "{}", refreshed.body);
+    assert!(refreshed.body.get("refresh_token").is_none());
+    let me = api
+        .call(
+            Method::GET,
+            "/api/users/me",
+            None,
+            Some(access(&refreshed.body)),
+        )
+        .await;
+    assert_eq!(me.status, StatusCode::OK, "{}", me.body);
+    let original = api
+        .call(
+            Method::POST,
+            "/api/auth/refresh",
+            Some(json!({"refresh_token": tokens["refresh_token"]})),
+            None,
+        )
+        .await;
+    assert_eq!(original.status, StatusCode::OK, "{}", original.body);
+    for field in ["id_token", "access_token", "expires_in"] {
+        assert!(!original.body[field].is_null(), "{field}");
+    }
+    let forged = api
+        .call(
+            Method::POST,
+            "/api/auth/refresh",
+            Some(json!({"refresh_token": "refresh-forged"})),
+            None,
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::UNAUTHORIZED);
+
+    let out = api
+        .call(
+            Method::POST,
+            "/api/auth/signout",
+            Some(json!({"refresh_token": tokens["refresh_token"]})),
+            Some(access(&tokens)),
+        )
+        .await;
+    assert_eq!(
+        (out.status, &out.body["signed_out"]),
+        (StatusCode::OK, &json!(true)),
+        "{}",
+        out.body
+    );
+    let after = api
+        .call(Method::POST, "/api/auth/refresh", Some(body), None)
+        .await;
+    assert_eq!(after.status, StatusCode::UNAUTHORIZED);
+    // The token still verifies locally; Cognito refuses it.
+    for (method, body) in [
+        (Method::GET, None),
+        (Method::PUT, Some(json!({"name": "Eve"}))),
+        (Method::DELETE, None),
+    ] {
+        let reply = api
+            .call(method.clone(), "/api/users/me", body, Some(access(&tokens)))
+            .await;
+        assert_eq!(
+            reply.body,
+            json!({"error": {"code": "unauthorized", "message": "Sign in to continue."}}),
+            "{method}"
+        );
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{method}");
+    }
+}
