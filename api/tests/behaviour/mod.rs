@@ -52,6 +52,8 @@ pub trait Backend {
     async fn has_user(&self, email: &str) -> bool;
     /// Signs a confirmed user in with [`STRONG`]: its tokens.
     async fn sign_in(&self, email: &str) -> Value;
+    /// The code an authenticator app set up with `secret` shows now.
+    fn totp(&self, secret: &str) -> String;
     /// Puts the user in the pool's `admin` group.
     async fn make_admin(&self, email: &str);
     /// The pool groups of the user (its email and Cognito username).
@@ -530,4 +532,86 @@ pub async fn refresh_then_sign_out_everywhere(api: &impl Backend) {
         );
         assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{method}");
     }
+}
+
+pub async fn totp_set_up_then_required_at_sign_in(api: &impl Backend) {
+    let (email, tokens) = api.user("mfa").await;
+    let token = Some(access(&tokens));
+    let setup = api
+        .call(Method::POST, "/api/auth/mfa/setup", None, token)
+        .await;
+    assert_eq!(setup.status, StatusCode::OK, "{}", setup.body);
+    let secret = setup.body["secret"].as_str().unwrap().to_owned();
+    let uri = setup.body["otpauth_uri"].as_str().unwrap();
+    assert!(uri.starts_with("otpauth://totp/Acme:"), "{uri}");
+    let lucky = api.totp(&secret) == "000000";
+    let wrong = api
+        .call(
+            Method::POST,
+            "/api/auth/mfa/verify",
+            Some(json!({"code": "000000"})),
+            token,
+        )
+        .await;
+    if !lucky {
+        assert_eq!(wrong.status, StatusCode::BAD_REQUEST, "{}", wrong.body);
+    }
+    let verify = api
+        .call(
+            Method::POST,
+            "/api/auth/mfa/verify",
+            Some(json!({"code": api.totp(&secret)})),
+            token,
+        )
+        .await;
+    assert_eq!(verify.body, json!({"mfa_enabled": true}));
+
+    let challenge = api
+        .call(
+            Method::POST,
+            "/api/auth/signin",
+            Some(json!({"email": email, "password": STRONG})),
+            None,
+        )
+        .await;
+    assert_eq!(
+        challenge.body["challenge"], "SOFTWARE_TOKEN_MFA",
+        "{}",
+        challenge.body
+    );
+    let session = &challenge.body["session"];
+    let wrong = api
+        .call(
+            Method::POST,
+            "/api/auth/signin/mfa",
+            Some(json!({"email": email, "session": session, "code": "000000"})),
+            None,
+        )
+        .await;
+    if !lucky {
+        assert_eq!(
+            wrong.body["error"]["code"], "invalid_code",
+            "{}",
+            wrong.body
+        );
+    }
+    let answered = api
+        .call(
+            Method::POST,
+            "/api/auth/signin/mfa",
+            Some(json!({"email": email, "session": session, "code": api.totp(&secret)})),
+            None,
+        )
+        .await;
+    assert_eq!(answered.status, StatusCode::OK, "{}", answered.body);
+    let off = api
+        .call(
+            Method::DELETE,
+            "/api/auth/mfa",
+            None,
+            Some(access(&answered.body)),
+        )
+        .await;
+    assert_eq!(off.body, json!({"mfa_enabled": false}));
+    assert!(api.sign_in(&email).await["access_token"].is_string());
 }
