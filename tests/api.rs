@@ -19,7 +19,7 @@ use tower::ServiceExt;
 #[path = "../api/tests/behaviour/mod.rs"]
 mod behaviour;
 
-use behaviour::{Reply, STRONG};
+use behaviour::{request, Reply, STRONG};
 
 struct Api {
     router: axum::Router,
@@ -230,22 +230,12 @@ async fn reply(response: axum::response::Response) -> Reply {
     Reply::new(status, headers, body)
 }
 
-fn request(method: Method, path: &str, body: Option<Value>, token: Option<&str>) -> Request<Body> {
-    let mut builder = Request::builder().method(method).uri(path);
-    if body.is_some() {
-        builder = builder.header("content-type", "application/json");
-    }
-    if let Some(token) = token {
-        builder = builder.header("authorization", format!("Bearer {token}"));
-    }
-    let body = body.map(|b| Body::from(b.to_string())).unwrap_or_default();
-    builder.body(body).unwrap()
-}
-
-use behaviour::access;
-
 /// moto as a backend of the shared behaviour suite.
 impl behaviour::Backend for Api {
+    async fn send(&self, request: Request<Body>) -> Reply {
+        Api::send(self, request).await
+    }
+
     async fn call(
         &self,
         method: Method,
@@ -336,6 +326,7 @@ behaviours!(
     admin_routes_need_the_admin_group,
     refresh_then_sign_out_everywhere,
     totp_set_up_then_required_at_sign_in,
+    bad_requests_get_json_errors_and_security_headers,
 );
 
 /// RFC 6238 TOTP (SHA-1, 6 digits, 30 s) of a base32 secret.
@@ -427,88 +418,6 @@ async fn no_enumeration_through_sign_in_forgot_password_or_resend() {
         )
         .await;
     assert_eq!(known.status, StatusCode::ACCEPTED, "{}", known.body);
-}
-
-#[tokio::test]
-async fn bad_requests_get_json_errors_and_security_headers() {
-    let api = Api::new().await;
-    let mut wrong_type = request(Method::POST, "/api/auth/signin", None, None);
-    *wrong_type.body_mut() = Body::from("email=a");
-    wrong_type.headers_mut().insert(
-        "content-type",
-        "application/x-www-form-urlencoded".parse().unwrap(),
-    );
-    assert_eq!(
-        api.send(wrong_type).await.status,
-        StatusCode::UNSUPPORTED_MEDIA_TYPE
-    );
-    let mut malformed = request(Method::POST, "/api/auth/signin", Some(json!({})), None);
-    *malformed.body_mut() = Body::from("{\"email\":");
-    assert_eq!(
-        api.send(malformed).await.body["error"]["code"],
-        "malformed_json"
-    );
-    let huge = api
-        .call(
-            Method::POST,
-            "/api/auth/signup",
-            Some(json!({"email": "a@example.com", "password": "x".repeat(20_000), "name": "A"})),
-            None,
-        )
-        .await;
-    assert_eq!(huge.status, StatusCode::PAYLOAD_TOO_LARGE);
-    let missing = api
-        .call(
-            Method::POST,
-            "/api/auth/confirm",
-            Some(json!({"email": "a@example.com"})),
-            None,
-        )
-        .await;
-    assert_eq!(
-        (missing.status, missing.body["error"]["message"].as_str()),
-        (StatusCode::BAD_REQUEST, Some("The field code is required."))
-    );
-    assert_eq!(
-        api.call(Method::GET, "/api/nope", None, None).await.status,
-        StatusCode::NOT_FOUND
-    );
-    assert_eq!(
-        api.call(Method::PATCH, "/api/users/me", None, None)
-            .await
-            .status,
-        StatusCode::METHOD_NOT_ALLOWED
-    );
-    let garbage = api
-        .call(Method::GET, "/api/users/me", None, Some("garbage"))
-        .await;
-    let none = api.call(Method::GET, "/api/users/me", None, None).await;
-    assert_eq!((garbage.status, &garbage.body), (none.status, &none.body));
-    assert_eq!(none.status, StatusCode::UNAUTHORIZED);
-    for (name, value) in api::http::layers::SECURITY_HEADERS {
-        assert_eq!(none.headers[*name], *value, "{name}");
-    }
-    assert!(none.headers.contains_key("x-request-id"));
-    let mut preflight = request(Method::OPTIONS, "/api/users/me", None, None);
-    preflight
-        .headers_mut()
-        .insert("origin", "http://localhost:5173".parse().unwrap());
-    preflight
-        .headers_mut()
-        .insert("access-control-request-method", "GET".parse().unwrap());
-    let reply = api.send(preflight).await;
-    assert!(reply.status.is_success(), "{}", reply.status);
-    assert_eq!(
-        reply.headers["access-control-allow-origin"],
-        "http://localhost:5173"
-    );
-    let mut foreign = request(Method::GET, "/api/health", None, None);
-    foreign
-        .headers_mut()
-        .insert("origin", "https://evil.example".parse().unwrap());
-    let reply = api.send(foreign).await;
-    assert_eq!(reply.status, StatusCode::OK);
-    assert!(!reply.headers.contains_key("access-control-allow-origin"));
 }
 
 /// The same API, but its DynamoDB never answers.

@@ -14,6 +14,11 @@ use serde_json::{json, Value};
 
 /// The fakes as a backend of the shared behaviour suite.
 impl behaviour::Backend for Api {
+    async fn send(&self, request: Request<Body>) -> behaviour::Reply {
+        let reply = Api::send(self, request).await;
+        behaviour::Reply::new(reply.status, reply.headers, reply.body)
+    }
+
     async fn call(
         &self,
         method: Method,
@@ -121,6 +126,7 @@ behaviours!(
     admin_routes_need_the_admin_group,
     refresh_then_sign_out_everywhere,
     totp_set_up_then_required_at_sign_in,
+    bad_requests_get_json_errors_and_security_headers,
 );
 
 #[tokio::test]
@@ -821,82 +827,6 @@ async fn change_password_scores_against_the_users_details() {
         (changed.status, &changed.body),
         (StatusCode::OK, &json!({"changed": true}))
     );
-}
-
-#[tokio::test]
-async fn bad_requests_get_json_errors_with_the_request_id() {
-    let api = Api::new();
-    let mut form = request(Method::POST, "/api/auth/signin", None, None);
-    *form.body_mut() = Body::from("email=a");
-    form.headers_mut().insert(
-        "content-type",
-        "application/x-www-form-urlencoded".parse().unwrap(),
-    );
-    assert_eq!(
-        api.send(form).await.status,
-        StatusCode::UNSUPPORTED_MEDIA_TYPE
-    );
-    let mut malformed = request(Method::POST, "/api/auth/signin", Some(json!({})), None);
-    *malformed.body_mut() = Body::from("{\"email\":");
-    assert_eq!(
-        api.send(malformed).await.body["error"]["code"],
-        "malformed_json"
-    );
-    let array = api
-        .call(
-            Method::POST,
-            "/api/auth/signin",
-            Some(json!(["a@example.com", STRONG])),
-            None,
-        )
-        .await;
-    assert_eq!(array.status, StatusCode::BAD_REQUEST);
-    let missing = api
-        .call(
-            Method::POST,
-            "/api/auth/confirm",
-            Some(json!({"email": "a@example.com"})),
-            None,
-        )
-        .await;
-    assert_eq!(
-        missing.body["error"]["message"],
-        "The field code is required."
-    );
-    let unknown = api
-        .call(
-            Method::POST,
-            "/api/auth/signin",
-            Some(json!({"email": "a@example.com", "password": "x", "admin": true})),
-            None,
-        )
-        .await;
-    assert_eq!(
-        unknown.body["error"]["message"],
-        "The field admin is not accepted."
-    );
-    let no_route = api.call(Method::GET, "/api/nope", None, None).await;
-    assert_eq!(
-        (no_route.status, no_route.body["error"]["code"].as_str()),
-        (StatusCode::NOT_FOUND, Some("not_found"))
-    );
-    let wrong_method = api.call(Method::PATCH, "/api/users/me", None, None).await;
-    assert_eq!(wrong_method.body["error"]["code"], "method_not_allowed");
-    let garbage = api
-        .call(Method::GET, "/api/users/me", None, Some("garbage"))
-        .await;
-    let none = api.call(Method::GET, "/api/users/me", None, None).await;
-    assert_eq!(garbage.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(garbage.body["error"]["code"], none.body["error"]["code"]);
-    let id = none.headers["x-request-id"].to_str().unwrap();
-    assert_eq!(none.body["error"]["request_id"], id);
-    assert_ne!(
-        garbage.body["error"]["request_id"],
-        none.body["error"]["request_id"]
-    );
-    for (name, value) in api::http::layers::SECURITY_HEADERS {
-        assert_eq!(none.headers[*name], *value, "{name}");
-    }
 }
 
 #[tokio::test]

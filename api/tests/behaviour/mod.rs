@@ -6,7 +6,8 @@
 
 #![allow(dead_code)]
 
-use axum::http::{HeaderMap, Method, StatusCode};
+use axum::body::Body;
+use axum::http::{HeaderMap, Method, Request, StatusCode};
 use serde_json::{json, Value};
 
 pub const STRONG: &str = "violet-Quasar-harbor-71!";
@@ -36,6 +37,8 @@ impl Reply {
 
 #[allow(async_fn_in_trait)]
 pub trait Backend {
+    /// The request through the router and its layers.
+    async fn send(&self, request: Request<Body>) -> Reply;
     async fn call(
         &self,
         method: Method,
@@ -614,4 +617,127 @@ pub async fn totp_set_up_then_required_at_sign_in(api: &impl Backend) {
         .await;
     assert_eq!(off.body, json!({"mfa_enabled": false}));
     assert!(api.sign_in(&email).await["access_token"].is_string());
+}
+
+/// A request as a client sends it: JSON when there is a body.
+pub fn request(
+    method: Method,
+    path: &str,
+    body: Option<Value>,
+    token: Option<&str>,
+) -> Request<Body> {
+    let mut builder = Request::builder().method(method).uri(path);
+    if body.is_some() {
+        builder = builder.header("content-type", "application/json");
+    }
+    if let Some(token) = token {
+        builder = builder.header("authorization", format!("Bearer {token}"));
+    }
+    let body = body.map(|b| Body::from(b.to_string())).unwrap_or_default();
+    builder.body(body).unwrap()
+}
+
+pub async fn bad_requests_get_json_errors_and_security_headers(api: &impl Backend) {
+    let mut form = request(Method::POST, "/api/auth/signin", None, None);
+    *form.body_mut() = Body::from("email=a");
+    form.headers_mut().insert(
+        "content-type",
+        "application/x-www-form-urlencoded".parse().unwrap(),
+    );
+    assert_eq!(
+        api.send(form).await.status,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE
+    );
+    let mut malformed = request(Method::POST, "/api/auth/signin", Some(json!({})), None);
+    *malformed.body_mut() = Body::from("{\"email\":");
+    assert_eq!(
+        api.send(malformed).await.body["error"]["code"],
+        "malformed_json"
+    );
+    let array = api
+        .call(
+            Method::POST,
+            "/api/auth/signin",
+            Some(json!(["a@example.com", STRONG])),
+            None,
+        )
+        .await;
+    assert_eq!(array.status, StatusCode::BAD_REQUEST);
+    let huge = api
+        .call(
+            Method::POST,
+            "/api/auth/signup",
+            Some(json!({"email": "a@example.com", "password": "x".repeat(20_000), "name": "A"})),
+            None,
+        )
+        .await;
+    assert_eq!(huge.status, StatusCode::PAYLOAD_TOO_LARGE);
+    let missing = api
+        .call(
+            Method::POST,
+            "/api/auth/confirm",
+            Some(json!({"email": "a@example.com"})),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (missing.status, missing.body["error"]["message"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("The field code is required."))
+    );
+    let unknown = api
+        .call(
+            Method::POST,
+            "/api/auth/signin",
+            Some(json!({"email": "a@example.com", "password": "x", "admin": true})),
+            None,
+        )
+        .await;
+    assert_eq!(
+        unknown.body["error"]["message"],
+        "The field admin is not accepted."
+    );
+    let no_route = api.call(Method::GET, "/api/nope", None, None).await;
+    assert_eq!(
+        (no_route.status, no_route.body["error"]["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("not_found"))
+    );
+    let wrong_method = api.call(Method::PATCH, "/api/users/me", None, None).await;
+    assert_eq!(wrong_method.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(wrong_method.body["error"]["code"], "method_not_allowed");
+
+    // Every bad token answers as no token, each answer with its own ID.
+    let garbage = api
+        .call(Method::GET, "/api/users/me", None, Some("garbage"))
+        .await;
+    let none = api.call(Method::GET, "/api/users/me", None, None).await;
+    assert_eq!((garbage.status, &garbage.body), (none.status, &none.body));
+    assert_eq!(none.status, StatusCode::UNAUTHORIZED);
+    assert_ne!(
+        garbage.headers["x-request-id"],
+        none.headers["x-request-id"]
+    );
+    for (name, value) in api::http::layers::SECURITY_HEADERS {
+        assert_eq!(none.headers[*name], *value, "{name}");
+    }
+
+    let mut preflight = request(Method::OPTIONS, "/api/users/me", None, None);
+    preflight
+        .headers_mut()
+        .insert("origin", "http://localhost:5173".parse().unwrap());
+    preflight
+        .headers_mut()
+        .insert("access-control-request-method", "GET".parse().unwrap());
+    let reply = api.send(preflight).await;
+    assert!(reply.status.is_success(), "{}", reply.status);
+    assert_eq!(
+        reply.headers["access-control-allow-origin"],
+        "http://localhost:5173"
+    );
+    let mut foreign = request(Method::GET, "/api/health", None, None);
+    foreign
+        .headers_mut()
+        .insert("origin", "https://evil.example".parse().unwrap());
+    let reply = api.send(foreign).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert!(!reply.headers.contains_key("access-control-allow-origin"));
 }
