@@ -282,6 +282,14 @@ impl behaviour::Backend for Api {
         totp(secret)
     }
 
+    /// moto 5.2.5 has no ResendConfirmationCode (it answers 500, which the
+    /// API turns into a 503 for known and unknown addresses alike): the
+    /// resend answers are checked over the fakes and on MiniStack
+    /// (tests/security), not here.
+    fn resends_confirmation_codes(&self) -> bool {
+        false
+    }
+
     async fn make_admin(&self, email: &str) {
         self.cognito
             .admin_add_user_to_group()
@@ -327,6 +335,7 @@ behaviours!(
     refresh_then_sign_out_everywhere,
     totp_set_up_then_required_at_sign_in,
     bad_requests_get_json_errors_and_security_headers,
+    no_account_is_told_apart_by_sign_in_forgot_password_or_resend,
 );
 
 /// RFC 6238 TOTP (SHA-1, 6 digits, 30 s) of a base32 secret.
@@ -357,67 +366,6 @@ fn totp(secret: &str) -> String {
         digest[offset + 3],
     ]);
     format!("{:06}", code % 1_000_000)
-}
-
-#[tokio::test]
-async fn no_enumeration_through_sign_in_forgot_password_or_resend() {
-    let api = Api::new().await;
-    let (email, _) = api.user("known").await;
-    let unknown = format!("{}@example.com", unique("nobody"));
-    let wrong = api
-        .call(
-            Method::POST,
-            "/api/auth/signin",
-            Some(json!({"email": email, "password": "Wrong-password-123!"})),
-            None,
-        )
-        .await;
-    let missing = api
-        .call(
-            Method::POST,
-            "/api/auth/signin",
-            Some(json!({"email": unknown, "password": "Wrong-password-123!"})),
-            None,
-        )
-        .await;
-    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
-    assert_eq!((wrong.status, &wrong.body), (missing.status, &missing.body));
-    let malformed = api
-        .call(
-            Method::POST,
-            "/api/auth/signin",
-            Some(json!({"email": "not-an-email", "password": "x"})),
-            None,
-        )
-        .await;
-    assert_eq!(
-        (malformed.status, &malformed.body),
-        (missing.status, &missing.body)
-    );
-    for path in ["/api/auth/forgot-password", "/api/auth/resend-code"] {
-        let known = api
-            .call(Method::POST, path, Some(json!({"email": email})), None)
-            .await;
-        let nobody = api
-            .call(Method::POST, path, Some(json!({"email": unknown})), None)
-            .await;
-        assert_eq!(
-            (known.status, &known.body),
-            (nobody.status, &nobody.body),
-            "{path}"
-        );
-    }
-    // moto has no ResendConfirmationCode, so only forgot-password can show
-    // the success answer here.
-    let known = api
-        .call(
-            Method::POST,
-            "/api/auth/forgot-password",
-            Some(json!({"email": email})),
-            None,
-        )
-        .await;
-    assert_eq!(known.status, StatusCode::ACCEPTED, "{}", known.body);
 }
 
 /// The same API, but its DynamoDB never answers.

@@ -55,6 +55,10 @@ pub trait Backend {
     async fn has_user(&self, email: &str) -> bool;
     /// Signs a confirmed user in with [`STRONG`]: its tokens.
     async fn sign_in(&self, email: &str) -> Value;
+    /// Whether the pool answers ResendConfirmationCode at all.
+    fn resends_confirmation_codes(&self) -> bool {
+        true
+    }
     /// The code an authenticator app set up with `secret` shows now.
     fn totp(&self, secret: &str) -> String;
     /// Puts the user in the pool's `admin` group.
@@ -740,4 +744,47 @@ pub async fn bad_requests_get_json_errors_and_security_headers(api: &impl Backen
     let reply = api.send(foreign).await;
     assert_eq!(reply.status, StatusCode::OK);
     assert!(!reply.headers.contains_key("access-control-allow-origin"));
+}
+
+pub async fn no_account_is_told_apart_by_sign_in_forgot_password_or_resend(api: &impl Backend) {
+    let (email, tokens) = api.user("known").await;
+    assert!(tokens["refresh_token"].is_string());
+    assert_eq!(tokens["token_type"], "Bearer");
+    assert!(tokens["username"].is_string());
+    let unknown = api.address("nobody");
+    let sign_in = |email: &str, password: &str| {
+        let body = json!({"email": email, "password": password});
+        async move {
+            api.call(Method::POST, "/api/auth/signin", Some(body), None)
+                .await
+        }
+    };
+    let wrong = sign_in(&email, "not-the-password-1!").await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    for other in [
+        sign_in(&unknown, "not-the-password-1!").await,
+        sign_in(&unknown, STRONG).await,
+        sign_in("not an address", STRONG).await,
+        sign_in("not-an-email", "x").await,
+    ] {
+        assert_eq!((other.status, &other.body), (wrong.status, &wrong.body));
+    }
+
+    for path in ["/api/auth/forgot-password", "/api/auth/resend-code"] {
+        if path.ends_with("resend-code") && !api.resends_confirmation_codes() {
+            continue;
+        }
+        let known = api
+            .call(Method::POST, path, Some(json!({"email": email})), None)
+            .await;
+        let nobody = api
+            .call(Method::POST, path, Some(json!({"email": unknown})), None)
+            .await;
+        assert_eq!(known.status, StatusCode::ACCEPTED, "{path}: {}", known.body);
+        assert_eq!(
+            (known.status, &known.body),
+            (nobody.status, &nobody.body),
+            "{path}"
+        );
+    }
 }
