@@ -7,8 +7,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 /// Module (`state`, `http::routes`, `ports::pool`: a file at the top, or a
-/// folder's file or subfolder) → the modules its code (not its comments)
-/// names with `crate::`.
+/// folder's file or subfolder) → the modules its code (not its comments,
+/// nor its unit tests, which may use the fakes) names with `crate::`.
 fn dependencies() -> BTreeMap<String, BTreeSet<String>> {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let folders: BTreeSet<String> = std::fs::read_dir(&src)
@@ -42,7 +42,11 @@ fn dependencies() -> BTreeMap<String, BTreeSet<String>> {
         let module = parts.iter().take(2).cloned().collect::<Vec<_>>().join("::");
         let text = std::fs::read_to_string(&path).unwrap();
         let uses = graph.entry(module.clone()).or_default();
-        for line in text.lines().filter(|l| !l.trim_start().starts_with("//")) {
+        let code = text
+            .lines()
+            .take_while(|l| l.trim() != "#[cfg(test)]")
+            .filter(|l| !l.trim_start().starts_with("//"));
+        for line in code {
             for (at, _) in line.match_indices("crate::") {
                 let names: Vec<String> = line[at + 7..]
                     .split("::")

@@ -8,6 +8,7 @@ use crate::domain::identity::InvalidIdentifier;
 use crate::domain::password::PasswordRefusal;
 pub use crate::domain::password::{Feedback, PasswordFeedback};
 use crate::domain::reset_codes::ResetCodeError;
+use crate::domain::sign_up::SignUpError;
 use crate::domain::throttle::Limited;
 use crate::ports::notices::NoticeError;
 use crate::ports::pool::PoolError;
@@ -337,6 +338,16 @@ impl From<NoticeError> for ApiError {
 impl From<ResetCodeError> for ApiError {
     fn from(err: ResetCodeError) -> Self {
         ApiError::failed(err)
+    }
+}
+
+impl From<SignUpError> for ApiError {
+    fn from(err: SignUpError) -> Self {
+        match err {
+            SignUpError::UsernameTaken => ApiError::username_taken(),
+            SignUpError::Pool(err) => err.into(),
+            SignUpError::Store(err) => err.into(),
+        }
     }
 }
 

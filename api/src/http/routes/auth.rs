@@ -4,6 +4,7 @@
 use crate::domain::identity::{self, Identifier};
 use crate::domain::password;
 use crate::domain::reset_codes::{self, Redeemed, MAX_ISSUED_PER_DAY};
+use crate::domain::sign_up::{self, NewAccount};
 use crate::domain::throttle::{self, Attempt};
 use crate::http::error::{chain, ApiError, ErrorBody, ErrorCode};
 use crate::http::extract::{bearer, Caller, JsonBody, OptionalJsonBody};
@@ -246,30 +247,17 @@ pub async fn sign_up(
     let mut inputs = vec![email.as_str(), name];
     inputs.extend(username);
     password::check(&body.password, state.config.min_password_score, &inputs)?;
-    let key = username.map(identity::key);
-    if let Some(key) = &key {
-        if !state.usernames.claim(key, &email).await? {
-            return Err(ApiError::username_taken());
-        }
-    }
-    let signed_up = state
-        .pool
-        .sign_up(&email, &body.password, name, username, &context)
+    let account = NewAccount {
+        email: &email,
+        password: &body.password,
+        name,
+        username,
+    };
+    let (pool, usernames) = (state.pool.as_ref(), state.usernames.as_ref());
+    let outcome = sign_up::sign_up(pool, usernames, &account, &context)
         .await
         .map_err(ApiError::from);
-    audit("sign_up", Some(&email), &context, &signed_up);
-    let outcome = match (signed_up, &key) {
-        (Ok(done), Some(key)) => {
-            state.usernames.bind(key, &done.0).await?;
-            Ok(done)
-        }
-        (Ok(done), None) => Ok(done),
-        (Err(err), Some(key)) => {
-            state.usernames.release(key, &email).await?;
-            Err(err)
-        }
-        (Err(err), None) => Err(err),
-    };
+    audit("sign_up", Some(&email), &context, &outcome);
     // A registered address answers as a new one would (its owner is told by
     // mail instead), and no sooner: nothing tells the two apart.
     let (user_sub, confirmation_required) = match outcome {
