@@ -93,8 +93,10 @@ impl PoolData {
         self.users.get_mut(&sub).ok_or(PoolError::NotAuthorized)
     }
 
+    /// As Cognito's admin calls take it: the username (the `sub`) or the
+    /// email, which a pool with email usernames takes in its place.
     fn by_username(&mut self, username: &str) -> Result<&mut User, PoolError> {
-        self.users.get_mut(username).ok_or(PoolError::UserNotFound)
+        self.by_email(username)
     }
 
     fn revoke_all(&mut self, sub: &str) {

@@ -48,6 +48,15 @@ async fn auth_events_are_audited_without_secrets() {
     ));
     let refused = api.send(wrong).await;
     assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
+    // A sign-up refused for its chosen name is an attempt too.
+    for (n, expected) in [(1, StatusCode::CREATED), (2, StatusCode::CONFLICT)] {
+        let body = json!({"email": format!("named{n}@example.com"), "password": STRONG,
+                          "name": "Named", "username": "audited.name"});
+        let reply = api
+            .call(Method::POST, "/api/auth/signup", Some(body), None)
+            .await;
+        assert_eq!(reply.status, expected, "{}", reply.body);
+    }
 
     let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
     let lines: Vec<Value> = text
@@ -70,10 +79,13 @@ async fn auth_events_are_audited_without_secrets() {
             ("sign_up", true),
             ("confirm_sign_up", true),
             ("sign_in", true),
-            ("sign_in", false)
+            ("sign_in", false),
+            ("sign_up", true),
+            ("sign_up", false),
         ]
     );
-    let failed = lines.last().unwrap();
+    assert_eq!(lines.last().unwrap()["failure"], "username_taken");
+    let failed = &lines[3];
     assert_eq!(failed["client_address"], "192.0.2.81");
     assert_eq!(failed["account"], email.as_str());
     assert_eq!(failed["failure"], "invalid_credentials");

@@ -724,6 +724,20 @@ async fn sign_out_takes_an_optional_body_but_not_an_unknown_field() {
         )
         .await;
     assert_eq!(with_refresh.status, StatusCode::OK);
+    let (_, other) = api.user("bodiless").await;
+    let bodiless = api
+        .call(
+            Method::POST,
+            "/api/auth/signout",
+            None,
+            Some(access(&other)),
+        )
+        .await;
+    assert_eq!(bodiless.status, StatusCode::OK, "{}", bodiless.body);
+    let me = api
+        .call(Method::GET, "/api/users/me", None, Some(access(&other)))
+        .await;
+    assert_eq!(me.status, StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test]

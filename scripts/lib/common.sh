@@ -153,6 +153,7 @@ start_moto() { # port
 # it is pasted next ($, `, ", \) is refused.
 load_env_file() { # file, KEY...
   local file=$1 line key name value
+  local -a found=()
   shift
   while IFS= read -r line; do
     [[ "$line" =~ ^([A-Z][A-Z0-9_]*)=\"(.*)\"$ ]] || continue
@@ -161,6 +162,10 @@ load_env_file() { # file, KEY...
       [[ "$name" == "$key" ]] || continue
       [[ "$value" =~ [\$\`\"\\] ]] && die "$file: $key has a character a shell would expand"
       printf -v "$key" '%s' "$value"
+      found+=("$key")
     done
   done < "$file"
+  for key in "$@"; do
+    [[ " ${found[*]} " == *" $key "* ]] || die "$file has no $key"
+  done
 }

@@ -65,7 +65,9 @@ def post(url, body, attempts=5):
         if err.code == 429 and attempts > 1:
             time.sleep(int(err.headers.get("retry-after", "5")) + 1)
             return post(url, body, attempts - 1)
-        raise SystemExit(f"POST {url}: {err.code} {err.read()[:300]!r}")
+        raise SystemExit(f"conformance: FAILED to set up: POST {url}: {err.code} {err.read()[:300]!r}")
+    except urllib.error.URLError as err:
+        raise SystemExit(f"conformance: FAILED to set up: POST {url}: {err.reason}")
 
 
 def admin_token(api, endpoint, stack):
@@ -131,7 +133,7 @@ def still_signed_in(api, token):
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
             return response.status == 200
-    except urllib.error.HTTPError:
+    except (urllib.error.HTTPError, urllib.error.URLError):
         return False
 
 

@@ -1,5 +1,7 @@
 //! The item store over the user-data table (`userId` = `sub`, `itemId` = a
-//! time-ordered UUID), paginated with an opaque cursor.
+//! time-ordered UUID when the API mints it; a user writing through
+//! identity-pool credentials may choose others), paginated with an opaque
+//! cursor.
 
 use crate::aws::{is_condition_failed, unavailable};
 use crate::ports::items::{encode_cursor, Item, ItemStore};

@@ -121,12 +121,18 @@ fn shared_answers(operation: &mut Operation, path: &str, path_parameters: bool) 
             "429",
             "Too many attempts (the API's limits or Cognito's; the API's answer carries `Retry-After`), \
              or the gateway's throttling",
-            true,
+            path != "/api/health",
         ),
+        ("429", "The gateway's throttling", path == "/api/health"),
         (
             "503",
             "Cognito or DynamoDB failed or timed out; retrying is safe",
             path != "/api/health",
+        ),
+        (
+            "503",
+            "The gateway could not reach the function for a moment; retrying is safe",
+            path == "/api/health",
         ),
         ("400", "The request is not valid", takes_input),
         ("413", "The body is larger than 16 KiB", takes_body),

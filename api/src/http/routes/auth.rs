@@ -413,25 +413,27 @@ pub async fn forgot_password(
 ) -> Result<(StatusCode, Json<Message>), ApiError> {
     let started = tokio::time::Instant::now();
     let who = named(body.email.as_deref(), body.username.as_deref())?;
-    let what = ("forgot", "forgot_password");
-    let sent = on_account(&state, what, &context, who, async |username| {
-        match state.pool.forgot_password(username, &context).await? {
-            Recovery::Refused => {
-                // Only existing users get here: a failure must answer as
-                // everyone else does.
-                if let Err(err) = mail_own_reset_code(&state, username).await {
-                    tracing::error!(
-                        code = ?err.code,
-                        error = err.source_chain(),
-                        "the API's reset code was not mailed"
-                    );
-                }
-                Ok::<(), ApiError>(())
+    // Refused by the limits or the name lookup: answered at once, not held
+    // to the floor (a flood must not hold instances).
+    limit(&state, "forgot", &context, Some(who.text())).await?;
+    let username = login(&state, who).await?;
+    let sent = match state.pool.forgot_password(&username, &context).await {
+        Ok(Recovery::Refused) => {
+            // Only existing users get here: a failure must answer as
+            // everyone else does.
+            if let Err(err) = mail_own_reset_code(&state, &username).await {
+                tracing::error!(
+                    code = ?err.code,
+                    error = err.source_chain(),
+                    "the API's reset code was not mailed"
+                );
             }
-            Recovery::Mailed => Ok(()),
+            Ok(())
         }
-    })
-    .await;
+        Ok(Recovery::Mailed) => Ok(()),
+        Err(err) => Err(ApiError::from(err)),
+    };
+    audit("forgot_password", Some(&username), &context, &sent);
     // The API's own code costs more calls than Cognito's: the same floor as
     // sign-up's keeps its users from standing out by timing.
     not_before(started, state.config.sign_up_min_duration).await;
