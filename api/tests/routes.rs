@@ -3,13 +3,12 @@
 //! safety, CORS, headers, limits. The same behaviours against moto and
 //! MiniStack are in tests/api.rs and the local-stack suites.
 
-mod behaviour;
 mod common;
 
 use api::ports::pool::UserPool;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
-use common::{access, request, Api, ORIGIN, STRONG};
+use common::{access, behaviour, request, Api, ORIGIN, STRONG};
 use serde_json::{json, Value};
 
 /// The fakes as a backend of the shared behaviour suite.

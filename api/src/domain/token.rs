@@ -204,7 +204,7 @@ impl<S: JwksSource + Sync> Verifier<S> {
             let set = self.source.fetch().await;
             cache.fetched_at = Some(Instant::now());
             cache.keys = decoding_keys(
-                &set.map_err(|e| TokenError::KeysUnavailable(crate::ports::keys::describe(&e)))?,
+                &set.map_err(|e| TokenError::KeysUnavailable(crate::ports::chain(&e)))?,
             );
         }
         cache.keys.get(kid).cloned().ok_or(TokenError::UnknownKey)

@@ -10,6 +10,7 @@ pub use crate::domain::password::{Feedback, PasswordFeedback};
 use crate::domain::reset_codes::ResetCodeError;
 use crate::domain::sign_up::SignUpError;
 use crate::domain::throttle::Limited;
+pub use crate::ports::chain;
 use crate::ports::notices::NoticeError;
 use crate::ports::pool::PoolError;
 use crate::ports::StoreError;
@@ -309,17 +310,6 @@ impl IntoResponse for ApiError {
         response.extensions_mut().insert(self);
         response
     }
-}
-
-/// An error and its causes, `: `-joined, for the log.
-pub fn chain(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut cause = Some(err);
-    let mut links = Vec::new();
-    while let Some(err) = cause {
-        links.push(err.to_string());
-        cause = err.source();
-    }
-    links.join(": ")
 }
 
 /// Every store failure is the one temporary failure (503).

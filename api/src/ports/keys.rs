@@ -26,15 +26,3 @@ pub enum KeysError {
 pub trait JwksSource {
     fn fetch(&self) -> impl Future<Output = Result<JwkSet, KeysError>> + Send;
 }
-
-/// The error and its causes, `: `-joined.
-pub fn describe(err: &KeysError) -> String {
-    let mut text = err.to_string();
-    let mut cause = std::error::Error::source(err);
-    while let Some(err) = cause {
-        text.push_str(": ");
-        text.push_str(&err.to_string());
-        cause = err.source();
-    }
-    text
-}

@@ -15,6 +15,17 @@ pub mod usernames;
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
+/// An error and its causes, `: `-joined, for the log.
+pub fn chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut cause = Some(err);
+    let mut links = Vec::new();
+    while let Some(err) = cause {
+        links.push(err.to_string());
+        cause = err.source();
+    }
+    links.join(": ")
+}
+
 /// What a table port answers when it cannot answer. A condition that does
 /// not hold is an answer of the port (`false`, [`reset_codes::Claim`]), not
 /// an error.

@@ -4,6 +4,10 @@
 
 #![allow(dead_code)]
 
+#[path = "../behaviour/mod.rs"]
+pub mod behaviour;
+pub use behaviour::request;
+
 use api::aws::jwks::KeySource;
 use api::config::Config;
 use api::fakes::{
@@ -22,7 +26,7 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 use tower::ServiceExt;
 
-pub const STRONG: &str = "violet-Quasar-harbor-71!";
+pub use behaviour::STRONG;
 pub const ORIGIN: &str = "http://localhost:5173";
 const ISSUER: &str = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_TEST";
 const CLIENT: &str = "api-client";
@@ -193,23 +197,6 @@ impl Api {
         assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
         reply.body
     }
-}
-
-pub fn request(
-    method: Method,
-    path: &str,
-    body: Option<Value>,
-    token: Option<&str>,
-) -> Request<Body> {
-    let mut builder = Request::builder().method(method).uri(path);
-    if body.is_some() {
-        builder = builder.header("content-type", "application/json");
-    }
-    if let Some(token) = token {
-        builder = builder.header("authorization", format!("Bearer {token}"));
-    }
-    let body = body.map(|b| Body::from(b.to_string())).unwrap_or_default();
-    builder.body(body).unwrap()
 }
 
 pub fn access(tokens: &Value) -> &str {
