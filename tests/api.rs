@@ -333,6 +333,7 @@ behaviours!(
     data_is_private_validated_and_paginated,
     admin_routes_need_the_admin_group,
     refresh_then_sign_out_everywhere,
+    an_ended_session_or_a_lost_role_reaches_no_route,
     totp_set_up_then_required_at_sign_in,
     bad_requests_get_json_errors_and_security_headers,
     no_account_is_told_apart_by_sign_in_forgot_password_or_resend,

@@ -759,6 +759,11 @@ impl UserPool for InMemoryPool {
         Ok(())
     }
 
+    async fn groups(&self, username: &str) -> Result<Vec<String>, PoolError> {
+        let mut data = self.data();
+        Ok(data.by_username(username)?.groups.iter().cloned().collect())
+    }
+
     async fn set_enabled(&self, username: &str, enabled: bool) -> Result<(), PoolError> {
         let mut data = self.data();
         data.by_username(username)?.enabled = enabled;

@@ -124,6 +124,7 @@ behaviours!(
     data_is_private_validated_and_paginated,
     admin_routes_need_the_admin_group,
     refresh_then_sign_out_everywhere,
+    an_ended_session_or_a_lost_role_reaches_no_route,
     totp_set_up_then_required_at_sign_in,
     bad_requests_get_json_errors_and_security_headers,
     no_account_is_told_apart_by_sign_in_forgot_password_or_resend,
@@ -881,4 +882,89 @@ async fn health_needs_nothing() {
         (reply.status, reply.body),
         (StatusCode::OK, json!({"status": "ok"}))
     );
+}
+
+/// A body each token route accepts, for those that need one: a revoked
+/// token must be refused for what it is, not for its body.
+fn valid_body(operation_id: &str) -> Option<Value> {
+    Some(match operation_id {
+        "createItem" => json!({"title": "t"}),
+        "updateMe" => json!({"name": "Eve"}),
+        "link" => json!({"account_access_token": "x.y.z"}),
+        "change_password" => json!({"old_password": STRONG, "new_password": format!("{STRONG}x")}),
+        "mfa_verify" => json!({"code": api::fakes::CODE}),
+        "mfa_preferred" => json!({"method": "totp"}),
+        "remember" => json!({"remembered": false}),
+        "register" => json!({"credential": {"id": "Y3JlZA"}}),
+        _ => return None,
+    })
+}
+
+/// The guard for routes still to come: every operation the document says
+/// takes a token answers an ended session's token with 401, so a new route
+/// that forgets to ask Cognito fails here.
+#[tokio::test]
+async fn every_token_route_refuses_an_ended_session() {
+    use utoipa::openapi::security::SecurityRequirement;
+    let api = Api::new();
+    let (email, _) = api.user("thief-target").await;
+    behaviour::Backend::make_admin(&api, &email).await;
+    let tokens = api.sign_in(&email).await;
+    let username = tokens["username"].as_str().unwrap().to_owned();
+    let out = api
+        .call(
+            Method::POST,
+            "/api/auth/signout",
+            None,
+            Some(access(&tokens)),
+        )
+        .await;
+    assert_eq!(out.status, StatusCode::OK);
+
+    let document = api::http::router::openapi();
+    let (mut checked, mut failures) = (0, Vec::new());
+    for (path, item) in &document.paths.paths {
+        let operations = [
+            (Method::GET, &item.get),
+            (Method::PUT, &item.put),
+            (Method::POST, &item.post),
+            (Method::DELETE, &item.delete),
+            (Method::PATCH, &item.patch),
+        ];
+        for (method, operation) in operations {
+            let Some(operation) = operation else { continue };
+            let public = operation
+                .security
+                .as_ref()
+                .is_some_and(|r| r.contains(&SecurityRequirement::default()));
+            if public {
+                continue;
+            }
+            let id = operation.operation_id.clone().unwrap_or_default();
+            let concrete = path
+                .replace("{username}", &username)
+                .replace("{group}", "users")
+                .replace("{id}", "00000000-0000-7000-8000-000000000000")
+                .replace(
+                    "{device_key}",
+                    "us-east-1_0b2f6a1e-8c1d-4f7e-9a3b-2d4c6e8f0a1b",
+                )
+                .replace("{credential_id}", "Y3JlZA");
+            assert!(!concrete.contains('{'), "a parameter to fill in {path}");
+            let body = operation.request_body.as_ref().and(valid_body(&id));
+            let reply = api
+                .call(method.clone(), &concrete, body, Some(access(&tokens)))
+                .await;
+            if reply.status != StatusCode::UNAUTHORIZED {
+                failures.push(format!("{method} {path} ({id}): {}", reply.body));
+            }
+            checked += 1;
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "answered a signed-out token:\n{}",
+        failures.join("\n")
+    );
+    assert!(checked >= 20, "only {checked} token routes found");
 }

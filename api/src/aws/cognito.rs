@@ -992,6 +992,33 @@ impl UserPool for Cognito {
         Ok(())
     }
 
+    async fn groups(&self, username: &str) -> Result<Vec<String>, PoolError> {
+        let mut groups = Vec::new();
+        let mut next = None;
+        loop {
+            let page = self
+                .client
+                .admin_list_groups_for_user()
+                .user_pool_id(&self.pool_id)
+                .username(username)
+                .limit(60)
+                .set_next_token(next)
+                .send()
+                .await
+                .map_err(|e| fail("AdminListGroupsForUser", e))?;
+            groups.extend(
+                page.groups
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter_map(|group| group.group_name),
+            );
+            match page.next_token {
+                Some(token) if !token.is_empty() => next = Some(token),
+                _ => return Ok(groups),
+            }
+        }
+    }
+
     async fn set_enabled(&self, username: &str, enabled: bool) -> Result<(), PoolError> {
         if enabled {
             self.client

@@ -376,6 +376,14 @@ impl From<PasswordRefusal> for ApiError {
 /// The pool's errors as answers. Unknown users map like wrong passwords, so
 /// callers never learn whether an account exists; routes that mean
 /// something else by an error match it before this.
+/// A revoked or deleted session is a 401, not "wrong password".
+pub fn session_error(err: PoolError) -> ApiError {
+    match err {
+        PoolError::NotAuthorized | PoolError::UserNotFound => ApiError::unauthorized(),
+        other => ApiError::from(other),
+    }
+}
+
 impl From<PoolError> for ApiError {
     fn from(err: PoolError) -> Self {
         use ErrorCode as C;

@@ -40,9 +40,25 @@ impl Caller {
     pub fn username(&self) -> &str {
         self.claims.username.as_deref().unwrap_or(&self.claims.sub)
     }
+
+    /// Cognito's word that the session is still live. A token verifies
+    /// locally until it expires; only Cognito knows it was revoked (sign-out
+    /// on any path, an admin disable, account deletion). Routes that call
+    /// Cognito with the token get this from the call itself; the others ask
+    /// here, beside their own I/O when it only reads.
+    pub async fn signed_in(&self, state: &SharedState) -> Result<(), ApiError> {
+        state
+            .pool
+            .get_user(&self.token)
+            .await
+            .map(drop)
+            .map_err(crate::http::error::session_error)
+    }
 }
 
-/// A caller in the `admin` group.
+/// A caller in the `admin` group, as the pool has it at the time of the
+/// request: the token's `cognito:groups` is only the first filter, so a
+/// demoted or signed-out admin loses the rights on their next request.
 pub struct Admin(pub Caller);
 
 /// The caller's address: behind the CloudFront edge, the viewer address it
@@ -130,9 +146,19 @@ impl FromRequestParts<SharedState> for Admin {
         state: &SharedState,
     ) -> Result<Self, Self::Rejection> {
         let caller = Caller::from_request_parts(parts, state).await?;
-        if caller.claims.in_group(infra::groups::ADMIN) {
+        if !caller.claims.in_group(infra::groups::ADMIN) {
+            return Err(ApiError::forbidden());
+        }
+        let (session, groups) = tokio::join!(
+            caller.signed_in(state),
+            state.pool.groups(caller.username())
+        );
+        session?;
+        let groups = groups.map_err(crate::http::error::session_error)?;
+        if groups.iter().any(|group| group == infra::groups::ADMIN) {
             Ok(Admin(caller))
         } else {
+            tracing::info!(user_id = %caller.claims.sub, "admin rights gone since the token");
             Err(ApiError::forbidden())
         }
     }

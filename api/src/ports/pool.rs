@@ -361,6 +361,9 @@ pub trait UserPool: Send + Sync {
         token: Option<&str>,
     ) -> Result<(Vec<UserSummary>, Option<String>), PoolError>;
     async fn set_group(&self, username: &str, group: &str, member: bool) -> Result<(), PoolError>;
+    /// The user's groups as the pool has them now (AdminListGroupsForUser),
+    /// not as a token issued earlier recorded them.
+    async fn groups(&self, username: &str) -> Result<Vec<String>, PoolError>;
     /// Disabling also signs the user out everywhere.
     async fn set_enabled(&self, username: &str, enabled: bool) -> Result<(), PoolError>;
 }

@@ -551,6 +551,151 @@ pub async fn refresh_then_sign_out_everywhere(api: &impl Backend) {
     }
 }
 
+/// The four data routes with `token`, each answered as a revoked session.
+async fn data_routes_refuse(api: &impl Backend, token: &str, item: &str, after: &str) {
+    for (method, path, body) in [
+        (Method::GET, "/api/data".to_owned(), None),
+        (Method::GET, format!("/api/data/{item}"), None),
+        (
+            Method::POST,
+            "/api/data".to_owned(),
+            Some(json!({"title": "by a thief"})),
+        ),
+        (Method::DELETE, format!("/api/data/{item}"), None),
+    ] {
+        let reply = api.call(method.clone(), &path, body, Some(token)).await;
+        assert_eq!(
+            (reply.status, &reply.body),
+            (
+                StatusCode::UNAUTHORIZED,
+                &json!({"error": {"code": "unauthorized", "message": "Sign in to continue."}})
+            ),
+            "{method} {path} after {after}"
+        );
+    }
+}
+
+/// A token verifies locally until it expires; every route that takes one
+/// must still see that its session ended, whichever way it ended, and an
+/// admin's rights come from the pool, not the token.
+pub async fn an_ended_session_or_a_lost_role_reaches_no_route(api: &impl Backend) {
+    let (admin_email, _) = api.user("chief").await;
+    api.make_admin(&admin_email).await;
+    let admin = api.sign_in(&admin_email).await;
+    let admin = access(&admin);
+    let (deputy_email, _) = api.user("deputy").await;
+    api.make_admin(&deputy_email).await;
+    let deputy = api.sign_in(&deputy_email).await;
+
+    let (_, leaver) = api.user("signs-out").await;
+    let kept = api
+        .call(
+            Method::POST,
+            "/api/data",
+            Some(json!({"title": "mine"})),
+            Some(access(&leaver)),
+        )
+        .await;
+    assert_eq!(kept.status, StatusCode::CREATED, "{}", kept.body);
+    let item = kept.body["id"].as_str().unwrap();
+    let out = api
+        .call(
+            Method::POST,
+            "/api/auth/signout",
+            None,
+            Some(access(&leaver)),
+        )
+        .await;
+    assert_eq!(out.status, StatusCode::OK, "{}", out.body);
+    data_routes_refuse(api, access(&leaver), item, "sign-out").await;
+    assert_eq!(
+        api.item_count().await,
+        1,
+        "nothing written or deleted after sign-out"
+    );
+
+    let (_, disabled) = api.user("disabled").await;
+    let username = disabled["username"].as_str().unwrap();
+    let reply = api
+        .call(
+            Method::POST,
+            &format!("/api/admin/users/{username}/disable"),
+            None,
+            Some(admin),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    data_routes_refuse(api, access(&disabled), item, "an admin disable").await;
+
+    let (_, deleted) = api.user("deleted").await;
+    let reply = api
+        .call(
+            Method::DELETE,
+            "/api/users/me",
+            None,
+            Some(access(&deleted)),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    data_routes_refuse(api, access(&deleted), item, "account deletion").await;
+
+    // The deputy's token still says admin; the pool no longer does.
+    let deputy_name = deputy["username"].as_str().unwrap();
+    let list = api
+        .call(Method::GET, "/api/admin/users", None, Some(access(&deputy)))
+        .await;
+    assert_eq!(list.status, StatusCode::OK, "{}", list.body);
+    let demoted = api
+        .call(
+            Method::DELETE,
+            &format!("/api/admin/users/{deputy_name}/groups/admin"),
+            None,
+            Some(admin),
+        )
+        .await;
+    assert_eq!(demoted.status, StatusCode::OK, "{}", demoted.body);
+    for (method, path) in [
+        (Method::GET, "/api/admin/users".to_owned()),
+        (
+            Method::PUT,
+            format!("/api/admin/users/{deputy_name}/groups/admin"),
+        ),
+        (Method::POST, format!("/api/admin/users/{username}/enable")),
+    ] {
+        let reply = api
+            .call(method.clone(), &path, None, Some(access(&deputy)))
+            .await;
+        assert_eq!(
+            reply.status,
+            StatusCode::FORBIDDEN,
+            "{method} {path}: {}",
+            reply.body
+        );
+    }
+    assert!(!api
+        .groups_of(&deputy_email, deputy_name)
+        .await
+        .contains(&"admin".to_owned()));
+
+    let out = api
+        .call(Method::POST, "/api/auth/signout", None, Some(admin))
+        .await;
+    assert_eq!(out.status, StatusCode::OK, "{}", out.body);
+    let reply = api
+        .call(Method::GET, "/api/admin/users", None, Some(admin))
+        .await;
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{}", reply.body);
+    let reply = api
+        .call(
+            Method::POST,
+            &format!("/api/admin/users/{username}/enable"),
+            None,
+            Some(admin),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{}", reply.body);
+}
+
 pub async fn totp_set_up_then_required_at_sign_in(api: &impl Backend) {
     let (email, tokens) = api.user("mfa").await;
     let token = Some(access(&tokens));

@@ -66,6 +66,7 @@ FUNCTION_CALLS = {
         "ses:SendEmail": lambda stack: ["param:SesIdentityArn"] if stack.condition("HasSes") else [],
         "cognito-idp:AdminAddUserToGroup": ["UserPool"],
         "cognito-idp:AdminRemoveUserFromGroup": ["UserPool"],
+        "cognito-idp:AdminListGroupsForUser": ["UserPool"],
         "cognito-idp:AdminDeleteUser": ["UserPool"],
         "cognito-idp:AdminGetUser": ["UserPool"],
         "cognito-idp:AdminSetUserPassword": ["UserPool"],

@@ -33,7 +33,7 @@ async fn attributes(state: &SharedState, caller: &Caller) -> Result<Attributes, 
         .pool
         .get_user(&caller.token)
         .await
-        .map_err(super::session_error)
+        .map_err(crate::http::error::session_error)
 }
 
 /// The stored profile, created from the attributes when missing. A failed
@@ -207,7 +207,7 @@ pub async fn update(
         .pool
         .update_attributes(&caller.token, &changes)
         .await
-        .map_err(super::session_error)?;
+        .map_err(crate::http::error::session_error)?;
     let attributes = attributes(&state, &caller).await?;
     let mut profile = profile(&state, &caller, &attributes).await?;
     if let Some(name) = name {

@@ -1,5 +1,6 @@
-//! Admin routes, for members of the `admin` group only (from the verified
-//! token's `cognito:groups`).
+//! Admin routes, for members of the `admin` group only: the verified
+//! token's `cognito:groups` and the pool's groups at the time of the request
+//! must both say so (see [`Admin`]).
 
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{Admin, PageQuery, PathParams};

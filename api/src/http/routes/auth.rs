@@ -1000,7 +1000,7 @@ pub async fn change_password(
         .pool
         .get_user(&caller.token)
         .await
-        .map_err(super::session_error)?;
+        .map_err(crate::http::error::session_error)?;
     let inputs: Vec<&str> = ["email", "name", "preferred_username"]
         .iter()
         .filter_map(|k| attributes.get(*k).map(String::as_str))

@@ -1,5 +1,7 @@
 //! `/api/data`: the caller's own items. The key is always the verified
-//! `sub`, so no request can reach another user's items.
+//! `sub`, so no request can reach another user's items. Every route asks
+//! Cognito whether the session is still live: reads beside their query
+//! (what they read is dropped if it is not), writes before they write.
 
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{Caller, JsonBody, PageQuery, PathParams};
@@ -45,10 +47,14 @@ pub async fn list(
             decode_cursor(cursor).ok_or_else(|| ApiError::bad_request("The cursor is not valid."))
         })
         .transpose()?;
-    let (items, next_cursor) = state
-        .items
-        .list(&caller.claims.sub, page.limit, after.as_deref())
-        .await?;
+    let (session, listed) = tokio::join!(
+        caller.signed_in(&state),
+        state
+            .items
+            .list(&caller.claims.sub, page.limit, after.as_deref())
+    );
+    session?;
+    let (items, next_cursor) = listed?;
     Ok(Json(ItemPage {
         data: items.clone(),
         items,
@@ -123,6 +129,7 @@ pub async fn create(
         )));
     }
     let item = Item::new(title, content.as_deref());
+    caller.signed_in(&state).await?;
     state.items.create(&caller.claims.sub, &item).await?;
     Ok((StatusCode::CREATED, Json(item)))
 }
@@ -143,7 +150,12 @@ pub async fn get(
     if !valid_id(&id) {
         return Err(ApiError::not_found());
     }
-    match state.items.get(&caller.claims.sub, &id).await? {
+    let (session, found) = tokio::join!(
+        caller.signed_in(&state),
+        state.items.get(&caller.claims.sub, &id)
+    );
+    session?;
+    match found? {
         Some(item) => Ok(Json(item)),
         None => Err(ApiError::not_found()),
     }
@@ -162,7 +174,11 @@ pub async fn delete(
     caller: Caller,
     PathParams(id): PathParams<String>,
 ) -> Result<StatusCode, ApiError> {
-    if !valid_id(&id) || !state.items.delete(&caller.claims.sub, &id).await? {
+    if !valid_id(&id) {
+        return Err(ApiError::not_found());
+    }
+    caller.signed_in(&state).await?;
+    if !state.items.delete(&caller.claims.sub, &id).await? {
         return Err(ApiError::not_found());
     }
     Ok(StatusCode::NO_CONTENT)

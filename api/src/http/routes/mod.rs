@@ -8,8 +8,6 @@ pub mod data;
 pub mod devices;
 pub mod passkeys;
 
-use crate::http::error::ApiError;
-use crate::ports::pool::PoolError;
 use crate::state::SharedState;
 use axum::routing::MethodRouter;
 use axum::Json;
@@ -117,12 +115,4 @@ where
             methods.on(method.to_method_filter(), handler.clone())
         });
     router.route(&Description::path(), methods)
-}
-
-/// A revoked or deleted session is a 401, not "wrong password".
-pub(crate) fn session_error(err: PoolError) -> ApiError {
-    match err {
-        PoolError::NotAuthorized | PoolError::UserNotFound => ApiError::unauthorized(),
-        other => ApiError::from(other),
-    }
 }
