@@ -31,6 +31,8 @@ pub struct Config {
     pub min_password_score: u8,
     pub app_name: String,
     pub default_group: String,
+    /// How recent a sign-in the sensitive actions need.
+    pub reauthentication_window: crate::domain::step_up::Window,
 }
 
 impl Config {
@@ -101,8 +103,18 @@ impl Config {
             min_password_score,
             app_name: env.or("APP_NAME", "Secure App").to_owned(),
             default_group: env.or("DEFAULT_GROUP", infra::groups::USERS).to_owned(),
+            reauthentication_window: reauthentication_window(env)?,
         })
     }
+}
+
+/// `REAUTHENTICATION_WINDOW_SECONDS`, 60 to 86,400 (default 300).
+fn reauthentication_window(env: &Env) -> infra::Result<crate::domain::step_up::Window> {
+    use crate::domain::step_up::Window;
+    let seconds = env.parse_or("REAUTHENTICATION_WINDOW_SECONDS", Window::DEFAULT.seconds())?;
+    Window::from_seconds(seconds).ok_or_else(|| {
+        infra::env::invalid("REAUTHENTICATION_WINDOW_SECONDS", "must be 60 to 86400")
+    })
 }
 
 /// Attempt limits: `AUTH_LIMIT_PER_ADDRESS`, `AUTH_LIMIT_PER_ACCOUNT` and

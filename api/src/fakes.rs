@@ -20,6 +20,13 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|elapsed| elapsed.as_secs())
+        .unwrap_or(0)
+}
+
 /// The one code every confirmation, reset and TOTP step accepts.
 pub const CODE: &str = "123456";
 
@@ -27,6 +34,8 @@ pub const CODE: &str = "123456";
 pub struct Grant<'a> {
     pub sub: &'a str,
     pub groups: &'a BTreeSet<String>,
+    /// The sign-in's time (Unix seconds), which refreshes keep, as Cognito's.
+    pub auth_time: u64,
 }
 
 pub type Mint = Box<dyn Fn(&Grant) -> String + Send + Sync>;
@@ -59,9 +68,10 @@ struct TrackedDevice {
 #[derive(Default)]
 struct PoolData {
     users: BTreeMap<String, User>,
-    /// Live access and refresh tokens → the user's sub.
+    /// Live access tokens → the user's sub; refresh tokens → the sub and
+    /// the time of the sign-in that made them.
     access: HashMap<String, String>,
-    refresh: HashMap<String, String>,
+    refresh: HashMap<String, (String, u64)>,
     /// Provider identities linked to users: (user's sub, provider, provider user ID).
     links: Vec<(String, String, String)>,
 }
@@ -90,7 +100,11 @@ impl PoolData {
             .get(access_token)
             .cloned()
             .ok_or(PoolError::NotAuthorized)?;
-        self.users.get_mut(&sub).ok_or(PoolError::NotAuthorized)
+        // As GetUser: a disabled user's tokens are refused.
+        self.users
+            .get_mut(&sub)
+            .filter(|user| user.enabled)
+            .ok_or(PoolError::NotAuthorized)
     }
 
     /// As Cognito's admin calls take it: the username (the `sub`) or the
@@ -101,7 +115,7 @@ impl PoolData {
 
     fn revoke_all(&mut self, sub: &str) {
         self.access.retain(|_, owner| owner != sub);
-        self.refresh.retain(|_, owner| owner != sub);
+        self.refresh.retain(|_, (owner, _)| owner != sub);
     }
 }
 
@@ -121,15 +135,27 @@ impl InMemoryPool {
     }
 
     fn issue(&self, data: &mut PoolData, sub: &str, with_refresh: bool) -> Tokens {
+        self.issue_at(data, sub, with_refresh, unix_now())
+    }
+
+    fn issue_at(
+        &self,
+        data: &mut PoolData,
+        sub: &str,
+        with_refresh: bool,
+        auth_time: u64,
+    ) -> Tokens {
         let user = &data.users[sub];
         let access_token = (self.mint)(&Grant {
             sub,
             groups: &user.groups,
+            auth_time,
         });
         data.access.insert(access_token.clone(), sub.to_owned());
         let refresh_token = with_refresh.then(|| {
             let token = format!("refresh-{}", uuid::Uuid::new_v4());
-            data.refresh.insert(token.clone(), sub.to_owned());
+            data.refresh
+                .insert(token.clone(), (sub.to_owned(), auth_time));
             token
         });
         Tokens {
@@ -139,6 +165,14 @@ impl InMemoryPool {
             expires_in: 3600,
             token_type: "Bearer".to_owned(),
         }
+    }
+
+    /// Tokens of a sign-in `seconds_ago` (for the step-up tests).
+    pub fn signed_in_ago(&self, email: &str, seconds_ago: u64) -> Tokens {
+        let mut data = self.data();
+        let sub = data.by_email(email).expect("a user").sub.clone();
+        let at = unix_now() - seconds_ago;
+        self.issue_at(&mut data, &sub, true, at)
     }
 
     /// The user's groups (for assertions).
@@ -511,7 +545,7 @@ impl UserPool for InMemoryPool {
     async fn refresh(&self, refresh_token: &str) -> Result<Tokens, PoolError> {
         let mut data = self.data();
         match data.refresh.get(refresh_token).cloned() {
-            Some(sub) => Ok(self.issue(&mut data, &sub, false)),
+            Some((sub, auth_time)) => Ok(self.issue_at(&mut data, &sub, false, auth_time)),
             None => Err(PoolError::NotAuthorized),
         }
     }
@@ -592,6 +626,8 @@ impl UserPool for InMemoryPool {
             return Err(PoolError::CodeMismatch);
         }
         user.password = password.to_owned();
+        let sub = user.sub.clone();
+        data.revoke_all(&sub);
         Ok(())
     }
 
@@ -688,9 +724,9 @@ impl UserPool for InMemoryPool {
 
     async fn delete_user(&self, username: &str) -> Result<(), PoolError> {
         let mut data = self.data();
-        data.by_username(username)?;
-        data.users.remove(username);
-        data.revoke_all(username);
+        let sub = data.by_username(username)?.sub.clone();
+        data.users.remove(&sub);
+        data.revoke_all(&sub);
         Ok(())
     }
 
@@ -759,16 +795,18 @@ impl UserPool for InMemoryPool {
         Ok(())
     }
 
-    async fn groups(&self, username: &str) -> Result<Vec<String>, PoolError> {
+    async fn in_group(&self, username: &str, group: &str) -> Result<bool, PoolError> {
         let mut data = self.data();
-        Ok(data.by_username(username)?.groups.iter().cloned().collect())
+        Ok(data.by_username(username)?.groups.contains(group))
     }
 
     async fn set_enabled(&self, username: &str, enabled: bool) -> Result<(), PoolError> {
         let mut data = self.data();
-        data.by_username(username)?.enabled = enabled;
+        let user = data.by_username(username)?;
+        user.enabled = enabled;
+        let sub = user.sub.clone();
         if !enabled {
-            data.revoke_all(username);
+            data.revoke_all(&sub);
         }
         Ok(())
     }

@@ -156,7 +156,7 @@ async fn confirmation_needs_the_right_code() {
 #[tokio::test]
 async fn reset_password_checks_strength_and_the_code() {
     let api = Api::new();
-    let (email, _) = api.user("reset").await;
+    let (email, thief) = api.user("reset").await;
     let weak = api
         .call(
             Method::POST,
@@ -180,6 +180,20 @@ async fn reset_password_checks_strength_and_the_code() {
         (StatusCode::OK, &json!(true))
     );
     assert!(reset.body["message"].is_string());
+    // Whoever held a session before the reset is signed out.
+    let before = api
+        .call(Method::GET, "/api/data", None, Some(access(&thief)))
+        .await;
+    assert_eq!(before.status, StatusCode::UNAUTHORIZED, "{}", before.body);
+    let refreshed = api
+        .call(
+            Method::POST,
+            "/api/auth/refresh",
+            Some(json!({"refresh_token": thief["refresh_token"]})),
+            None,
+        )
+        .await;
+    assert_eq!(refreshed.status, StatusCode::UNAUTHORIZED);
     let signed_in = api
         .call(
             Method::POST,
@@ -921,6 +935,21 @@ async fn every_token_route_refuses_an_ended_session() {
         .await;
     assert_eq!(out.status, StatusCode::OK);
 
+    let made = api
+        .call(
+            Method::POST,
+            "/api/data",
+            Some(json!({"title": "kept"})),
+            Some(access(&tokens)),
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::UNAUTHORIZED, "already signed out");
+    let before = (
+        api.items.total(),
+        api.profiles.all().len(),
+        api.pool.groups_of(&email),
+    );
+
     let document = api::http::router::openapi();
     let (mut checked, mut failures) = (0, Vec::new());
     for (path, item) in &document.paths.paths {
@@ -955,7 +984,9 @@ async fn every_token_route_refuses_an_ended_session() {
             let reply = api
                 .call(method.clone(), &concrete, body, Some(access(&tokens)))
                 .await;
-            if reply.status != StatusCode::UNAUTHORIZED {
+            let refused = reply.status == StatusCode::UNAUTHORIZED
+                && reply.body["error"]["code"] == "unauthorized";
+            if !refused {
                 failures.push(format!("{method} {path} ({id}): {}", reply.body));
             }
             checked += 1;
@@ -966,5 +997,147 @@ async fn every_token_route_refuses_an_ended_session() {
         "answered a signed-out token:\n{}",
         failures.join("\n")
     );
-    assert!(checked >= 20, "only {checked} token routes found");
+    assert!(api.pool.has_user(&email));
+    assert_eq!(
+        (
+            api.items.total(),
+            api.profiles.all().len(),
+            api.pool.groups_of(&email)
+        ),
+        before,
+        "nothing changed"
+    );
+    assert!(checked >= 27, "only {checked} token routes found");
+}
+
+/// The actions that change how the account is proven, as (method, path,
+/// body); each needs a recent sign-in.
+fn sensitive_actions() -> Vec<(Method, &'static str, Option<Value>)> {
+    vec![
+        (Method::POST, "/api/auth/mfa/setup", None),
+        (
+            Method::POST,
+            "/api/auth/mfa/verify",
+            Some(json!({"code": api::fakes::CODE})),
+        ),
+        (Method::DELETE, "/api/auth/mfa", None),
+        (Method::PUT, "/api/auth/mfa/email", None),
+        (
+            Method::PUT,
+            "/api/auth/mfa/preferred",
+            Some(json!({"method": "totp"})),
+        ),
+        (Method::POST, "/api/auth/passkeys/options", None),
+        (
+            Method::POST,
+            "/api/auth/passkeys",
+            Some(json!({"credential": {"id": "Y3JlZA"}})),
+        ),
+        (Method::DELETE, "/api/auth/passkeys/Y3JlZA", None),
+        (Method::DELETE, "/api/users/me", None),
+    ]
+}
+
+#[tokio::test]
+async fn sensitive_actions_need_a_recent_sign_in() {
+    let api = Api::new();
+    let (email, _) = api.user("stolen").await;
+    let old = api.pool.signed_in_ago(&email, 301);
+    for (method, path, body) in sensitive_actions() {
+        let reply = api
+            .call(method.clone(), path, body, Some(&old.access_token))
+            .await;
+        assert_eq!(
+            (reply.status, reply.body["error"]["code"].as_str()),
+            (StatusCode::UNAUTHORIZED, Some("reauthentication_required")),
+            "{method} {path}: {}",
+            reply.body
+        );
+        assert_eq!(
+            reply.body["error"]["message"],
+            "Sign in again to do this: it needs a sign-in within the last 5 minutes."
+        );
+    }
+    assert!(api.pool.has_user(&email), "the account is still there");
+    // A refresh keeps the sign-in's time, so it opens nothing.
+    let refreshed = api
+        .call(
+            Method::POST,
+            "/api/auth/refresh",
+            Some(json!({"refresh_token": old.refresh_token})),
+            None,
+        )
+        .await;
+    assert_eq!(refreshed.status, StatusCode::OK, "{}", refreshed.body);
+    let again = api
+        .call(
+            Method::DELETE,
+            "/api/users/me",
+            None,
+            Some(access(&refreshed.body)),
+        )
+        .await;
+    assert_eq!(again.body["error"]["code"], "reauthentication_required");
+    // Everything else goes on working with the old sign-in's tokens.
+    for path in [
+        "/api/users/me",
+        "/api/data",
+        "/api/auth/mfa",
+        "/api/auth/passkeys",
+    ] {
+        let reply = api
+            .call(Method::GET, path, None, Some(&old.access_token))
+            .await;
+        assert_eq!(reply.status, StatusCode::OK, "{path}: {}", reply.body);
+    }
+
+    let fresh = api.pool.signed_in_ago(&email, 290);
+    for (method, path, body) in sensitive_actions() {
+        let reply = api
+            .call(method.clone(), path, body, Some(&fresh.access_token))
+            .await;
+        assert_ne!(
+            reply.body["error"]["code"], "reauthentication_required",
+            "{method} {path}"
+        );
+    }
+    assert!(
+        !api.pool.has_user(&email),
+        "the recent sign-in deleted the account"
+    );
+}
+
+/// A thief with the account's stolen token and a social sign-in of their
+/// own must not link the two.
+#[tokio::test]
+async fn linking_needs_a_recent_sign_in_to_the_account() {
+    let api = Api::new();
+    let (email, _) = api.user("linked").await;
+    let social = api
+        .pool
+        .federated_user("Google", "g-thief", "thief@example.com");
+    let old = api.pool.signed_in_ago(&email, 600);
+    let reply = api
+        .call(
+            Method::POST,
+            "/api/users/me/links",
+            Some(json!({"account_access_token": old.access_token})),
+            Some(&social.access_token),
+        )
+        .await;
+    assert_eq!(
+        reply.body["error"]["code"], "reauthentication_required",
+        "{}",
+        reply.body
+    );
+    let fresh = api.pool.signed_in_ago(&email, 10);
+    let reply = api
+        .call(
+            Method::POST,
+            "/api/users/me/links",
+            Some(json!({"account_access_token": fresh.access_token})),
+            Some(&social.access_token),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
 }

@@ -115,6 +115,8 @@ where
 /// ListDevices' largest page.
 const MAX_DEVICES_PER_PAGE: i32 = 60;
 /// A bound on what one listing reads (a user has a handful of devices).
+/// Pages of AdminListGroupsForUser read before a membership counts as absent.
+const MAX_GROUP_PAGES: usize = 5;
 const MAX_DEVICES_LISTED: usize = 240;
 
 fn rfc3339(moment: Option<aws_smithy_types::DateTime>) -> Option<String> {
@@ -179,6 +181,31 @@ pub fn attributes_map(attributes: &[AttributeType]) -> BTreeMap<String, String> 
 }
 
 impl Cognito {
+    /// Ends every session of the user after `after` changed the password.
+    /// The password is set by then: a failed sign-out is tried once more,
+    /// then logged, and the change still succeeds.
+    async fn sign_out_everywhere(&self, username: &str, after: &'static str) {
+        for attempt in 1..=2 {
+            match self
+                .client
+                .admin_user_global_sign_out()
+                .user_pool_id(&self.pool_id)
+                .username(username)
+                .send()
+                .await
+            {
+                Ok(_) => return,
+                Err(err) => tracing::warn!(
+                    attempt,
+                    after,
+                    code = err.code().unwrap_or("none"),
+                    error = %aws_smithy_types::error::display::DisplayErrorContext(&err),
+                    "AdminUserGlobalSignOut failed after a password change"
+                ),
+            }
+        }
+    }
+
     /// Without `client_secret`, the secret is read from the pool when first
     /// needed.
     pub fn new(
@@ -730,26 +757,8 @@ impl UserPool for Cognito {
             .send()
             .await
             .map_err(|e| fail("AdminSetUserPassword", e))?;
-        // The password is set: a failed sign-out is tried once more, then
-        // logged, and the reset still succeeds (the code is spent).
-        for attempt in 1..=2 {
-            match self
-                .client
-                .admin_user_global_sign_out()
-                .user_pool_id(&self.pool_id)
-                .username(username)
-                .send()
-                .await
-            {
-                Ok(_) => break,
-                Err(err) => tracing::warn!(
-                    attempt,
-                    code = err.code().unwrap_or("none"),
-                    error = %aws_smithy_types::error::display::DisplayErrorContext(&err),
-                    "AdminUserGlobalSignOut failed after AdminSetUserPassword"
-                ),
-            }
-        }
+        self.sign_out_everywhere(username, "AdminSetUserPassword")
+            .await;
         Ok(())
     }
 
@@ -771,6 +780,10 @@ impl UserPool for Cognito {
             .send()
             .await
             .map_err(|e| fail("ConfirmForgotPassword", e))?;
+        // Whoever held a session before the reset (the reason for many
+        // resets) is signed out.
+        self.sign_out_everywhere(username, "ConfirmForgotPassword")
+            .await;
         Ok(())
     }
 
@@ -992,10 +1005,10 @@ impl UserPool for Cognito {
         Ok(())
     }
 
-    async fn groups(&self, username: &str) -> Result<Vec<String>, PoolError> {
-        let mut groups = Vec::new();
+    async fn in_group(&self, username: &str, group: &str) -> Result<bool, PoolError> {
         let mut next = None;
-        loop {
+        // 60 a page: the stack's users are in one or two groups.
+        for _ in 0..MAX_GROUP_PAGES {
             let page = self
                 .client
                 .admin_list_groups_for_user()
@@ -1006,17 +1019,19 @@ impl UserPool for Cognito {
                 .send()
                 .await
                 .map_err(|e| fail("AdminListGroupsForUser", e))?;
-            groups.extend(
-                page.groups
-                    .unwrap_or_default()
-                    .into_iter()
-                    .filter_map(|group| group.group_name),
-            );
+            let groups = page.groups.unwrap_or_default();
+            if groups
+                .iter()
+                .any(|found| found.group_name.as_deref() == Some(group))
+            {
+                return Ok(true);
+            }
             match page.next_token {
                 Some(token) if !token.is_empty() => next = Some(token),
-                _ => return Ok(groups),
+                _ => return Ok(false),
             }
         }
+        Ok(false)
     }
 
     async fn set_enabled(&self, username: &str, enabled: bool) -> Result<(), PoolError> {

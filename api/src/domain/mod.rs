@@ -8,5 +8,6 @@ pub mod identity;
 pub mod password;
 pub mod reset_codes;
 pub mod sign_up;
+pub mod step_up;
 pub mod throttle;
 pub mod token;

@@ -68,6 +68,8 @@ pub struct AccessClaims {
     pub exp: u64,
     pub nbf: Option<u64>,
     pub iat: Option<u64>,
+    /// When the user signed in; a refresh keeps it.
+    pub auth_time: Option<u64>,
     #[serde(rename = "cognito:groups", default)]
     pub groups: Vec<String>,
     pub scope: Option<String>,
@@ -257,7 +259,7 @@ fn rsa_public_key_der(n: &[u8], e: &[u8]) -> Vec<u8> {
     tlv(0x30, &[unsigned_integer(n), unsigned_integer(e)].concat())
 }
 
-fn now_secs() -> u64 {
+pub fn now_secs() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())

@@ -34,6 +34,7 @@ pub enum ErrorCode {
     Rejected,
     MfaNotSetUp,
     Unauthorized,
+    ReauthenticationRequired,
     InvalidCredentials,
     Forbidden,
     ProtectedField,
@@ -68,6 +69,7 @@ impl ErrorCode {
             C::Rejected => "rejected",
             C::MfaNotSetUp => "mfa_not_set_up",
             C::Unauthorized => "unauthorized",
+            C::ReauthenticationRequired => "reauthentication_required",
             C::InvalidCredentials => "invalid_credentials",
             C::Forbidden => "forbidden",
             C::ProtectedField => "protected_field",
@@ -99,7 +101,9 @@ impl ErrorCode {
             | C::Rejected
             | C::MfaNotSetUp
             | C::InvalidPasskey => StatusCode::BAD_REQUEST,
-            C::Unauthorized | C::InvalidCredentials => StatusCode::UNAUTHORIZED,
+            C::Unauthorized | C::ReauthenticationRequired | C::InvalidCredentials => {
+                StatusCode::UNAUTHORIZED
+            }
             C::Forbidden
             | C::ProtectedField
             | C::NotConfirmed
@@ -233,6 +237,18 @@ impl ApiError {
     /// token, so responses say nothing about why.
     pub fn unauthorized() -> Self {
         ApiError::new(ErrorCode::Unauthorized, "Sign in to continue.")
+    }
+
+    /// A sensitive action with a token whose sign-in is older than the
+    /// window: sign in again, then repeat the request with the new token.
+    pub fn reauthentication_required(window_seconds: u64) -> Self {
+        ApiError::new(
+            ErrorCode::ReauthenticationRequired,
+            format!(
+                "Sign in again to do this: it needs a sign-in within the last {} minutes.",
+                window_seconds.div_ceil(60)
+            ),
+        )
     }
 
     /// The one answer to a wrong password and to an unknown user.
@@ -373,17 +389,23 @@ impl From<PasswordRefusal> for ApiError {
     }
 }
 
-/// The pool's errors as answers. Unknown users map like wrong passwords, so
-/// callers never learn whether an account exists; routes that mean
-/// something else by an error match it before this.
-/// A revoked or deleted session is a 401, not "wrong password".
+/// A call made with the caller's token, as answers: a revoked or deleted
+/// session (or one an operator's password reset ended) is the one 401, not
+/// "wrong password"; Cognito's throttling of the check is the account's
+/// quota, not the caller's doing, so a retryable 503.
 pub fn session_error(err: PoolError) -> ApiError {
     match err {
-        PoolError::NotAuthorized | PoolError::UserNotFound => ApiError::unauthorized(),
+        PoolError::NotAuthorized | PoolError::UserNotFound | PoolError::PasswordResetRequired => {
+            ApiError::unauthorized()
+        }
+        PoolError::Throttled => ApiError::internal().with_retry_after(1),
         other => ApiError::from(other),
     }
 }
 
+/// The pool's errors as answers. Unknown users map like wrong passwords, so
+/// callers never learn whether an account exists; routes that mean
+/// something else by an error match it before this.
 impl From<PoolError> for ApiError {
     fn from(err: PoolError) -> Self {
         use ErrorCode as C;
@@ -511,6 +533,7 @@ mod tests {
             C::Rejected,
             C::MfaNotSetUp,
             C::Unauthorized,
+            C::ReauthenticationRequired,
             C::InvalidCredentials,
             C::Forbidden,
             C::ProtectedField,
@@ -529,6 +552,20 @@ mod tests {
             C::TemporaryFailure,
         ] {
             assert_eq!(serde_json::to_value(code).unwrap(), code.as_str());
+        }
+    }
+
+    #[test]
+    fn a_session_check_cognito_throttles_is_a_retryable_503() {
+        let answer = session_error(PoolError::Throttled);
+        assert_eq!(answer.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(answer.retry_after, Some(1));
+        for ended in [
+            PoolError::NotAuthorized,
+            PoolError::UserNotFound,
+            PoolError::PasswordResetRequired,
+        ] {
+            assert_eq!(session_error(ended), ApiError::unauthorized());
         }
     }
 

@@ -56,6 +56,37 @@ impl Caller {
     }
 }
 
+/// A caller whose sign-in is recent (within the stack's
+/// `ReauthenticationWindowSeconds`), for the actions that change how the
+/// account is proven; else 401 `reauthentication_required`.
+pub struct RecentCaller(pub Caller);
+
+impl Caller {
+    /// This caller, if its sign-in is within the window.
+    pub fn recent(self, state: &SharedState) -> Result<RecentCaller, ApiError> {
+        let window = state.config.reauthentication_window;
+        if window.is_recent(self.claims.auth_time, crate::domain::token::now_secs()) {
+            Ok(RecentCaller(self))
+        } else {
+            tracing::info!(user_id = %self.claims.sub, "reauthentication required");
+            Err(ApiError::reauthentication_required(window.seconds()))
+        }
+    }
+}
+
+impl FromRequestParts<SharedState> for RecentCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &SharedState,
+    ) -> Result<Self, Self::Rejection> {
+        Caller::from_request_parts(parts, state)
+            .await?
+            .recent(state)
+    }
+}
+
 /// A caller in the `admin` group, as the pool has it at the time of the
 /// request: the token's `cognito:groups` is only the first filter, so a
 /// demoted or signed-out admin loses the rights on their next request.
@@ -149,13 +180,12 @@ impl FromRequestParts<SharedState> for Admin {
         if !caller.claims.in_group(infra::groups::ADMIN) {
             return Err(ApiError::forbidden());
         }
-        let (session, groups) = tokio::join!(
+        let (session, member) = tokio::join!(
             caller.signed_in(state),
-            state.pool.groups(caller.username())
+            state.pool.in_group(caller.username(), infra::groups::ADMIN)
         );
         session?;
-        let groups = groups.map_err(crate::http::error::session_error)?;
-        if groups.iter().any(|group| group == infra::groups::ADMIN) {
+        if member.map_err(crate::http::error::session_error)? {
             Ok(Admin(caller))
         } else {
             tracing::info!(user_id = %caller.claims.sub, "admin rights gone since the token");

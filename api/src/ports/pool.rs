@@ -311,6 +311,7 @@ pub trait UserPool: Send + Sync {
     /// Sets a permanent password (AdminSetUserPassword), then ends every
     /// session of the user.
     async fn set_password(&self, username: &str, password: &str) -> Result<(), PoolError>;
+    /// ConfirmForgotPassword, then ends every session of the user.
     async fn reset_password(
         &self,
         username: &str,
@@ -361,9 +362,9 @@ pub trait UserPool: Send + Sync {
         token: Option<&str>,
     ) -> Result<(Vec<UserSummary>, Option<String>), PoolError>;
     async fn set_group(&self, username: &str, group: &str, member: bool) -> Result<(), PoolError>;
-    /// The user's groups as the pool has them now (AdminListGroupsForUser),
-    /// not as a token issued earlier recorded them.
-    async fn groups(&self, username: &str) -> Result<Vec<String>, PoolError>;
+    /// Whether the pool has the user in `group` now (AdminListGroupsForUser),
+    /// not as a token issued earlier recorded it.
+    async fn in_group(&self, username: &str, group: &str) -> Result<bool, PoolError>;
     /// Disabling also signs the user out everywhere.
     async fn set_enabled(&self, username: &str, enabled: bool) -> Result<(), PoolError>;
 }

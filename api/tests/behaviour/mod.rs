@@ -626,6 +626,11 @@ pub async fn an_ended_session_or_a_lost_role_reaches_no_route(api: &impl Backend
         .await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
     data_routes_refuse(api, access(&disabled), item, "an admin disable").await;
+    assert_eq!(
+        api.item_count().await,
+        1,
+        "nothing written or deleted after an admin disable"
+    );
 
     let (_, deleted) = api.user("deleted").await;
     let reply = api
@@ -638,6 +643,11 @@ pub async fn an_ended_session_or_a_lost_role_reaches_no_route(api: &impl Backend
         .await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
     data_routes_refuse(api, access(&deleted), item, "account deletion").await;
+    assert_eq!(
+        api.item_count().await,
+        1,
+        "nothing written or deleted after account deletion"
+    );
 
     // The deputy's token still says admin; the pool no longer does.
     let deputy_name = deputy["username"].as_str().unwrap();

@@ -52,6 +52,7 @@ fn mint(grant: &Grant) -> String {
         "username": grant.sub,
         "cognito:groups": grant.groups,
         "iat": now(),
+        "auth_time": grant.auth_time,
         "exp": now() + 3600,
         "jti": uuid::Uuid::new_v4().to_string(),
     });

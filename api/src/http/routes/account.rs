@@ -2,7 +2,7 @@
 //! revocation) and the profiles table, created there if missing.
 
 use crate::http::error::{ApiError, ErrorBody, ErrorCode};
-use crate::http::extract::{Caller, JsonBody};
+use crate::http::extract::{Caller, JsonBody, RecentCaller};
 use crate::ports::pool::Attributes;
 use crate::state::SharedState;
 use axum::extract::State;
@@ -233,10 +233,10 @@ pub struct Deleted {
 
 #[utoipa::path(delete, path = "/api/users/me", tag = TAG, operation_id = "deleteMe",
     summary = "Delete the account, its profile, its username and all its items",
-    responses((status = 200, body = Deleted), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = Deleted), (status = 401, description = "Bad or revoked token; or `reauthentication_required`: the sign-in is older than the stack's window (5 minutes by default), so sign in again", body = ErrorBody)))]
 pub async fn delete(
     State(state): State<SharedState>,
-    caller: Caller,
+    RecentCaller(caller): RecentCaller,
 ) -> Result<Json<Deleted>, ApiError> {
     // Checks the session with Cognito before any data is removed.
     let attributes = attributes(&state, &caller).await?;
@@ -316,16 +316,20 @@ pub fn provider_identity(attributes: &Attributes) -> Option<(String, String)> {
     responses(
         (status = 200, body = Linked),
         (status = 400, description = "Not a social sign-in, the same account, or a social user with items", body = ErrorBody),
-        (status = 401, description = "Either token invalid or revoked", body = ErrorBody),
+        (status = 401, description = "Bad or revoked token; or `reauthentication_required`: the sign-in is older than the stack's window (5 minutes by default), so sign in again", body = ErrorBody),
     ))]
 pub async fn link(
     State(state): State<SharedState>,
-    caller: Caller,
+    RecentCaller(caller): RecentCaller,
     JsonBody(body): JsonBody<LinkBody>,
 ) -> Result<Json<Linked>, ApiError> {
     let (provider, provider_user_id) = provider_identity(&attributes(&state, &caller).await?)
         .ok_or_else(|| ApiError::bad_request("Sign in with the provider to link first."))?;
-    let account = Caller::verified(&state, &body.account_access_token).await?;
+    // A stolen token of the account must not be enough to link an identity
+    // of the thief's to it: the account's sign-in must be recent too.
+    let RecentCaller(account) = Caller::verified(&state, &body.account_access_token)
+        .await?
+        .recent(&state)?;
     let account_attributes = attributes(&state, &account).await?;
     if account.claims.sub == caller.claims.sub || provider_identity(&account_attributes).is_some() {
         return Err(ApiError::bad_request(

@@ -6,8 +6,8 @@ use crate::domain::password;
 use crate::domain::reset_codes::{self, Redeemed, MAX_ISSUED_PER_DAY};
 use crate::domain::sign_up::{self, NewAccount};
 use crate::domain::throttle::{self, Attempt};
-use crate::http::error::{chain, ApiError, ErrorBody, ErrorCode};
-use crate::http::extract::{bearer, Caller, JsonBody, OptionalJsonBody};
+use crate::http::error::{chain, session_error, ApiError, ErrorBody, ErrorCode};
+use crate::http::extract::{bearer, Caller, JsonBody, OptionalJsonBody, RecentCaller};
 use crate::ports::pool::{
     MfaMethod, MfaSettings, PasskeyChallenge, PoolError, Recovery, SignIn, Tokens, UserContext,
 };
@@ -859,7 +859,11 @@ pub async fn sign_out(
         .as_deref()
         .map(|t| bounded(t, "refresh_token", 8192))
         .transpose()?;
-    state.pool.sign_out(&caller.token, refresh_token).await?;
+    state
+        .pool
+        .sign_out(&caller.token, refresh_token)
+        .await
+        .map_err(session_error)?;
     Ok(Json(SignedOut {
         message: "Signed out everywhere.".to_owned(),
         signed_out: true,
@@ -1000,7 +1004,7 @@ pub async fn change_password(
         .pool
         .get_user(&caller.token)
         .await
-        .map_err(crate::http::error::session_error)?;
+        .map_err(session_error)?;
     let inputs: Vec<&str> = ["email", "name", "preferred_username"]
         .iter()
         .filter_map(|k| attributes.get(*k).map(String::as_str))
@@ -1028,12 +1032,16 @@ pub struct MfaSecret {
 
 #[utoipa::path(post, path = "/api/auth/mfa/setup", tag = TAG,
     summary = "Start setting up an authenticator app",
-    responses((status = 200, body = MfaSecret), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = MfaSecret), (status = 401, description = "Bad or revoked token; or `reauthentication_required`: the sign-in is older than the stack's window (5 minutes by default), so sign in again", body = ErrorBody)))]
 pub async fn mfa_setup(
     State(state): State<SharedState>,
-    caller: Caller,
+    RecentCaller(caller): RecentCaller,
 ) -> Result<Json<MfaSecret>, ApiError> {
-    let secret = state.pool.mfa_setup(&caller.token).await?;
+    let secret = state
+        .pool
+        .mfa_setup(&caller.token)
+        .await
+        .map_err(session_error)?;
     let issuer = percent_encode(&state.config.app_name);
     let otpauth_uri = format!(
         "otpauth://totp/{issuer}:{}?secret={secret}&issuer={issuer}&algorithm=SHA1&digits=6&period=30",
@@ -1062,31 +1070,48 @@ pub struct MfaState {
     responses(
         (status = 200, body = MfaState),
         (status = 400, description = "Wrong code", body = ErrorBody),
-        (status = 401, body = ErrorBody),
+        (status = 401, description = "Bad or revoked token; or `reauthentication_required`: the sign-in is older than the stack's window (5 minutes by default), so sign in again", body = ErrorBody),
     ))]
 pub async fn mfa_verify(
     State(state): State<SharedState>,
     context: UserContext,
-    caller: Caller,
+    RecentCaller(caller): RecentCaller,
     JsonBody(body): JsonBody<CodeBody>,
 ) -> Result<Json<MfaState>, ApiError> {
     let code = code(&body.code)?;
     limit(&state, "mfa_verify", &context, Some(&caller.claims.sub)).await?;
-    state.pool.mfa_verify(&caller.token, code).await?;
+    state
+        .pool
+        .mfa_verify(&caller.token, code)
+        .await
+        .map_err(session_error)?;
     Ok(Json(MfaState { mfa_enabled: true }))
 }
 
 #[utoipa::path(delete, path = "/api/auth/mfa", tag = TAG,
     summary = "Turn every second factor off",
-    responses((status = 200, body = MfaState), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = MfaState), (status = 401, description = "Bad or revoked token; or `reauthentication_required`: the sign-in is older than the stack's window (5 minutes by default), so sign in again", body = ErrorBody)))]
 pub async fn mfa_disable(
     State(state): State<SharedState>,
-    caller: Caller,
+    RecentCaller(caller): RecentCaller,
 ) -> Result<Json<MfaState>, ApiError> {
-    for method in state.pool.mfa_settings(&caller.token).await?.methods {
-        state.pool.set_mfa(&caller.token, method, false).await?;
+    for method in mfa_settings(&state, &caller).await?.methods {
+        state
+            .pool
+            .set_mfa(&caller.token, method, false)
+            .await
+            .map_err(session_error)?;
     }
     Ok(Json(MfaState { mfa_enabled: false }))
+}
+
+/// The caller's second factors, through their token.
+async fn mfa_settings(state: &SharedState, caller: &Caller) -> Result<MfaSettings, ApiError> {
+    state
+        .pool
+        .mfa_settings(&caller.token)
+        .await
+        .map_err(session_error)
 }
 
 #[utoipa::path(get, path = "/api/auth/mfa", tag = TAG,
@@ -1096,7 +1121,7 @@ pub async fn mfa_get(
     State(state): State<SharedState>,
     caller: Caller,
 ) -> Result<Json<MfaSettings>, ApiError> {
-    Ok(Json(state.pool.mfa_settings(&caller.token).await?))
+    Ok(Json(mfa_settings(&state, &caller).await?))
 }
 
 #[utoipa::path(put, path = "/api/auth/mfa/email", tag = TAG,
@@ -1104,11 +1129,11 @@ pub async fn mfa_get(
     responses(
         (status = 200, body = MfaSettings),
         (status = 400, description = "The stack does not send email codes, or the address is not verified", body = ErrorBody),
-        (status = 401, body = ErrorBody),
+        (status = 401, description = "Bad or revoked token; or `reauthentication_required`: the sign-in is older than the stack's window (5 minutes by default), so sign in again", body = ErrorBody),
     ))]
 pub async fn mfa_email(
     State(state): State<SharedState>,
-    caller: Caller,
+    RecentCaller(caller): RecentCaller,
 ) -> Result<Json<MfaSettings>, ApiError> {
     state
         .pool
@@ -1118,9 +1143,9 @@ pub async fn mfa_email(
             PoolError::InvalidParameter => ApiError::bad_request(
                 "Email codes need a verified address, on a stack that sends them.",
             ),
-            other => ApiError::from(other),
+            other => session_error(other),
         })?;
-    Ok(Json(state.pool.mfa_settings(&caller.token).await?))
+    Ok(Json(mfa_settings(&state, &caller).await?))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -1135,18 +1160,22 @@ pub struct PreferredMfaBody {
     responses(
         (status = 200, body = MfaSettings),
         (status = 400, description = "That method is not on", body = ErrorBody),
-        (status = 401, body = ErrorBody),
+        (status = 401, description = "Bad or revoked token; or `reauthentication_required`: the sign-in is older than the stack's window (5 minutes by default), so sign in again", body = ErrorBody),
     ))]
 pub async fn mfa_preferred(
     State(state): State<SharedState>,
-    caller: Caller,
+    RecentCaller(caller): RecentCaller,
     JsonBody(body): JsonBody<PreferredMfaBody>,
 ) -> Result<Json<MfaSettings>, ApiError> {
-    let settings = state.pool.mfa_settings(&caller.token).await?;
+    let settings = mfa_settings(&state, &caller).await?;
     if !settings.methods.contains(&body.method) {
         return Err(ApiError::bad_request("Turn that method on first."));
     }
-    state.pool.set_mfa(&caller.token, body.method, true).await?;
+    state
+        .pool
+        .set_mfa(&caller.token, body.method, true)
+        .await
+        .map_err(session_error)?;
     Ok(Json(MfaSettings {
         preferred: Some(body.method),
         ..settings

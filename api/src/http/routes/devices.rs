@@ -4,7 +4,7 @@
 //! Forgetting a device signs it out; `POST /api/auth/signout` signs out
 //! every device.
 
-use crate::http::error::{ApiError, ErrorBody};
+use crate::http::error::{session_error, ApiError, ErrorBody};
 use crate::http::extract::{Caller, JsonBody, PathParams};
 use crate::ports::pool::Device;
 use crate::state::SharedState;
@@ -59,7 +59,11 @@ pub async fn list_devices(
     State(state): State<SharedState>,
     caller: Caller,
 ) -> Result<Json<DeviceList>, ApiError> {
-    let devices = state.pool.list_devices(&caller.token).await?;
+    let devices = state
+        .pool
+        .list_devices(&caller.token)
+        .await
+        .map_err(session_error)?;
     Ok(Json(DeviceList { devices }))
 }
 
@@ -82,9 +86,14 @@ pub async fn remember(
     state
         .pool
         .set_device_remembered(&caller.token, &key, body.remembered)
-        .await?;
+        .await
+        .map_err(session_error)?;
     tracing::info!(user_id = %caller.claims.sub, remembered = body.remembered, "device status set");
-    let devices = state.pool.list_devices(&caller.token).await?;
+    let devices = state
+        .pool
+        .list_devices(&caller.token)
+        .await
+        .map_err(session_error)?;
     Ok(Json(DeviceList { devices }))
 }
 
@@ -104,7 +113,11 @@ pub async fn forget(
     PathParams(key): PathParams<String>,
 ) -> Result<StatusCode, ApiError> {
     let key = device_key(key)?;
-    state.pool.forget_device(&caller.token, &key).await?;
+    state
+        .pool
+        .forget_device(&caller.token, &key)
+        .await
+        .map_err(session_error)?;
     tracing::info!(user_id = %caller.claims.sub, "device forgotten");
     Ok(StatusCode::NO_CONTENT)
 }

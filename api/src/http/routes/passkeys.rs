@@ -4,8 +4,8 @@
 //! `navigator.credentials.create`, and sends back the credential's
 //! `toJSON()`. Signing in with a passkey is `/api/auth/signin/passkey`.
 
-use crate::http::error::{ApiError, ErrorBody};
-use crate::http::extract::{Caller, JsonBody, PathParams};
+use crate::http::error::{session_error, ApiError, ErrorBody};
+use crate::http::extract::{Caller, JsonBody, PathParams, RecentCaller};
 use crate::ports::pool::Passkey;
 use crate::state::SharedState;
 use axum::extract::State;
@@ -72,7 +72,11 @@ pub async fn list(
     State(state): State<SharedState>,
     caller: Caller,
 ) -> Result<Json<PasskeyList>, ApiError> {
-    let passkeys = state.pool.list_passkeys(&caller.token).await?;
+    let passkeys = state
+        .pool
+        .list_passkeys(&caller.token)
+        .await
+        .map_err(session_error)?;
     Ok(Json(PasskeyList { passkeys }))
 }
 
@@ -80,14 +84,18 @@ pub async fn list(
     summary = "Start registering a passkey: the options for navigator.credentials.create",
     responses(
         (status = 200, body = PasskeyOptions),
-        (status = 401, body = ErrorBody),
+        (status = 401, description = "Bad or revoked token; or `reauthentication_required`: the sign-in is older than the stack's window (5 minutes by default), so sign in again", body = ErrorBody),
         (status = 403, description = "Passkeys are not enabled on this stack", body = ErrorBody),
     ))]
 pub async fn options(
     State(state): State<SharedState>,
-    caller: Caller,
+    RecentCaller(caller): RecentCaller,
 ) -> Result<Json<PasskeyOptions>, ApiError> {
-    let options = state.pool.start_passkey_registration(&caller.token).await?;
+    let options = state
+        .pool
+        .start_passkey_registration(&caller.token)
+        .await
+        .map_err(session_error)?;
     Ok(Json(PasskeyOptions { options }))
 }
 
@@ -97,20 +105,25 @@ pub async fn options(
     responses(
         (status = 201, body = PasskeyList),
         (status = 400, description = "Not a credential, or one that does not verify", body = ErrorBody),
-        (status = 401, body = ErrorBody),
+        (status = 401, description = "Bad or revoked token; or `reauthentication_required`: the sign-in is older than the stack's window (5 minutes by default), so sign in again", body = ErrorBody),
     ))]
 pub async fn register(
     State(state): State<SharedState>,
-    caller: Caller,
+    RecentCaller(caller): RecentCaller,
     JsonBody(body): JsonBody<PasskeyCredentialBody>,
 ) -> Result<(StatusCode, Json<PasskeyList>), ApiError> {
     let credential = credential(&body.credential)?;
     state
         .pool
         .finish_passkey_registration(&caller.token, credential)
-        .await?;
+        .await
+        .map_err(session_error)?;
     tracing::info!(user_id = %caller.claims.sub, "passkey registered");
-    let passkeys = state.pool.list_passkeys(&caller.token).await?;
+    let passkeys = state
+        .pool
+        .list_passkeys(&caller.token)
+        .await
+        .map_err(session_error)?;
     Ok((StatusCode::CREATED, Json(PasskeyList { passkeys })))
 }
 
@@ -119,12 +132,12 @@ pub async fn register(
     params(("credential_id" = String, Path, description = "The passkey's credential ID (base64url)")),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, body = ErrorBody),
+        (status = 401, description = "Bad or revoked token; or `reauthentication_required`: the sign-in is older than the stack's window (5 minutes by default), so sign in again", body = ErrorBody),
         (status = 404, description = "No such passkey of the caller's", body = ErrorBody),
     ))]
 pub async fn delete(
     State(state): State<SharedState>,
-    caller: Caller,
+    RecentCaller(caller): RecentCaller,
     PathParams(credential_id): PathParams<String>,
 ) -> Result<StatusCode, ApiError> {
     if !valid_credential_id(&credential_id) {
@@ -133,7 +146,8 @@ pub async fn delete(
     state
         .pool
         .delete_passkey(&caller.token, &credential_id)
-        .await?;
+        .await
+        .map_err(session_error)?;
     tracing::info!(user_id = %caller.claims.sub, "passkey deleted");
     Ok(StatusCode::NO_CONTENT)
 }
