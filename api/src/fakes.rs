@@ -6,7 +6,7 @@
 
 use crate::ports::counters::Counters;
 use crate::ports::items::{encode_cursor, Item, ItemStore};
-use crate::ports::notices::{NoticeError, Notices};
+use crate::ports::notices::{NoticeError, Notices, SecurityNotice};
 use crate::ports::pool::{
     Attributes, Device, MfaMethod, MfaSettings, Passkey, PasskeyChallenge, PoolError, Recovery,
     ResetTarget, SignIn, Tokens, UserContext, UserPool, UserSummary,
@@ -784,6 +784,11 @@ impl UserPool for InMemoryPool {
         Ok((users, next))
     }
 
+    async fn email_of(&self, username: &str) -> Result<Option<String>, PoolError> {
+        let mut data = self.data();
+        Ok(Some(data.by_username(username)?.email.clone()))
+    }
+
     async fn set_group(&self, username: &str, group: &str, member: bool) -> Result<(), PoolError> {
         let mut data = self.data();
         let user = data.by_username(username)?;
@@ -1119,6 +1124,7 @@ impl ResetCodeStore for InMemoryResetCodes {
 pub struct RecordingNotices {
     sent: Mutex<Vec<String>>,
     reset_codes: Mutex<Vec<(String, String)>>,
+    security: Mutex<Vec<(String, SecurityNotice)>>,
 }
 
 impl RecordingNotices {
@@ -1130,6 +1136,11 @@ impl RecordingNotices {
     /// The API's own reset codes, by address, in order.
     pub fn reset_codes_sent(&self) -> Vec<(String, String)> {
         self.reset_codes.lock().unwrap().clone()
+    }
+
+    /// The security notices, by address, in order.
+    pub fn security_notices(&self) -> Vec<(String, SecurityNotice)> {
+        self.security.lock().unwrap().clone()
     }
 }
 
@@ -1145,6 +1156,14 @@ impl Notices for RecordingNotices {
             .lock()
             .unwrap()
             .push((to.to_owned(), code.to_owned()));
+        Ok(())
+    }
+
+    async fn security_notice(&self, to: &str, notice: &SecurityNotice) -> Result<(), NoticeError> {
+        self.security
+            .lock()
+            .unwrap()
+            .push((to.to_owned(), notice.clone()));
         Ok(())
     }
 }

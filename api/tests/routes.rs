@@ -1141,3 +1141,140 @@ async fn linking_needs_a_recent_sign_in_to_the_account() {
         .await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
 }
+
+/// Every change to how an account is proven, made through the API, mails its
+/// owner what changed, when and from where; a refused change mails nothing.
+#[tokio::test]
+async fn each_change_to_how_an_account_is_proven_is_mailed_to_its_owner() {
+    use api::ports::notices::SecurityChange as C;
+    let api = Api::new();
+    let (email, tokens) = api.user("told").await;
+    let token = Some(access(&tokens));
+    // (request, whether it is accepted, the notice it sends)
+    let wrong_old = json!({"old_password": "wrong-Quasar-harbor-71!", "new_password": "orbit-Lantern-meadow-42?"});
+    let right_old = json!({"old_password": STRONG, "new_password": "orbit-Lantern-meadow-42?"});
+    type Step<'a> = (Method, &'a str, Option<Value>, bool, Option<C>);
+    let steps: Vec<Step> = vec![
+        (
+            Method::POST,
+            "/api/auth/mfa/verify",
+            Some(json!({"code": "000000"})),
+            false,
+            None,
+        ),
+        (Method::POST, "/api/auth/mfa/setup", None, true, None),
+        (
+            Method::POST,
+            "/api/auth/mfa/verify",
+            Some(json!({"code": api::fakes::CODE})),
+            true,
+            Some(C::AuthenticatorAdded),
+        ),
+        (
+            Method::PUT,
+            "/api/auth/mfa/email",
+            None,
+            true,
+            Some(C::EmailCodesOn),
+        ),
+        (
+            Method::PUT,
+            "/api/auth/mfa/preferred",
+            Some(json!({"method": "totp"})),
+            true,
+            Some(C::SecondFactorChosen),
+        ),
+        (
+            Method::PUT,
+            "/api/auth/mfa/preferred",
+            Some(json!({"method": "totp"})),
+            true,
+            None,
+        ),
+        (
+            Method::DELETE,
+            "/api/auth/mfa",
+            None,
+            true,
+            Some(C::SecondFactorsOff),
+        ),
+        (Method::DELETE, "/api/auth/mfa", None, true, None),
+        (
+            Method::POST,
+            "/api/auth/passkeys",
+            Some(json!({"credential": {"id": "Y3JlZA"}})),
+            true,
+            Some(C::PasskeyAdded),
+        ),
+        (
+            Method::POST,
+            "/api/auth/passkeys",
+            Some(json!({"credential": {"id": ""}})),
+            false,
+            None,
+        ),
+        (
+            Method::DELETE,
+            "/api/auth/passkeys/Y3JlZA",
+            None,
+            true,
+            Some(C::PasskeyRemoved),
+        ),
+        (
+            Method::POST,
+            "/api/auth/change-password",
+            Some(wrong_old),
+            false,
+            None,
+        ),
+        (
+            Method::POST,
+            "/api/auth/change-password",
+            Some(right_old),
+            true,
+            Some(C::PasswordChanged),
+        ),
+    ];
+    let mut expected = Vec::new();
+    for (method, path, body, accepted, change) in steps {
+        let reply = api.call(method.clone(), path, body, token).await;
+        assert_eq!(
+            reply.status.is_success(),
+            accepted,
+            "{method} {path}: {}",
+            reply.body
+        );
+        if let Some(change) = change {
+            expected.push(change);
+        }
+        let told: Vec<C> = api
+            .notices
+            .security_notices()
+            .iter()
+            .map(|(_, n)| n.change)
+            .collect();
+        assert_eq!(told, expected, "after {method} {path}: {}", reply.body);
+    }
+    let reset = api
+        .call(
+            Method::POST,
+            "/api/auth/reset-password",
+            Some(json!({"email": email, "code": api::fakes::CODE, "password": "meadow-Orbit-lantern-43!"})),
+            None,
+        )
+        .await;
+    assert_eq!(reset.status, StatusCode::OK, "{}", reset.body);
+    expected.push(C::PasswordReset);
+    let notices = api.notices.security_notices();
+    assert_eq!(
+        notices.iter().map(|(_, n)| n.change).collect::<Vec<_>>(),
+        expected
+    );
+    for (to, notice) in &notices {
+        assert_eq!(to, &email);
+        assert!(
+            notice.when.ends_with(" UTC") && !notice.address.is_empty(),
+            "{notice:?}"
+        );
+    }
+}

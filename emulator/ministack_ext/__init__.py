@@ -63,7 +63,7 @@ def install():
         module.install(checked=True)
 
 
-from . import (account_recovery, attribute_verification, client_attribute_permissions, cognito_triggers, concurrent_lookups, devices, email_mfa,  # noqa: E402
+from . import (account_recovery, attribute_verification, auth_time, client_attribute_permissions, cognito_triggers, concurrent_lookups, devices, email_mfa,  # noqa: E402
                federation_pkce,
                http_api_cors, http_api_source_ip, identity_providers, managed_login,
                iam_conditions, lockout, passkeys, refresh_rotation, ses_send_identity, sign_up_verification,  # (they import check_pins)
@@ -73,6 +73,6 @@ from . import (account_recovery, attribute_verification, client_attribute_permis
 # the verified email, as in Cognito. devices after the other sign-in
 # modules: it wraps the sign-in answers they make.
 MODULES = [sign_up_verification, cognito_triggers, attribute_verification, iam_conditions, lockout, http_api_cors,
-           concurrent_lookups, refresh_rotation, email_mfa, account_recovery, passkeys, user_auth, devices, identity_providers,
+           concurrent_lookups, refresh_rotation, auth_time, email_mfa, account_recovery, passkeys, user_auth, devices, identity_providers,
            managed_login, federation_pkce, ses_send_identity, http_api_source_ip,
            client_attribute_permissions]  # last: it answers before every other module's sign-up and update

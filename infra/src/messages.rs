@@ -70,6 +70,52 @@ pub enum RenderError {
 }
 
 const WELCOME: &str = include_str!("../templates/welcome.html");
+const SECURITY_NOTICE: &str = include_str!("../templates/security_notice.html");
+
+/// A change to how an account is proven, of which its owner is told.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SecurityChange {
+    PasswordChanged,
+    PasswordReset,
+    AuthenticatorAdded,
+    EmailCodesOn,
+    SecondFactorsOff,
+    SecondFactorChosen,
+    PasskeyAdded,
+    PasskeyRemoved,
+    IdentityLinked,
+}
+
+impl SecurityChange {
+    pub const ALL: [SecurityChange; 9] = [
+        SecurityChange::PasswordChanged,
+        SecurityChange::PasswordReset,
+        SecurityChange::AuthenticatorAdded,
+        SecurityChange::EmailCodesOn,
+        SecurityChange::SecondFactorsOff,
+        SecurityChange::SecondFactorChosen,
+        SecurityChange::PasskeyAdded,
+        SecurityChange::PasskeyRemoved,
+        SecurityChange::IdentityLinked,
+    ];
+
+    /// What happened, as the notice's subject and first line say it.
+    pub fn sentence(self) -> &'static str {
+        match self {
+            SecurityChange::PasswordChanged => "Your password was changed",
+            SecurityChange::PasswordReset => "Your password was reset",
+            SecurityChange::AuthenticatorAdded => {
+                "An authenticator app was added as a second factor"
+            }
+            SecurityChange::EmailCodesOn => "Codes by email were turned on as a second factor",
+            SecurityChange::SecondFactorsOff => "Every second factor was turned off",
+            SecurityChange::SecondFactorChosen => "The second factor sign-in asks for was changed",
+            SecurityChange::PasskeyAdded => "A passkey was added",
+            SecurityChange::PasskeyRemoved => "A passkey was removed",
+            SecurityChange::IdentityLinked => "A social sign-in was linked",
+        }
+    }
+}
 const ACCOUNT_EXISTS: &str = include_str!("../templates/account_exists.html");
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -118,11 +164,11 @@ pub fn render(
     }
     let template = Template::parse(kind.template())?;
     // A very long name is dropped rather than let the message break a limit.
-    let message = template.render(name, Some(placeholders), branding);
+    let message = template.render(name, Some(placeholders), &[], branding);
     let message = if fits(&message) {
         message
     } else {
-        template.render(None, Some(placeholders), branding)
+        template.render(None, Some(placeholders), &[], branding)
     };
     let message = Message {
         subject: truncate(&message.subject, SUBJECT_MAX_CHARS),
@@ -171,15 +217,40 @@ pub fn render_account_exists(branding: &Branding) -> Message {
     render_notice(ACCOUNT_EXISTS, None, branding)
 }
 
+/// The mail to an account's address after a change to how the account is
+/// proven: what, when (UTC) and from which client address; never a secret.
+pub fn render_security_notice(
+    change: SecurityChange,
+    when: &str,
+    address: &str,
+    branding: &Branding,
+) -> Message {
+    let values = [
+        ("change", change.sentence()),
+        ("when", when),
+        ("address", address),
+    ];
+    render_notice_with(SECURITY_NOTICE, None, &values, branding)
+}
+
 /// A mail of ours (not Cognito's), in the same layout, without codes.
 fn render_notice(source: &'static str, name: Option<&str>, branding: &Branding) -> Message {
+    render_notice_with(source, name, &[], branding)
+}
+
+fn render_notice_with(
+    source: &'static str,
+    name: Option<&str>,
+    values: &[(&str, &str)],
+    branding: &Branding,
+) -> Message {
     let template = Template::parse(source).expect("notice templates are well-formed");
     let name = name.filter(|n| !n.trim().is_empty());
-    let message = template.render(name, None, branding);
+    let message = template.render(name, None, values, branding);
     if fits(&message) {
         message
     } else {
-        template.render(None, None, branding)
+        template.render(None, None, values, branding)
     }
 }
 
@@ -230,10 +301,12 @@ impl Template {
         })
     }
 
+    /// `values`: a notice's own fields, data like the name.
     fn render(
         &self,
         name: Option<&str>,
         placeholders: Option<Placeholders<'_>>,
+        values: &[(&str, &str)],
         branding: &Branding,
     ) -> Message {
         let greeting = match name.map(str::trim).filter(|n| !n.is_empty()) {
@@ -245,6 +318,15 @@ impl Template {
             .as_deref()
             .map(|email| format!(" or write to {email}"))
             .unwrap_or_default();
+        let footer = format!(
+            "You received this message because of activity on your {} account. {}{support_line}.",
+            branding.app_name,
+            if values.iter().any(|(name, _)| *name == "change") {
+                "If it wasn't you, act on it now"
+            } else {
+                "If it wasn't you, you can ignore it"
+            }
+        );
         let code = placeholders.map(|p| p.code).unwrap_or_default();
         let username = placeholders.and_then(|p| p.username).unwrap_or_default();
         // Cognito's placeholders go in verbatim; everything else is data.
@@ -254,9 +336,13 @@ impl Template {
                 "app_url" => branding.app_url.clone(),
                 "greeting" => greeting.clone(),
                 "support_line" => support_line.clone(),
+                "footer" => footer.clone(),
                 "code" => return Some(code.to_owned()),
                 "username" => return Some(username.to_owned()),
-                _ => return None,
+                _ => values
+                    .iter()
+                    .find(|(name, _)| *name == key)
+                    .map(|(_, value)| (*value).to_owned())?,
             })
         };
         let html_value = |key: &str| match key {
@@ -395,6 +481,42 @@ mod tests {
             render(Kind::AdminCreateUser, missing, None, &branding()),
             Err(RenderError::MissingUsername)
         ));
+    }
+
+    #[test]
+    fn security_notices_say_what_when_and_from_where() {
+        let mut subjects = std::collections::HashSet::new();
+        for change in SecurityChange::ALL {
+            let m =
+                render_security_notice(change, "2026-12-04 21:00 UTC", "198.51.100.7", &branding());
+            assert!(m.subject.starts_with("Acme: "), "{}", m.subject);
+            for part in [change.sentence(), "2026-12-04 21:00 UTC", "198.51.100.7"] {
+                assert!(
+                    m.html.contains(part) && m.text.contains(part),
+                    "{change:?}: {part}"
+                );
+            }
+            assert!(
+                m.html.contains("https://app.example.com") && m.text.contains("help@example.com")
+            );
+            assert!(!m.html.contains("{{") && !m.text.contains("{{") && !m.subject.contains("{{"));
+            subjects.insert(m.subject);
+        }
+        assert_eq!(subjects.len(), SecurityChange::ALL.len());
+        let notice =
+            render_security_notice(SecurityChange::PasswordReset, "now", "::1", &branding());
+        assert!(
+            notice.html.contains("act on it now") && !notice.html.contains("you can ignore it")
+        );
+        let welcome = render_welcome("Ada", &branding());
+        assert!(welcome.html.contains("you can ignore it"));
+        let hostile = render_security_notice(
+            SecurityChange::PasskeyAdded,
+            "now",
+            "<img src=x>",
+            &branding(),
+        );
+        assert!(hostile.html.contains("&lt;img src=x&gt;") && !hostile.html.contains("<img"));
     }
 
     #[test]

@@ -286,7 +286,15 @@ for (const [method, path, body] of dataRoutes) {
 // API client's tokens, 2 s grace) is refused once the grace period is over;
 // the replacement goes on working.
 const rotating = (await signIn(bob.email)).tokens;
+// A refresh is not a sign-in: its tokens keep the sign-in's auth_time, so a
+// stolen refresh token does not open the actions that need a recent one.
+await new Promise((resolve) => setTimeout(resolve, 1100));
 const renewed = await call('POST', '/api/auth/refresh', { body: { refresh_token: rotating.refresh_token } });
+results.attacks += 1;
+const renewedAt = renewed.body.access_token && decode(renewed.body.access_token).payload.auth_time;
+if (renewedAt !== decode(rotating.access_token).payload.auth_time) results.accepted += 1;
+check(renewedAt === decode(rotating.access_token).payload.auth_time,
+  "a refresh keeps the sign-in's auth_time", `${renewedAt} vs ${decode(rotating.access_token).payload.auth_time}`);
 check(
   renewed.status === 200 && typeof renewed.body.refresh_token === 'string' && renewed.body.refresh_token !== rotating.refresh_token,
   'a refresh answers the rotated refresh token',
@@ -303,6 +311,17 @@ check(onward.status === 200, 'the replacement still refreshes', `${onward.status
 const bobAfter = await signIn(bob.email);
 const bobProfile = await call('GET', '/api/users/me', { token: bobAfter.tokens.access_token });
 check(bobProfile.status === 200 && bobProfile.body.name === 'Ada Lovelace', "bob's account and profile are untouched", bobProfile.text);
+
+// ---------------------------------------------------------------- notices
+// A change to how an account is proven is mailed to its owner (through the
+// API's SES sender, captured by the emulator), never with the secret.
+const carol = await newUser('carol');
+const changed = await call('POST', '/api/auth/change-password',
+  { token: carol.tokens.access_token, body: { old_password: PASSWORD, new_password: 'another-Quasar-harbor-72!' } });
+check(changed.status === 200, 'carol changes her password', changed.text);
+const told = (await mailsTo(args.endpoint, carol.email)).filter((m) => JSON.stringify(m).includes('Your password was changed'));
+check(told.length === 1, 'carol is mailed one notice of the change', `${told.length} notices`);
+check(told.length === 1 && !JSON.stringify(told[0]).includes('another-Quasar'), 'the notice holds no password');
 
 // Another site's page must get no CORS grant (preflight or simple request).
 for (const [name, init] of Object.entries({

@@ -734,6 +734,18 @@ impl UserPool for Cognito {
             }))
     }
 
+    async fn email_of(&self, username: &str) -> Result<Option<String>, PoolError> {
+        let user = self
+            .client
+            .admin_get_user()
+            .user_pool_id(&self.pool_id)
+            .username(username)
+            .send()
+            .await
+            .map_err(|e| fail("AdminGetUser", e))?;
+        Ok(attributes_map(user.user_attributes()).remove("email"))
+    }
+
     /// HMAC-SHA256 of a fixed label under the API client's secret.
     async fn digest_key(&self) -> Result<Vec<u8>, PoolError> {
         let key = aws_lc_rs::hmac::Key::new(

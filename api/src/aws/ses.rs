@@ -1,10 +1,12 @@
 //! The API's own mail through SES v2, in the texts every mail of the stack
 //! shares ([`infra::messages`]).
 
-use crate::ports::notices::{NoticeError, Notices};
+use crate::ports::notices::{NoticeError, Notices, SecurityNotice};
 use async_trait::async_trait;
 use infra::mailer::{Email, Mailer, SesMailer};
-use infra::messages::{render_account_exists, render_reset_code, Branding, Message};
+use infra::messages::{
+    render_account_exists, render_reset_code, render_security_notice, Branding, Message,
+};
 
 pub struct SesNotices {
     mailer: SesMailer,
@@ -39,6 +41,12 @@ impl Notices for SesNotices {
     async fn reset_code(&self, to: &str, code: &str) -> Result<(), NoticeError> {
         let message = render_reset_code(code, &self.branding)
             .map_err(|e| NoticeError::Render("reset code", e.into()))?;
+        self.send(to, message).await
+    }
+
+    async fn security_notice(&self, to: &str, notice: &SecurityNotice) -> Result<(), NoticeError> {
+        let message =
+            render_security_notice(notice.change, &notice.when, &notice.address, &self.branding);
         self.send(to, message).await
     }
 }

@@ -1,9 +1,20 @@
 //! Mail the API sends itself (not Cognito): the notice to the owner of an
-//! address someone tried to sign up with again, and the API's own reset
-//! codes ([`crate::domain::reset_codes`]).
+//! address someone tried to sign up with again, the API's own reset codes
+//! ([`crate::domain::reset_codes`]), and the security notices after a change
+//! to how an account is proven.
 
 use crate::ports::BoxError;
 use async_trait::async_trait;
+pub use infra::messages::SecurityChange;
+
+/// What a security notice tells: the change, when (UTC) and the client
+/// address it came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SecurityNotice {
+    pub change: SecurityChange,
+    pub when: String,
+    pub address: String,
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum NoticeError {
@@ -17,6 +28,7 @@ pub enum NoticeError {
 pub trait Notices: Send + Sync {
     async fn account_exists(&self, to: &str) -> Result<(), NoticeError>;
     async fn reset_code(&self, to: &str, code: &str) -> Result<(), NoticeError>;
+    async fn security_notice(&self, to: &str, notice: &SecurityNotice) -> Result<(), NoticeError>;
 }
 
 /// Without an SES identity the API cannot send mail of its own.
@@ -32,6 +44,11 @@ impl Notices for NoNotices {
     async fn reset_code(&self, _to: &str, _code: &str) -> Result<(), NoticeError> {
         // Only a pool with SES has email MFA, the one reason for these codes.
         tracing::warn!("no SES identity: the API's reset code is not sent");
+        Ok(())
+    }
+
+    async fn security_notice(&self, _to: &str, notice: &SecurityNotice) -> Result<(), NoticeError> {
+        tracing::info!(change = ?notice.change, "no SES identity: the security notice is not sent");
         Ok(())
     }
 }

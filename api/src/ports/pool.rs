@@ -305,6 +305,8 @@ pub trait UserPool: Send + Sync {
     /// API's reaches ([`crate::reset_codes`]). None for everyone else,
     /// unknown users included.
     async fn reset_target(&self, username: &str) -> Result<Option<ResetTarget>, PoolError>;
+    /// The user's email (AdminGetUser), for a notice to its owner.
+    async fn email_of(&self, username: &str) -> Result<Option<String>, PoolError>;
     /// A key only this deployment's API holds, for the digests its tables
     /// keep ([`crate::domain::reset_codes::code_digest`]).
     async fn digest_key(&self) -> Result<Vec<u8>, PoolError>;

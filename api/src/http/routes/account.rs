@@ -2,7 +2,9 @@
 //! revocation) and the profiles table, created there if missing.
 
 use crate::http::error::{ApiError, ErrorBody, ErrorCode};
-use crate::http::extract::{Caller, JsonBody, RecentCaller};
+use crate::http::extract::{Caller, ClientAddress, JsonBody, RecentCaller};
+use crate::http::routes::tell_owner;
+use crate::ports::notices::SecurityChange;
 use crate::ports::pool::Attributes;
 use crate::state::SharedState;
 use axum::extract::State;
@@ -320,6 +322,7 @@ pub fn provider_identity(attributes: &Attributes) -> Option<(String, String)> {
     ))]
 pub async fn link(
     State(state): State<SharedState>,
+    ClientAddress(address): ClientAddress,
     RecentCaller(caller): RecentCaller,
     JsonBody(body): JsonBody<LinkBody>,
 ) -> Result<Json<Linked>, ApiError> {
@@ -355,6 +358,8 @@ pub async fn link(
         .link_provider(account.username(), &provider, &provider_user_id)
         .await?;
     tracing::info!(user_id = %account.claims.sub, provider, "provider linked");
+    let email = account_attributes.get("email").map(String::as_str);
+    tell_owner(&state, email, SecurityChange::IdentityLinked, &address).await;
     Ok(Json(Linked {
         message: format!("Signing in with {provider} now reaches this account."),
         provider,

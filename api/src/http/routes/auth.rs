@@ -7,7 +7,11 @@ use crate::domain::reset_codes::{self, Redeemed, MAX_ISSUED_PER_DAY};
 use crate::domain::sign_up::{self, NewAccount};
 use crate::domain::throttle::{self, Attempt};
 use crate::http::error::{chain, session_error, ApiError, ErrorBody, ErrorCode};
-use crate::http::extract::{bearer, Caller, JsonBody, OptionalJsonBody, RecentCaller};
+use crate::http::extract::{
+    bearer, Caller, ClientAddress, JsonBody, OptionalJsonBody, RecentCaller,
+};
+use crate::http::routes::{caller_email, tell_owner};
+use crate::ports::notices::SecurityChange;
 use crate::ports::pool::{
     MfaMethod, MfaSettings, PasskeyChallenge, PoolError, Recovery, SignIn, Tokens, UserContext,
 };
@@ -922,6 +926,9 @@ pub async fn reset_password(
     // keeps the users who have them from standing out by timing.
     not_before(started, state.config.sign_up_min_duration).await;
     reset?;
+    let email = state.pool.email_of(&username).await.ok().flatten();
+    let change = SecurityChange::PasswordReset;
+    tell_owner(&state, email.as_deref(), change, &context.ip_address).await;
     Ok(Json(PasswordReset {
         message: "Your password is reset; sign in with the new one.".to_owned(),
         reset: true,
@@ -997,6 +1004,7 @@ pub struct PasswordChanged {
     ))]
 pub async fn change_password(
     State(state): State<SharedState>,
+    ClientAddress(address): ClientAddress,
     caller: Caller,
     JsonBody(body): JsonBody<ChangePasswordBody>,
 ) -> Result<Json<PasswordChanged>, ApiError> {
@@ -1019,6 +1027,8 @@ pub async fn change_password(
         .pool
         .change_password(&caller.token, &body.old_password, &body.new_password)
         .await?;
+    let email = attributes.get("email").map(String::as_str);
+    tell_owner(&state, email, SecurityChange::PasswordChanged, &address).await;
     Ok(Json(PasswordChanged { changed: true }))
 }
 
@@ -1080,11 +1090,13 @@ pub async fn mfa_verify(
 ) -> Result<Json<MfaState>, ApiError> {
     let code = code(&body.code)?;
     limit(&state, "mfa_verify", &context, Some(&caller.claims.sub)).await?;
-    state
-        .pool
-        .mfa_verify(&caller.token, code)
-        .await
-        .map_err(session_error)?;
+    let (verified, email) = tokio::join!(
+        state.pool.mfa_verify(&caller.token, code),
+        caller_email(&state, &caller)
+    );
+    verified.map_err(session_error)?;
+    let change = SecurityChange::AuthenticatorAdded;
+    tell_owner(&state, email.as_deref(), change, &context.ip_address).await;
     Ok(Json(MfaState { mfa_enabled: true }))
 }
 
@@ -1093,14 +1105,27 @@ pub async fn mfa_verify(
     responses((status = 200, body = MfaState), (status = 401, description = "Bad or revoked token; or `reauthentication_required`: the sign-in is older than the stack's window (5 minutes by default), so sign in again", body = ErrorBody)))]
 pub async fn mfa_disable(
     State(state): State<SharedState>,
+    ClientAddress(address): ClientAddress,
     RecentCaller(caller): RecentCaller,
 ) -> Result<Json<MfaState>, ApiError> {
-    for method in mfa_settings(&state, &caller).await?.methods {
+    let (settings, email) =
+        tokio::join!(mfa_settings(&state, &caller), caller_email(&state, &caller));
+    let methods = settings?.methods;
+    for method in &methods {
         state
             .pool
-            .set_mfa(&caller.token, method, false)
+            .set_mfa(&caller.token, *method, false)
             .await
             .map_err(session_error)?;
+    }
+    if !methods.is_empty() {
+        tell_owner(
+            &state,
+            email.as_deref(),
+            SecurityChange::SecondFactorsOff,
+            &address,
+        )
+        .await;
     }
     Ok(Json(MfaState { mfa_enabled: false }))
 }
@@ -1133,18 +1158,26 @@ pub async fn mfa_get(
     ))]
 pub async fn mfa_email(
     State(state): State<SharedState>,
+    ClientAddress(address): ClientAddress,
     RecentCaller(caller): RecentCaller,
 ) -> Result<Json<MfaSettings>, ApiError> {
-    state
-        .pool
-        .set_mfa(&caller.token, MfaMethod::Email, true)
-        .await
-        .map_err(|err| match err {
-            PoolError::InvalidParameter => ApiError::bad_request(
-                "Email codes need a verified address, on a stack that sends them.",
-            ),
-            other => session_error(other),
-        })?;
+    let (turned_on, email) = tokio::join!(
+        state.pool.set_mfa(&caller.token, MfaMethod::Email, true),
+        caller_email(&state, &caller)
+    );
+    turned_on.map_err(|err| match err {
+        PoolError::InvalidParameter => ApiError::bad_request(
+            "Email codes need a verified address, on a stack that sends them.",
+        ),
+        other => session_error(other),
+    })?;
+    tell_owner(
+        &state,
+        email.as_deref(),
+        SecurityChange::EmailCodesOn,
+        &address,
+    )
+    .await;
     Ok(Json(mfa_settings(&state, &caller).await?))
 }
 
@@ -1164,10 +1197,13 @@ pub struct PreferredMfaBody {
     ))]
 pub async fn mfa_preferred(
     State(state): State<SharedState>,
+    ClientAddress(address): ClientAddress,
     RecentCaller(caller): RecentCaller,
     JsonBody(body): JsonBody<PreferredMfaBody>,
 ) -> Result<Json<MfaSettings>, ApiError> {
-    let settings = mfa_settings(&state, &caller).await?;
+    let (settings, email) =
+        tokio::join!(mfa_settings(&state, &caller), caller_email(&state, &caller));
+    let settings = settings?;
     if !settings.methods.contains(&body.method) {
         return Err(ApiError::bad_request("Turn that method on first."));
     }
@@ -1176,6 +1212,10 @@ pub async fn mfa_preferred(
         .set_mfa(&caller.token, body.method, true)
         .await
         .map_err(session_error)?;
+    if settings.preferred != Some(body.method) {
+        let change = SecurityChange::SecondFactorChosen;
+        tell_owner(&state, email.as_deref(), change, &address).await;
+    }
     Ok(Json(MfaSettings {
         preferred: Some(body.method),
         ..settings

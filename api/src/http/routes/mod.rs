@@ -8,6 +8,7 @@ pub mod data;
 pub mod devices;
 pub mod passkeys;
 
+use crate::ports::notices::{SecurityChange, SecurityNotice};
 use crate::state::SharedState;
 use axum::routing::MethodRouter;
 use axum::Json;
@@ -16,6 +17,42 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::{routes, PathItemExt};
+
+/// Tells the account's owner, at `to`, of a change to how the account is
+/// proven, made from `address`. The change is made by now, so a notice that
+/// cannot be sent is logged, never answered as an error.
+pub(crate) async fn tell_owner(
+    state: &SharedState,
+    to: Option<&str>,
+    change: SecurityChange,
+    address: &str,
+) {
+    let Some(to) = to.filter(|to| !to.is_empty()) else {
+        tracing::warn!(?change, "no address to send the security notice to");
+        return;
+    };
+    let when = infra::profile::now_rfc3339()
+        .replacen('T', " ", 1)
+        .replace('Z', " UTC");
+    let notice = SecurityNotice {
+        change,
+        when,
+        address: address.to_owned(),
+    };
+    if let Err(err) = state.notices.security_notice(to, &notice).await {
+        tracing::warn!(?change, error = %crate::ports::chain(&err), "security notice not sent");
+    }
+}
+
+/// The caller's email, for a notice sent beside the action (`None` when
+/// Cognito cannot say; the action answers for the session).
+pub(crate) async fn caller_email(
+    state: &SharedState,
+    caller: &crate::http::extract::Caller,
+) -> Option<String> {
+    let attributes = state.pool.get_user(&caller.token).await.ok()?;
+    attributes.get("email").cloned()
+}
 
 #[derive(Serialize, ToSchema)]
 pub struct Health {

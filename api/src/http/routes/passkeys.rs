@@ -5,7 +5,9 @@
 //! `toJSON()`. Signing in with a passkey is `/api/auth/signin/passkey`.
 
 use crate::http::error::{session_error, ApiError, ErrorBody};
-use crate::http::extract::{Caller, JsonBody, PathParams, RecentCaller};
+use crate::http::extract::{Caller, ClientAddress, JsonBody, PathParams, RecentCaller};
+use crate::http::routes::{caller_email, tell_owner};
+use crate::ports::notices::SecurityChange;
 use crate::ports::pool::Passkey;
 use crate::state::SharedState;
 use axum::extract::State;
@@ -109,16 +111,26 @@ pub async fn options(
     ))]
 pub async fn register(
     State(state): State<SharedState>,
+    ClientAddress(address): ClientAddress,
     RecentCaller(caller): RecentCaller,
     JsonBody(body): JsonBody<PasskeyCredentialBody>,
 ) -> Result<(StatusCode, Json<PasskeyList>), ApiError> {
     let credential = credential(&body.credential)?;
-    state
-        .pool
-        .finish_passkey_registration(&caller.token, credential)
-        .await
-        .map_err(session_error)?;
+    let (registered, email) = tokio::join!(
+        state
+            .pool
+            .finish_passkey_registration(&caller.token, credential),
+        caller_email(&state, &caller)
+    );
+    registered.map_err(session_error)?;
     tracing::info!(user_id = %caller.claims.sub, "passkey registered");
+    tell_owner(
+        &state,
+        email.as_deref(),
+        SecurityChange::PasskeyAdded,
+        &address,
+    )
+    .await;
     let passkeys = state
         .pool
         .list_passkeys(&caller.token)
@@ -137,18 +149,26 @@ pub async fn register(
     ))]
 pub async fn delete(
     State(state): State<SharedState>,
+    ClientAddress(address): ClientAddress,
     RecentCaller(caller): RecentCaller,
     PathParams(credential_id): PathParams<String>,
 ) -> Result<StatusCode, ApiError> {
     if !valid_credential_id(&credential_id) {
         return Err(ApiError::not_found());
     }
-    state
-        .pool
-        .delete_passkey(&caller.token, &credential_id)
-        .await
-        .map_err(session_error)?;
+    let (deleted, email) = tokio::join!(
+        state.pool.delete_passkey(&caller.token, &credential_id),
+        caller_email(&state, &caller)
+    );
+    deleted.map_err(session_error)?;
     tracing::info!(user_id = %caller.claims.sub, "passkey deleted");
+    tell_owner(
+        &state,
+        email.as_deref(),
+        SecurityChange::PasskeyRemoved,
+        &address,
+    )
+    .await;
     Ok(StatusCode::NO_CONTENT)
 }
 
