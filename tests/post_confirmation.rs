@@ -190,3 +190,64 @@ async fn a_missing_group_fails_so_cognito_retries() {
     // retry after the group exists completes the work.
     assert!(deps.profiles.get(&fx.username).await.unwrap().is_some());
 }
+
+/// After a password reset, however it was made, the sessions from before it
+/// end: the old access token is refused.
+#[tokio::test]
+async fn a_password_reset_ends_every_earlier_session() {
+    use aws_sdk_cognitoidentityprovider::types::{AuthFlowType, ExplicitAuthFlowsType};
+    let fx = Fixture::new().await;
+    let password = "violet-Quasar-harbor-71!";
+    fx.cognito
+        .admin_set_user_password()
+        .user_pool_id(&fx.pool_id)
+        .username(&fx.username)
+        .password(password)
+        .permanent(true)
+        .send()
+        .await
+        .unwrap();
+    let client = fx
+        .cognito
+        .create_user_pool_client()
+        .user_pool_id(&fx.pool_id)
+        .client_name("admin")
+        .explicit_auth_flows(ExplicitAuthFlowsType::AllowAdminUserPasswordAuth)
+        .send()
+        .await
+        .unwrap()
+        .user_pool_client
+        .and_then(|c| c.client_id)
+        .unwrap();
+    let signed_in = fx
+        .cognito
+        .admin_initiate_auth()
+        .user_pool_id(&fx.pool_id)
+        .client_id(&client)
+        .auth_flow(AuthFlowType::AdminUserPasswordAuth)
+        .auth_parameters("USERNAME", &fx.username)
+        .auth_parameters("PASSWORD", password)
+        .send()
+        .await
+        .unwrap();
+    let token = signed_in
+        .authentication_result
+        .and_then(|r| r.access_token)
+        .unwrap();
+    assert!(fx
+        .cognito
+        .get_user()
+        .access_token(&token)
+        .send()
+        .await
+        .is_ok());
+    let mut event = fx.event();
+    event["triggerSource"] = json!("PostConfirmation_ConfirmForgotPassword");
+    let out = handle(event, &fx.deps(None)).await.unwrap();
+    assert_eq!(out["response"], json!({}));
+    let refused = fx.cognito.get_user().access_token(&token).send().await;
+    assert!(
+        refused.is_err(),
+        "the token from before the reset still works"
+    );
+}

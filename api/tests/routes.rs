@@ -900,11 +900,13 @@ async fn health_needs_nothing() {
 
 /// A body each token route accepts, for those that need one: a revoked
 /// token must be refused for what it is, not for its body.
-fn valid_body(operation_id: &str) -> Option<Value> {
+fn valid_body(operation_id: &str, live_account_token: &str) -> Option<Value> {
     Some(match operation_id {
         "createItem" => json!({"title": "t"}),
         "updateMe" => json!({"name": "Eve"}),
-        "link" => json!({"account_access_token": "x.y.z"}),
+        // A live token of another account: only the caller's ended session
+        // may refuse the request.
+        "link" => json!({"account_access_token": live_account_token}),
         "change_password" => json!({"old_password": STRONG, "new_password": format!("{STRONG}x")}),
         "mfa_verify" => json!({"code": api::fakes::CODE}),
         "mfa_preferred" => json!({"method": "totp"}),
@@ -922,6 +924,7 @@ async fn every_token_route_refuses_an_ended_session() {
     use utoipa::openapi::security::SecurityRequirement;
     let api = Api::new();
     let (email, _) = api.user("thief-target").await;
+    let (_, bystander) = api.user("bystander").await;
     behaviour::Backend::make_admin(&api, &email).await;
     let tokens = api.sign_in(&email).await;
     let username = tokens["username"].as_str().unwrap().to_owned();
@@ -980,7 +983,10 @@ async fn every_token_route_refuses_an_ended_session() {
                 )
                 .replace("{credential_id}", "Y3JlZA");
             assert!(!concrete.contains('{'), "a parameter to fill in {path}");
-            let body = operation.request_body.as_ref().and(valid_body(&id));
+            let body = operation
+                .request_body
+                .as_ref()
+                .and(valid_body(&id, access(&bystander)));
             let reply = api
                 .call(method.clone(), &concrete, body, Some(access(&tokens)))
                 .await;
@@ -1013,6 +1019,7 @@ async fn every_token_route_refuses_an_ended_session() {
 /// The actions that change how the account is proven, as (method, path,
 /// body); each needs a recent sign-in.
 fn sensitive_actions() -> Vec<(Method, &'static str, Option<Value>)> {
+    // In an order in which each succeeds with a recent sign-in.
     vec![
         (Method::POST, "/api/auth/mfa/setup", None),
         (
@@ -1020,13 +1027,13 @@ fn sensitive_actions() -> Vec<(Method, &'static str, Option<Value>)> {
             "/api/auth/mfa/verify",
             Some(json!({"code": api::fakes::CODE})),
         ),
-        (Method::DELETE, "/api/auth/mfa", None),
         (Method::PUT, "/api/auth/mfa/email", None),
         (
             Method::PUT,
             "/api/auth/mfa/preferred",
             Some(json!({"method": "totp"})),
         ),
+        (Method::DELETE, "/api/auth/mfa", None),
         (Method::POST, "/api/auth/passkeys/options", None),
         (
             Method::POST,
@@ -1034,6 +1041,11 @@ fn sensitive_actions() -> Vec<(Method, &'static str, Option<Value>)> {
             Some(json!({"credential": {"id": "Y3JlZA"}})),
         ),
         (Method::DELETE, "/api/auth/passkeys/Y3JlZA", None),
+        (
+            Method::PUT,
+            "/api/auth/devices/us-east-1_0b2f6a1e-8c1d-4f7e-9a3b-2d4c6e8f0a1b",
+            Some(json!({"remembered": true})),
+        ),
         (Method::DELETE, "/api/users/me", None),
     ]
 }
@@ -1043,22 +1055,6 @@ async fn sensitive_actions_need_a_recent_sign_in() {
     let api = Api::new();
     let (email, _) = api.user("stolen").await;
     let old = api.pool.signed_in_ago(&email, 301);
-    for (method, path, body) in sensitive_actions() {
-        let reply = api
-            .call(method.clone(), path, body, Some(&old.access_token))
-            .await;
-        assert_eq!(
-            (reply.status, reply.body["error"]["code"].as_str()),
-            (StatusCode::UNAUTHORIZED, Some("reauthentication_required")),
-            "{method} {path}: {}",
-            reply.body
-        );
-        assert_eq!(
-            reply.body["error"]["message"],
-            "Sign in again to do this: it needs a sign-in within the last 5 minutes."
-        );
-    }
-    assert!(api.pool.has_user(&email), "the account is still there");
     // A refresh keeps the sign-in's time, so it opens nothing.
     let refreshed = api
         .call(
@@ -1069,15 +1065,35 @@ async fn sensitive_actions_need_a_recent_sign_in() {
         )
         .await;
     assert_eq!(refreshed.status, StatusCode::OK, "{}", refreshed.body);
-    let again = api
-        .call(
-            Method::DELETE,
-            "/api/users/me",
-            None,
-            Some(access(&refreshed.body)),
-        )
+    for token in [old.access_token.as_str(), access(&refreshed.body)] {
+        for (method, path, body) in sensitive_actions() {
+            let reply = api.call(method.clone(), path, body, Some(token)).await;
+            assert_eq!(
+                (reply.status, reply.body["error"]["code"].as_str()),
+                (StatusCode::UNAUTHORIZED, Some("reauthentication_required")),
+                "{method} {path}: {}",
+                reply.body
+            );
+            assert_eq!(
+                reply.body["error"]["message"],
+                "Sign in again to do this: it needs a sign-in within the last 5 minutes."
+            );
+            assert_eq!(
+                reply.headers["www-authenticate"],
+                r#"Bearer error="insufficient_user_authentication""#
+            );
+        }
+    }
+    let settings = api
+        .call(Method::GET, "/api/auth/mfa", None, Some(&old.access_token))
         .await;
-    assert_eq!(again.body["error"]["code"], "reauthentication_required");
+    assert_eq!(
+        settings.body["methods"],
+        json!([]),
+        "no second factor was turned on"
+    );
+    assert!(api.notices.security_notices().is_empty());
+    assert!(api.pool.has_user(&email), "the account is still there");
     // Everything else goes on working with the old sign-in's tokens.
     for path in [
         "/api/users/me",
@@ -1090,16 +1106,25 @@ async fn sensitive_actions_need_a_recent_sign_in() {
             .await;
         assert_eq!(reply.status, StatusCode::OK, "{path}: {}", reply.body);
     }
+    let forget = api
+        .call(
+            Method::PUT,
+            "/api/auth/devices/us-east-1_0b2f6a1e-8c1d-4f7e-9a3b-2d4c6e8f0a1b",
+            Some(json!({"remembered": false})),
+            Some(&old.access_token),
+        )
+        .await;
+    assert_ne!(forget.body["error"]["code"], "reauthentication_required");
 
     let fresh = api.pool.signed_in_ago(&email, 290);
+    let device = "us-east-1_0b2f6a1e-8c1d-4f7e-9a3b-2d4c6e8f0a1b";
+    api.pool
+        .track_device(&email, device, fresh.refresh_token.as_deref().unwrap());
     for (method, path, body) in sensitive_actions() {
         let reply = api
             .call(method.clone(), path, body, Some(&fresh.access_token))
             .await;
-        assert_ne!(
-            reply.body["error"]["code"], "reauthentication_required",
-            "{method} {path}"
-        );
+        assert!(reply.status.is_success(), "{method} {path}: {}", reply.body);
     }
     assert!(
         !api.pool.has_user(&email),
@@ -1277,4 +1302,57 @@ async fn each_change_to_how_an_account_is_proven_is_mailed_to_its_owner() {
             "{notice:?}"
         );
     }
+}
+
+/// A stolen admin refresh token must not promote anyone: the admin routes
+/// that change something need a recent sign-in; the listing does not.
+#[tokio::test]
+async fn admin_changes_need_a_recent_sign_in() {
+    let api = Api::new();
+    let (admin_email, _) = api.user("old-admin").await;
+    behaviour::Backend::make_admin(&api, &admin_email).await;
+    let (target_email, target) = api.user("target").await;
+    let target = target["username"].as_str().unwrap().to_owned();
+    let old = api.pool.signed_in_ago(&admin_email, 301);
+    for (method, path) in [
+        (
+            Method::PUT,
+            format!("/api/admin/users/{target}/groups/admin"),
+        ),
+        (
+            Method::DELETE,
+            format!("/api/admin/users/{target}/groups/users"),
+        ),
+        (Method::POST, format!("/api/admin/users/{target}/disable")),
+        (Method::POST, format!("/api/admin/users/{target}/enable")),
+    ] {
+        let reply = api
+            .call(method.clone(), &path, None, Some(&old.access_token))
+            .await;
+        assert_eq!(
+            reply.body["error"]["code"], "reauthentication_required",
+            "{method} {path}: {}",
+            reply.body
+        );
+    }
+    assert_eq!(api.pool.groups_of(&target_email), ["users"]);
+    let list = api
+        .call(
+            Method::GET,
+            "/api/admin/users",
+            None,
+            Some(&old.access_token),
+        )
+        .await;
+    assert_eq!(list.status, StatusCode::OK, "{}", list.body);
+    let fresh = api.pool.signed_in_ago(&admin_email, 10);
+    let promoted = api
+        .call(
+            Method::PUT,
+            &format!("/api/admin/users/{target}/groups/admin"),
+            None,
+            Some(&fresh.access_token),
+        )
+        .await;
+    assert_eq!(promoted.status, StatusCode::OK, "{}", promoted.body);
 }

@@ -51,8 +51,10 @@ MUTATIONS = {
         ("                Action: dynamodb:PutItem\n                Resource: !GetAtt ProfilesTable.Arn\n",
          "                Action: dynamodb:PutItem\n                Resource: \"*\"\n"),
     ], "no_wildcard_resource_for_cognito_or_dynamodb_writes (policy resource)": [
-        ("            Action: cognito-idp:AdminAddUserToGroup\n            Resource: !GetAtt UserPool.Arn\n",
-         "            Action: cognito-idp:AdminAddUserToGroup\n            Resource: \"*\"\n"),
+        ("            Action: [cognito-idp:AdminAddUserToGroup, cognito-idp:AdminUserGlobalSignOut]\n"
+         "            Resource: !GetAtt UserPool.Arn\n",
+         "            Action: [cognito-idp:AdminAddUserToGroup, cognito-idp:AdminUserGlobalSignOut]\n"
+         "            Resource: \"*\"\n"),
     ],
     "pre_token_generation_is_v2": [
         ("          LambdaVersion: V2_0\n", "          LambdaVersion: V1_0\n"),

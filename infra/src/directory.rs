@@ -1,4 +1,4 @@
-//! The user pool as a directory of group memberships.
+//! The user pool as the triggers use it: group memberships and sessions.
 
 use crate::error::{Error, Result};
 use std::future::Future;
@@ -10,6 +10,13 @@ pub trait GroupDirectory {
         user_pool_id: &str,
         username: &str,
         group: &str,
+    ) -> impl Future<Output = Result<()>> + Send;
+
+    /// Ends every session of the user (AdminUserGlobalSignOut).
+    fn sign_out_everywhere(
+        &self,
+        user_pool_id: &str,
+        username: &str,
     ) -> impl Future<Output = Result<()>> + Send;
 }
 
@@ -39,6 +46,17 @@ impl GroupDirectory for CognitoDirectory {
             .send()
             .await
             .map_err(|e| Error::aws("Cognito AdminAddUserToGroup", e))?;
+        Ok(())
+    }
+
+    async fn sign_out_everywhere(&self, user_pool_id: &str, username: &str) -> Result<()> {
+        self.client
+            .admin_user_global_sign_out()
+            .user_pool_id(user_pool_id)
+            .username(username)
+            .send()
+            .await
+            .map_err(|e| Error::aws("Cognito AdminUserGlobalSignOut", e))?;
         Ok(())
     }
 }

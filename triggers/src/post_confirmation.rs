@@ -1,5 +1,7 @@
 //! Post confirmation: provision the profile, join the default group, and
-//! optionally welcome the user.
+//! optionally welcome the user; after a password reset (however it was
+//! made: the API, Cognito straight, the managed login page), end every
+//! session of the user, so whoever held one before the reset is out.
 //!
 //! The user is already confirmed when this runs, and Cognito retries it on
 //! error or timeout. So the profile write is conditional (a retry never
@@ -86,9 +88,6 @@ where
     let parsed: CognitoEventUserPoolsPostConfirmation =
         event::parse::<_, CognitoEventUserPoolsPostConfirmationResponse>(event)?;
     let header = &parsed.cognito_event_user_pools_header;
-    if !matches!(header.trigger_source, Some(Source::ConfirmSignUp)) {
-        return event::to_json(&parsed);
-    }
     let pool_id = header
         .user_pool_id
         .as_deref()
@@ -97,6 +96,18 @@ where
         .user_name
         .as_deref()
         .ok_or_else(|| Error::MalformedEvent("userName is missing".into()))?;
+    if matches!(header.trigger_source, Some(Source::ConfirmForgotPassword)) {
+        // The password is reset by now: a failed sign-out is logged, and the
+        // reset is not failed for it (nor retried into a loop).
+        match deps.directory.sign_out_everywhere(pool_id, username).await {
+            Ok(()) => tracing::info!("sessions ended after a password reset"),
+            Err(err) => tracing::warn!(error = %err, "sign-out after a password reset failed"),
+        }
+        return event::to_json(&parsed);
+    }
+    if !matches!(header.trigger_source, Some(Source::ConfirmSignUp)) {
+        return event::to_json(&parsed);
+    }
     let profile = profile_from(
         &parsed.request.user_attributes,
         &deps.settings.default_group,

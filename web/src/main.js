@@ -351,6 +351,15 @@ onSubmit('password-form', async (values, form) => {
 onSubmit('delete-form', async ({ confirmed }, form) => {
   if (confirmed !== 'yes') throw new Error('Tick the box to confirm the deletion.');
   const reply = await api.call('DELETE', '/api/users/me');
+  if (reply.error?.code === 'reauthentication_required') {
+    // A sign-in older than the stack's window cannot delete the account:
+    // the user signs in again, then deletes.
+    await signOut().catch(() => {});
+    $('who').textContent = '';
+    say(reply.error.message);
+    show('signin');
+    return;
+  }
   if (!reply.ok) throw new Error(reply.error.message);
   form.reset();
   // The account is gone and its tokens with it: forget them here.

@@ -56,9 +56,8 @@ pub fn refusal(code: &str, message: Option<&str>) -> Option<PoolError> {
         "ExpiredCodeException" => PoolError::ExpiredCode,
         "UserNotConfirmedException" => PoolError::NotConfirmed,
         "PasswordResetRequiredException" => PoolError::PasswordResetRequired,
-        "LimitExceededException"
-        | "TooManyRequestsException"
-        | "TooManyFailedAttemptsException" => PoolError::Throttled,
+        "LimitExceededException" | "TooManyFailedAttemptsException" => PoolError::Throttled,
+        "TooManyRequestsException" => PoolError::Busy,
         "InvalidParameterException" => PoolError::InvalidParameter,
         "SoftwareTokenMFANotFoundException" => PoolError::MfaNotSetUp,
         "UserLambdaValidationException" => {
@@ -115,9 +114,9 @@ where
 /// ListDevices' largest page.
 const MAX_DEVICES_PER_PAGE: i32 = 60;
 /// A bound on what one listing reads (a user has a handful of devices).
+const MAX_DEVICES_LISTED: usize = 240;
 /// Pages of AdminListGroupsForUser read before a membership counts as absent.
 const MAX_GROUP_PAGES: usize = 5;
-const MAX_DEVICES_LISTED: usize = 240;
 
 fn rfc3339(moment: Option<aws_smithy_types::DateTime>) -> Option<String> {
     moment.and_then(|m| m.fmt(aws_smithy_types::date_time::Format::DateTime).ok())
@@ -202,6 +201,9 @@ impl Cognito {
                     error = %aws_smithy_types::error::display::DisplayErrorContext(&err),
                     "AdminUserGlobalSignOut failed after a password change"
                 ),
+            }
+            if attempt == 1 {
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
             }
         }
     }
@@ -1043,6 +1045,11 @@ impl UserPool for Cognito {
                 _ => return Ok(false),
             }
         }
+        tracing::warn!(
+            group,
+            pages = MAX_GROUP_PAGES,
+            "membership not found within the pages read"
+        );
         Ok(false)
     }
 

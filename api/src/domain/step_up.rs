@@ -10,8 +10,8 @@ pub struct Window(Duration);
 
 impl Window {
     pub const DEFAULT: Window = Window(Duration::from_secs(300));
-    /// Cognito's shortest access-token validity is 5 minutes; a day is its
-    /// longest, so a window past it would never close.
+    /// Cognito's longest access-token validity is a day; a longer window
+    /// would let a sign-in's refreshed tokens act for more than a day.
     pub const MIN_SECONDS: u64 = 60;
     pub const MAX_SECONDS: u64 = 86_400;
 

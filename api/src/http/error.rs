@@ -391,14 +391,12 @@ impl From<PasswordRefusal> for ApiError {
 
 /// A call made with the caller's token, as answers: a revoked or deleted
 /// session (or one an operator's password reset ended) is the one 401, not
-/// "wrong password"; Cognito's throttling of the check is the account's
-/// quota, not the caller's doing, so a retryable 503.
+/// "wrong password".
 pub fn session_error(err: PoolError) -> ApiError {
     match err {
         PoolError::NotAuthorized | PoolError::UserNotFound | PoolError::PasswordResetRequired => {
             ApiError::unauthorized()
         }
-        PoolError::Throttled => ApiError::internal().with_retry_after(1),
         other => ApiError::from(other),
     }
 }
@@ -434,6 +432,9 @@ impl From<PoolError> for ApiError {
             PoolError::PasswordResetRequired => {
                 ApiError::new(C::PasswordResetRequired, "Reset your password to continue.")
             }
+            // The account's quota, not the caller's attempts: a 429 would
+            // blame the caller.
+            PoolError::Busy => ApiError::internal().with_retry_after(1),
             PoolError::Throttled => {
                 ApiError::new(C::TooManyRequests, "Too many attempts; try again later.")
             }
@@ -556,8 +557,12 @@ mod tests {
     }
 
     #[test]
-    fn a_session_check_cognito_throttles_is_a_retryable_503() {
-        let answer = session_error(PoolError::Throttled);
+    fn cognito_busy_is_a_retryable_503_and_the_callers_own_limit_a_429() {
+        assert_eq!(
+            session_error(PoolError::Throttled).status(),
+            StatusCode::TOO_MANY_REQUESTS
+        );
+        let answer = session_error(PoolError::Busy);
         assert_eq!(answer.status(), StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(answer.retry_after, Some(1));
         for ended in [

@@ -87,6 +87,23 @@ impl FromRequestParts<SharedState> for RecentCaller {
     }
 }
 
+/// An admin whose sign-in is recent, for the admin routes that change
+/// something (a stolen admin refresh token must not promote anyone).
+pub struct RecentAdmin(pub Caller);
+
+impl FromRequestParts<SharedState> for RecentAdmin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &SharedState,
+    ) -> Result<Self, Self::Rejection> {
+        let Admin(caller) = Admin::from_request_parts(parts, state).await?;
+        let RecentCaller(caller) = caller.recent(state)?;
+        Ok(RecentAdmin(caller))
+    }
+}
+
 /// A caller in the `admin` group, as the pool has it at the time of the
 /// request: the token's `cognito:groups` is only the first filter, so a
 /// demoted or signed-out admin loses the rights on their next request.

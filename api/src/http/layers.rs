@@ -138,6 +138,14 @@ pub async fn render_errors(request: Request, next: Next) -> Response {
             rendered.headers_mut().insert(name.clone(), value.clone());
         }
     }
+    if error.code == crate::http::error::ErrorCode::ReauthenticationRequired {
+        // RFC 9470's step-up challenge, so clients do not read the 401 as an
+        // expired token and loop on refreshes (which keep the sign-in time).
+        rendered.headers_mut().insert(
+            axum::http::header::WWW_AUTHENTICATE,
+            HeaderValue::from_static(r#"Bearer error="insufficient_user_authentication""#),
+        );
+    }
     if let Some(seconds) = error.retry_after {
         rendered
             .headers_mut()

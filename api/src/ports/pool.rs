@@ -154,6 +154,10 @@ pub enum PoolError {
     PasswordResetRequired,
     #[error("too many attempts")]
     Throttled,
+    /// Cognito's request-rate quota of the account is used up (not the
+    /// caller's doing): retry in a moment.
+    #[error("Cognito's request rate is used up")]
+    Busy,
     /// Cognito found the request invalid for this user or pool (for
     /// example an unverified address); the caller decides what it means.
     #[error("the request is not valid for this user")]

@@ -49,6 +49,8 @@ FUNCTION_CALLS = {
     "PostConfirmationFunction": {
         "dynamodb:PutItem": ["ProfilesTable"],
         "cognito-idp:AdminAddUserToGroup": ["UserPool"],
+        # Every session ended after a password reset.
+        "cognito-idp:AdminUserGlobalSignOut": ["UserPool"],
         # The welcome mail is sent only when the stack enables it.
         "ses:SendEmail": lambda stack: ["param:SesIdentityArn"] if stack.condition("WelcomeEmail") else [],
     },

@@ -323,7 +323,7 @@ pub fn provider_identity(attributes: &Attributes) -> Option<(String, String)> {
 pub async fn link(
     State(state): State<SharedState>,
     ClientAddress(address): ClientAddress,
-    RecentCaller(caller): RecentCaller,
+    caller: Caller,
     JsonBody(body): JsonBody<LinkBody>,
 ) -> Result<Json<Linked>, ApiError> {
     let (provider, provider_user_id) = provider_identity(&attributes(&state, &caller).await?)

@@ -1,9 +1,10 @@
 //! Admin routes, for members of the `admin` group only: the verified
 //! token's `cognito:groups` and the pool's groups at the time of the request
-//! must both say so (see [`Admin`]).
+//! must both say so (see [`Admin`]); the routes that change something also
+//! need a recent sign-in ([`RecentAdmin`]).
 
 use crate::http::error::{ApiError, ErrorBody};
-use crate::http::extract::{Admin, PageQuery, PathParams};
+use crate::http::extract::{Admin, PageQuery, PathParams, RecentAdmin};
 use crate::ports::pool::UserSummary;
 use crate::state::SharedState;
 use axum::extract::State;
@@ -58,7 +59,7 @@ pub struct Membership {
 
 async fn set_group(
     state: SharedState,
-    Admin(admin): Admin,
+    RecentAdmin(admin): RecentAdmin,
     (user, group): (String, String),
     member: bool,
 ) -> Result<Json<Membership>, ApiError> {
@@ -80,13 +81,13 @@ async fn set_group(
     params(("username" = String, Path), ("group" = String, Path)),
     responses(
         (status = 200, body = Membership),
-        (status = 401, body = ErrorBody),
+        (status = 401, description = "Bad or revoked token; or `reauthentication_required`: the sign-in is older than the stack's window (5 minutes by default), so sign in again", body = ErrorBody),
         (status = 403, body = ErrorBody),
         (status = 404, description = "No such user or group", body = ErrorBody),
     ))]
 pub async fn add_to_group(
     State(state): State<SharedState>,
-    admin: Admin,
+    admin: RecentAdmin,
     PathParams(params): PathParams<(String, String)>,
 ) -> Result<Json<Membership>, ApiError> {
     set_group(state, admin, params, true).await
@@ -97,13 +98,13 @@ pub async fn add_to_group(
     params(("username" = String, Path), ("group" = String, Path)),
     responses(
         (status = 200, body = Membership),
-        (status = 401, body = ErrorBody),
+        (status = 401, description = "Bad or revoked token; or `reauthentication_required`: the sign-in is older than the stack's window (5 minutes by default), so sign in again", body = ErrorBody),
         (status = 403, body = ErrorBody),
         (status = 404, description = "No such user or group", body = ErrorBody),
     ))]
 pub async fn remove_from_group(
     State(state): State<SharedState>,
-    admin: Admin,
+    admin: RecentAdmin,
     PathParams(params): PathParams<(String, String)>,
 ) -> Result<Json<Membership>, ApiError> {
     set_group(state, admin, params, false).await
@@ -117,7 +118,7 @@ pub struct EnabledState {
 
 async fn set_enabled(
     state: SharedState,
-    Admin(admin): Admin,
+    RecentAdmin(admin): RecentAdmin,
     user: String,
     enabled: bool,
 ) -> Result<Json<EnabledState>, ApiError> {
@@ -135,13 +136,13 @@ async fn set_enabled(
     params(("username" = String, Path)),
     responses(
         (status = 200, body = EnabledState),
-        (status = 401, body = ErrorBody),
+        (status = 401, description = "Bad or revoked token; or `reauthentication_required`: the sign-in is older than the stack's window (5 minutes by default), so sign in again", body = ErrorBody),
         (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody),
     ))]
 pub async fn disable(
     State(state): State<SharedState>,
-    admin: Admin,
+    admin: RecentAdmin,
     PathParams(user): PathParams<String>,
 ) -> Result<Json<EnabledState>, ApiError> {
     set_enabled(state, admin, user, false).await
@@ -152,13 +153,13 @@ pub async fn disable(
     params(("username" = String, Path)),
     responses(
         (status = 200, body = EnabledState),
-        (status = 401, body = ErrorBody),
+        (status = 401, description = "Bad or revoked token; or `reauthentication_required`: the sign-in is older than the stack's window (5 minutes by default), so sign in again", body = ErrorBody),
         (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody),
     ))]
 pub async fn enable(
     State(state): State<SharedState>,
-    admin: Admin,
+    admin: RecentAdmin,
     PathParams(user): PathParams<String>,
 ) -> Result<Json<EnabledState>, ApiError> {
     set_enabled(state, admin, user, true).await

@@ -73,7 +73,7 @@ pub async fn list_devices(
     request_body(content = RememberBody, examples(("remember" = (value = json!({"remembered": true}))))),
     responses(
         (status = 200, body = DeviceList),
-        (status = 401, body = ErrorBody),
+        (status = 401, description = "Bad or revoked token; or `reauthentication_required` when remembering a device with a sign-in older than the stack's window", body = ErrorBody),
         (status = 404, description = "No such device of the caller's", body = ErrorBody),
     ))]
 pub async fn remember(
@@ -83,6 +83,13 @@ pub async fn remember(
     JsonBody(body): JsonBody<RememberBody>,
 ) -> Result<Json<DeviceList>, ApiError> {
     let key = device_key(key)?;
+    // A remembered device skips the second factor: a stolen token must not
+    // remember the thief's.
+    let caller = if body.remembered {
+        caller.recent(&state)?.0
+    } else {
+        caller
+    };
     state
         .pool
         .set_device_remembered(&caller.token, &key, body.remembered)
