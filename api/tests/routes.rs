@@ -1165,6 +1165,45 @@ async fn linking_needs_a_recent_sign_in_to_the_account() {
         )
         .await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let told: Vec<String> = api
+        .notices
+        .security_notices()
+        .into_iter()
+        .map(|(to, _)| to)
+        .collect();
+    assert_eq!(
+        told,
+        [email, "thief@example.com".to_owned()],
+        "both owners are told"
+    );
+}
+
+/// A thief with a victim's stolen social token and a fresh sign-in of their
+/// own account must not move the victim's identity into it.
+#[tokio::test]
+async fn linking_needs_a_recent_social_sign_in_too() {
+    let api = Api::new();
+    let (thief, _) = api.user("thief").await;
+    api.pool
+        .federated_user("Google", "g-victim", "victim@example.com");
+    // The victim's social session, signed in long ago, and a fresh sign-in
+    // of the thief's own account.
+    let old_social = api.pool.signed_in_ago("victim@example.com", 600);
+    let fresh_thief = api.pool.signed_in_ago(&thief, 5);
+    let reply = api
+        .call(
+            Method::POST,
+            "/api/users/me/links",
+            Some(json!({"account_access_token": fresh_thief.access_token})),
+            Some(&old_social.access_token),
+        )
+        .await;
+    assert_eq!(
+        reply.body["error"]["code"], "reauthentication_required",
+        "{}",
+        reply.body
+    );
+    assert!(api.pool.links().is_empty());
 }
 
 /// Every change to how an account is proven, made through the API, mails its

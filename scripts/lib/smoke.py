@@ -93,6 +93,19 @@ def main():
         step("... and the refreshed token keeps the sign-in's auth_time",
              later.get("auth_time") == first.get("auth_time") and later.get("iat", 0) > first.get("iat", 0),
              {name: (first.get(name), later.get(name)) for name in ("auth_time", "iat")})
+        # The same through the web client, whose refresh tokens rotate (a
+        # public report had Cognito renew auth_time there).
+        started = idp.initiate_auth(ClientId=stack["WEB_CLIENT_ID"], AuthFlow="USER_AUTH", AuthParameters={
+            "USERNAME": email, "PREFERRED_CHALLENGE": "PASSWORD", "PASSWORD": PASSWORD})
+        web = started.get("AuthenticationResult") or {}
+        step("... signs in on the web client", "RefreshToken" in web, started.get("ChallengeName"))
+        time.sleep(2)
+        rotated = idp.get_tokens_from_refresh_token(
+            ClientId=stack["WEB_CLIENT_ID"], RefreshToken=web["RefreshToken"])["AuthenticationResult"]
+        first, later = claims(web["AccessToken"]), claims(rotated["AccessToken"])
+        step("... and its rotated refresh keeps the sign-in's auth_time too",
+             later.get("auth_time") == first.get("auth_time") and later.get("iat", 0) > first.get("iat", 0),
+             {name: (first.get(name), later.get(name)) for name in ("auth_time", "iat")})
         status, body = call(api, "DELETE", "/api/users/me", token=tokens["access_token"])
         step("... and deletes itself", status in (200, 204), (status, body))
         status, body = call(api, "POST", "/api/auth/signin", {"email": email, "password": PASSWORD})

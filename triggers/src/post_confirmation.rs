@@ -1,7 +1,7 @@
 //! Post confirmation: provision the profile, join the default group, and
-//! optionally welcome the user; after a password reset (however it was
-//! made: the API, Cognito straight, the managed login page), end every
-//! session of the user, so whoever held one before the reset is out.
+//! optionally welcome the user; after a password reset by code (through the
+//! API, Cognito straight or the managed login page), end every session of
+//! the user, so whoever held one before the reset is out.
 //!
 //! The user is already confirmed when this runs, and Cognito retries it on
 //! error or timeout. So the profile write is conditional (a retry never

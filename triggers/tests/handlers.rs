@@ -358,6 +358,52 @@ async fn unreachable_deps() -> Deps<DynamoProfileStore, CognitoDirectory, SesMai
     )
 }
 
+/// A directory that records the sign-outs asked of it.
+#[derive(Default)]
+struct RecordingDirectory(std::sync::Mutex<Vec<(String, String)>>);
+
+impl infra::directory::GroupDirectory for RecordingDirectory {
+    async fn add_user_to_group(&self, _: &str, _: &str, _: &str) -> infra::Result<()> {
+        Ok(())
+    }
+
+    async fn sign_out_everywhere(&self, pool: &str, username: &str) -> infra::Result<()> {
+        self.0
+            .lock()
+            .unwrap()
+            .push((pool.to_owned(), username.to_owned()));
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn post_confirmation_ends_every_session_after_a_reset_and_only_then() {
+    let unreachable = unreachable_deps().await;
+    let deps = Deps {
+        profiles: unreachable.profiles,
+        directory: RecordingDirectory::default(),
+        mailer: None::<SesMailer>,
+        settings: unreachable.settings,
+    };
+    let reset = with(
+        event("post_confirmation"),
+        "/triggerSource",
+        json!("PostConfirmation_ConfirmForgotPassword"),
+    );
+    let out = post_confirmation::handle(reset.clone(), &deps)
+        .await
+        .unwrap();
+    assert_eq!(out["response"], json!({}));
+    let expected = (
+        reset["userPoolId"].as_str().unwrap().to_owned(),
+        reset["userName"].as_str().unwrap().to_owned(),
+    );
+    assert_eq!(*deps.directory.0.lock().unwrap(), [expected]);
+    // A sign-up confirmation signs no one out (its profile write fails here).
+    let _ = post_confirmation::handle(event("post_confirmation"), &deps).await;
+    assert_eq!(deps.directory.0.lock().unwrap().len(), 1);
+}
+
 /// The sign-out after a reset fails here (no AWS): it is logged, and the
 /// reset is answered all the same.
 #[tokio::test]

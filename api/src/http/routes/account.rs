@@ -323,13 +323,15 @@ pub fn provider_identity(attributes: &Attributes) -> Option<(String, String)> {
 pub async fn link(
     State(state): State<SharedState>,
     ClientAddress(address): ClientAddress,
-    caller: Caller,
+    RecentCaller(caller): RecentCaller,
     JsonBody(body): JsonBody<LinkBody>,
 ) -> Result<Json<Linked>, ApiError> {
-    let (provider, provider_user_id) = provider_identity(&attributes(&state, &caller).await?)
+    // Both sign-ins must be recent: a stolen token of the account must not
+    // link the thief's identity to it, nor a stolen social token move the
+    // victim's identity into the thief's account.
+    let social_attributes = attributes(&state, &caller).await?;
+    let (provider, provider_user_id) = provider_identity(&social_attributes)
         .ok_or_else(|| ApiError::bad_request("Sign in with the provider to link first."))?;
-    // A stolen token of the account must not be enough to link an identity
-    // of the thief's to it: the account's sign-in must be recent too.
     let RecentCaller(account) = Caller::verified(&state, &body.account_access_token)
         .await?
         .recent(&state)?;
@@ -359,7 +361,20 @@ pub async fn link(
         .await?;
     tracing::info!(user_id = %account.claims.sub, provider, "provider linked");
     let email = account_attributes.get("email").map(String::as_str);
-    tell_owner(&state, email, SecurityChange::IdentityLinked, &address).await;
+    tell_owner(
+        &state,
+        &account.claims.sub,
+        email,
+        SecurityChange::IdentityLinked,
+        &address,
+    )
+    .await;
+    // The social identity's address too: it may be another person's.
+    let social_email = social_attributes.get("email").map(String::as_str);
+    if social_email.is_some() && social_email != email {
+        let change = SecurityChange::IdentityLinked;
+        tell_owner(&state, &caller.claims.sub, social_email, change, &address).await;
+    }
     Ok(Json(Linked {
         message: format!("Signing in with {provider} now reaches this account."),
         provider,

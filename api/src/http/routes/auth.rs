@@ -928,7 +928,14 @@ pub async fn reset_password(
     reset?;
     let email = state.pool.email_of(&username).await.ok().flatten();
     let change = SecurityChange::PasswordReset;
-    tell_owner(&state, email.as_deref(), change, &context.ip_address).await;
+    tell_owner(
+        &state,
+        &username,
+        email.as_deref(),
+        change,
+        &context.ip_address,
+    )
+    .await;
     Ok(Json(PasswordReset {
         message: "Your password is reset; sign in with the new one.".to_owned(),
         reset: true,
@@ -1028,7 +1035,14 @@ pub async fn change_password(
         .change_password(&caller.token, &body.old_password, &body.new_password)
         .await?;
     let email = attributes.get("email").map(String::as_str);
-    tell_owner(&state, email, SecurityChange::PasswordChanged, &address).await;
+    tell_owner(
+        &state,
+        &caller.claims.sub,
+        email,
+        SecurityChange::PasswordChanged,
+        &address,
+    )
+    .await;
     Ok(Json(PasswordChanged { changed: true }))
 }
 
@@ -1096,7 +1110,14 @@ pub async fn mfa_verify(
     );
     verified.map_err(session_error)?;
     let change = SecurityChange::AuthenticatorAdded;
-    tell_owner(&state, email.as_deref(), change, &context.ip_address).await;
+    tell_owner(
+        &state,
+        &caller.claims.sub,
+        email.as_deref(),
+        change,
+        &context.ip_address,
+    )
+    .await;
     Ok(Json(MfaState { mfa_enabled: true }))
 }
 
@@ -1110,24 +1131,32 @@ pub async fn mfa_disable(
 ) -> Result<Json<MfaState>, ApiError> {
     let (settings, email) =
         tokio::join!(mfa_settings(&state, &caller), caller_email(&state, &caller));
-    let methods = settings?.methods;
-    for method in &methods {
-        state
-            .pool
-            .set_mfa(&caller.token, *method, false)
-            .await
-            .map_err(session_error)?;
+    let (mut turned_off, mut failed) = (0, None);
+    for method in settings?.methods {
+        match state.pool.set_mfa(&caller.token, method, false).await {
+            Ok(()) => turned_off += 1,
+            Err(err) => {
+                failed = Some(session_error(err));
+                break;
+            }
+        }
     }
-    if !methods.is_empty() {
+    // Told even when a later method failed: one is off.
+    if turned_off > 0 {
+        let change = SecurityChange::SecondFactorsOff;
         tell_owner(
             &state,
+            &caller.claims.sub,
             email.as_deref(),
-            SecurityChange::SecondFactorsOff,
+            change,
             &address,
         )
         .await;
     }
-    Ok(Json(MfaState { mfa_enabled: false }))
+    match failed {
+        Some(err) => Err(err),
+        None => Ok(Json(MfaState { mfa_enabled: false })),
+    }
 }
 
 /// The caller's second factors, through their token.
@@ -1161,20 +1190,33 @@ pub async fn mfa_email(
     ClientAddress(address): ClientAddress,
     RecentCaller(caller): RecentCaller,
 ) -> Result<Json<MfaSettings>, ApiError> {
-    let (turned_on, email) = tokio::join!(
-        state.pool.set_mfa(&caller.token, MfaMethod::Email, true),
-        caller_email(&state, &caller)
-    );
-    turned_on.map_err(|err| match err {
-        PoolError::InvalidParameter => ApiError::bad_request(
-            "Email codes need a verified address, on a stack that sends them.",
-        ),
-        other => session_error(other),
-    })?;
+    let (before, email) =
+        tokio::join!(mfa_settings(&state, &caller), caller_email(&state, &caller));
+    let before = before?;
+    let was_on = before.methods.contains(&MfaMethod::Email);
+    if was_on && before.preferred == Some(MfaMethod::Email) {
+        return Ok(Json(before));
+    }
+    state
+        .pool
+        .set_mfa(&caller.token, MfaMethod::Email, true)
+        .await
+        .map_err(|err| match err {
+            PoolError::InvalidParameter => ApiError::bad_request(
+                "Email codes need a verified address, on a stack that sends them.",
+            ),
+            other => session_error(other),
+        })?;
+    let change = if was_on {
+        SecurityChange::SecondFactorChosen
+    } else {
+        SecurityChange::EmailCodesOn
+    };
     tell_owner(
         &state,
+        &caller.claims.sub,
         email.as_deref(),
-        SecurityChange::EmailCodesOn,
+        change,
         &address,
     )
     .await;
@@ -1214,7 +1256,14 @@ pub async fn mfa_preferred(
         .map_err(session_error)?;
     if settings.preferred != Some(body.method) {
         let change = SecurityChange::SecondFactorChosen;
-        tell_owner(&state, email.as_deref(), change, &address).await;
+        tell_owner(
+            &state,
+            &caller.claims.sub,
+            email.as_deref(),
+            change,
+            &address,
+        )
+        .await;
     }
     Ok(Json(MfaSettings {
         preferred: Some(body.method),

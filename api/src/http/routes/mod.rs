@@ -18,19 +18,40 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::{routes, PathItemExt};
 
-/// Tells the account's owner, at `to`, of a change to how the account is
-/// proven, made from `address`. The change is made by now, so a notice that
-/// cannot be sent is logged, never answered as an error.
+/// Security notices a user may be sent in an hour; past it they are
+/// logged, so a loop of changes cannot spend the stack's SES quota.
+pub const NOTICES_PER_HOUR: u64 = 10;
+
+/// Tells the owner of the account `user_id`, at `to`, of a change to how the
+/// account is proven, made from `address`. The change is made by now, so a
+/// notice that cannot be sent is logged, never answered as an error.
 pub(crate) async fn tell_owner(
     state: &SharedState,
+    user_id: &str,
     to: Option<&str>,
     change: SecurityChange,
     address: &str,
 ) {
     let Some(to) = to.filter(|to| !to.is_empty()) else {
-        tracing::warn!(?change, "no address to send the security notice to");
+        tracing::warn!(
+            user_id,
+            ?change,
+            "no address to send the security notice to"
+        );
         return;
     };
+    let now = crate::domain::throttle::now_secs();
+    let hour = now / 3600;
+    let budget = format!("security-notices#{user_id}#{hour}");
+    match state.counters.increment(&budget, (hour + 2) * 3600).await {
+        Ok(sent) if sent > NOTICES_PER_HOUR => {
+            tracing::info!(user_id, ?change, "security notice budget spent; not mailed");
+            return;
+        }
+        Ok(_) => {}
+        // Better a notice too many than a change untold.
+        Err(err) => tracing::warn!(error = %crate::ports::chain(&err), "notice budget unread"),
+    }
     let when = infra::profile::now_rfc3339()
         .replacen('T', " ", 1)
         .replace('Z', " UTC");
@@ -40,18 +61,23 @@ pub(crate) async fn tell_owner(
         address: address.to_owned(),
     };
     if let Err(err) = state.notices.security_notice(to, &notice).await {
-        tracing::warn!(?change, error = %crate::ports::chain(&err), "security notice not sent");
+        tracing::warn!(user_id, ?change, error = %crate::ports::chain(&err), "security notice not sent");
     }
 }
 
-/// The caller's email, for a notice sent beside the action (`None` when
-/// Cognito cannot say; the action answers for the session).
+/// The caller's email, for a notice sent beside the action: from GetUser,
+/// else (a throttled or failed call must not leave a change untold) from
+/// AdminGetUser; `None` when neither can say.
 pub(crate) async fn caller_email(
     state: &SharedState,
     caller: &crate::http::extract::Caller,
 ) -> Option<String> {
-    let attributes = state.pool.get_user(&caller.token).await.ok()?;
-    attributes.get("email").cloned()
+    if let Ok(attributes) = state.pool.get_user(&caller.token).await {
+        if let Some(email) = attributes.get("email") {
+            return Some(email.clone());
+        }
+    }
+    state.pool.email_of(caller.username()).await.ok().flatten()
 }
 
 #[derive(Serialize, ToSchema)]

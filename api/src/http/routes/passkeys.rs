@@ -126,6 +126,7 @@ pub async fn register(
     tracing::info!(user_id = %caller.claims.sub, "passkey registered");
     tell_owner(
         &state,
+        &caller.claims.sub,
         email.as_deref(),
         SecurityChange::PasskeyAdded,
         &address,
@@ -164,6 +165,7 @@ pub async fn delete(
     tracing::info!(user_id = %caller.claims.sub, "passkey deleted");
     tell_owner(
         &state,
+        &caller.claims.sub,
         email.as_deref(),
         SecurityChange::PasskeyRemoved,
         &address,
