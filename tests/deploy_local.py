@@ -200,29 +200,18 @@ def main():
     check_email_mfa(check, idp, api, email, secret_hash(email), mails_to, args.app_name)
     check_deployed_api(check, args.endpoint, outputs, args.origin)
 
-    # UpdateUserAttributes and VerifyUserAttribute (the project's emulator
-    # extension): the pool keeps the old email until the new one is verified.
-    new_email = f"ada.new{uuid.uuid4().hex[:8]}@example.com"
-    idp.update_user_attributes(AccessToken=tokens["AccessToken"],
-                               UserAttributes=[{"Name": "email", "Value": new_email}])
-    to_new = mails_to(new_email)
-    kept = {a["Name"]: a["Value"] for a in idp.get_user(AccessToken=tokens["AccessToken"])["UserAttributes"]}
-    idp.verify_user_attribute(AccessToken=tokens["AccessToken"], AttributeName="email", Code="123456")
-    changed = {a["Name"]: a["Value"] for a in idp.get_user(AccessToken=tokens["AccessToken"])["UserAttributes"]}
-    check("a changed email waits for its code, mailed by Rust custom-message, then takes effect",
-          to_new and to_new[-1]["Subject"] == f"Confirm your new {args.app_name} email address"
-          and "123456" in to_new[-1].get("BodyHtml", "") and kept.get("email") == email
-          and changed.get("email") == new_email and changed.get("email_verified") == "true",
-          (to_new[-1:] if to_new else to_new, kept.get("email"), changed.get("email")))
+    check_email_change(check, idp, api, sign_up, secret_hash, mails_to, args, outputs)
 
     passed = sum(results)
     print(f"{passed} passed, {len(results) - passed} failed")
     return 0 if passed == len(results) else 1
 
 
-def http(method, url, headers=None):
+def http(method, url, headers=None, body=None):
     """(status, headers, body) of one request; HTTP errors are answers too."""
-    request = urllib.request.Request(url, method=method, headers=headers or {})
+    data = json.dumps(body).encode() if body is not None else None
+    headers = dict(headers or {}, **({"Content-Type": "application/json"} if data else {}))
+    request = urllib.request.Request(url, method=method, headers=headers, data=data)
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
             return response.status, response.headers, response.read()
@@ -230,12 +219,68 @@ def http(method, url, headers=None):
         return error.code, error.headers, error.read()
 
 
+def gateway_base(endpoint, outputs):
+    api_id = re.match(r"https://([^.]+)\.execute-api\.", outputs["ApiUrl"]).group(1)
+    return f"{endpoint}/_aws/execute-api/{api_id}/$default"
+
+
+def check_email_change(check, idp, api, sign_up, secret_hash, mails_to, args, outputs):
+    """The email moves only through the API: straight to Cognito, the Rust
+    custom-message trigger refuses the code (UpdateUserAttributes and
+    VerifyUserAttribute are the project's emulator extension), so the pool
+    keeps the old address; through the deployed API, a code mailed to the new
+    address moves it, and the old one is told."""
+    email = f"mover{uuid.uuid4().hex[:8]}@example.com"
+    sign_up(api["ClientId"], email)
+    idp.confirm_sign_up(ClientId=api["ClientId"], Username=email, ConfirmationCode="123456",
+                        SecretHash=secret_hash(email))
+    token = idp.initiate_auth(ClientId=api["ClientId"], AuthFlow="USER_PASSWORD_AUTH",
+                              AuthParameters={"USERNAME": email, "PASSWORD": PASSWORD,
+                                              "SECRET_HASH": secret_hash(email)})["AuthenticationResult"]["AccessToken"]
+
+    def attributes():
+        return {a["Name"]: a["Value"] for a in idp.get_user(AccessToken=token)["UserAttributes"]}
+
+    def refused(call, **kwargs):
+        try:
+            call(AccessToken=token, **kwargs)
+            return "accepted"
+        except idp.exceptions.ClientError as error:
+            return error.response["Error"]["Code"]
+
+    stolen = f"thief{uuid.uuid4().hex[:8]}@example.com"
+    direct = (refused(idp.update_user_attributes, UserAttributes=[{"Name": "email", "Value": stolen}]),
+              refused(idp.get_user_attribute_verification_code, AttributeName="email"),
+              refused(idp.verify_user_attribute, AttributeName="email", Code="123456"))
+    check("an email change straight to Cognito gets no code (Rust custom-message refuses it) and moves nothing",
+          direct == ("UserLambdaValidationException", "UserLambdaValidationException", "ExpiredCodeException")
+          and not mails_to(stolen) and attributes().get("email") == email, direct)
+
+    base = gateway_base(args.endpoint, outputs)
+    auth = {"Authorization": f"Bearer {token}"}
+    new = f"moved{uuid.uuid4().hex[:8]}@example.com"
+    started, _, started_body = http("POST", f"{base}/api/users/me/email", auth, {"email": new})
+    to_new = mails_to(new)
+    found = re.search(r"\b(\d{6})\b", to_new[-1].get("BodyHtml", "")) if to_new else None
+    code = found.group(1) if found else ""
+    kept = attributes().get("email")
+    verified, _, verified_body = http("POST", f"{base}/api/users/me/email/verify", auth,
+                                      {"email": new, "code": code})
+    after = attributes()
+    told = [m["Subject"] for m in mails_to(email)]
+    check("through the deployed API the new address gets a code, which moves the email; the old one is told",
+          started == 202 and to_new and to_new[-1]["Subject"] == f"Confirm your new {args.app_name} email address"
+          and kept == email and verified == 200 and after.get("email") == new
+          and after.get("email_verified") == "true"
+          and any("The email address was changed" in subject for subject in told),
+          (started, started_body, verified, verified_body, after.get("email"), told))
+
+
 def check_deployed_api(check, endpoint, outputs, origin):
     """The HTTP API as deployed: API Gateway's own CORS answers (from the
     template's CorsConfiguration, the same policy the API's router applies
     locally) and the deployed Rust API Lambda behind a public route."""
-    api_id = re.match(r"https://([^.]+)\.execute-api\.", outputs["ApiUrl"]).group(1)
-    base = f"{endpoint}/_aws/execute-api/{api_id}/$default"
+    base = gateway_base(endpoint, outputs)
 
     def preflight(from_origin):
         return http("OPTIONS", f"{base}/api/users/me", {

@@ -129,8 +129,7 @@ def main():
         check("pre-signup answers a malformed event with a clear error",
               not ok and "Invalid request." in out, out)
 
-        for source in ["SignUp", "ResendCode", "ForgotPassword", "UpdateUserAttribute",
-                       "VerifyUserAttribute", "AdminCreateUser", "Authentication"]:
+        for source in ["SignUp", "ResendCode", "ForgotPassword", "AdminCreateUser", "Authentication"]:
             payload = event("custom_message")
             payload["triggerSource"] = f"CustomMessage_{source}"
             if source == "AdminCreateUser":
@@ -141,6 +140,13 @@ def main():
                   ok and "Acme" in (response.get("emailSubject") or "")
                   and "{####}" in (response.get("emailMessage") or "")
                   and "{####}" in (response.get("smsMessage") or ""), out)
+
+        for source in ["UpdateUserAttribute", "VerifyUserAttribute"]:
+            payload = event("custom_message")
+            payload["triggerSource"] = f"CustomMessage_{source}"
+            ok, out = invoke("custom-message", payload)
+            check(f"custom-message refuses the code of {source} made straight to Cognito",
+                  not ok and "through the app" in str(out), out)
 
         ok, out = invoke("pre-token-generation", event("pre_token_generation"))
         details = out.get("response", {}).get("claimsAndScopeOverrideDetails", {}) if ok else {}

@@ -33,6 +33,8 @@ pub struct Config {
     pub default_group: String,
     /// How recent a sign-in the sensitive actions need.
     pub reauthentication_window: crate::domain::step_up::Window,
+    /// The addresses an account may have, as the pre sign-up trigger's.
+    pub email_rules: infra::email_rules::EmailRules,
 }
 
 impl Config {
@@ -104,6 +106,7 @@ impl Config {
             app_name: env.or("APP_NAME", "Secure App").to_owned(),
             default_group: env.or("DEFAULT_GROUP", infra::groups::USERS).to_owned(),
             reauthentication_window: reauthentication_window(env)?,
+            email_rules: infra::email_rules::EmailRules::from_env(env)?,
         })
     }
 }

@@ -722,6 +722,23 @@ impl UserPool for InMemoryPool {
         Ok(())
     }
 
+    async fn change_email(&self, username: &str, email: &str) -> Result<(), PoolError> {
+        let mut data = self.data();
+        let sub = data.by_username(username)?.sub.clone();
+        // As Cognito with email usernames: AliasExistsException.
+        if data
+            .users
+            .values()
+            .any(|u| u.email == email && u.sub != sub)
+        {
+            return Err(PoolError::AccountExists);
+        }
+        let user = data.by_username(&sub)?;
+        user.email = email.to_owned();
+        user.attributes.insert("email".to_owned(), email.to_owned());
+        Ok(())
+    }
+
     async fn delete_user(&self, username: &str) -> Result<(), PoolError> {
         let mut data = self.data();
         let sub = data.by_username(username)?.sub.clone();
@@ -848,6 +865,21 @@ impl InMemoryProfiles {
     pub fn all(&self) -> Vec<Profile> {
         self.profiles.lock().unwrap().values().cloned().collect()
     }
+
+    /// Changes an existing profile, as the table's conditional update.
+    fn set(&self, user_id: &str, change: impl FnOnce(&mut Profile)) -> Result<(), StoreError> {
+        self.outage.check()?;
+        match self.profiles.lock().unwrap().get_mut(user_id) {
+            Some(profile) => {
+                change(profile);
+                Ok(())
+            }
+            None => Err(StoreError::unavailable(
+                "DynamoDB UpdateItem",
+                "the conditional request failed",
+            )),
+        }
+    }
 }
 
 #[async_trait]
@@ -868,17 +900,11 @@ impl Profiles for InMemoryProfiles {
     }
 
     async fn update_name(&self, user_id: &str, name: &str) -> Result<(), StoreError> {
-        self.outage.check()?;
-        match self.profiles.lock().unwrap().get_mut(user_id) {
-            Some(profile) => {
-                profile.name = name.to_owned();
-                Ok(())
-            }
-            None => Err(StoreError::unavailable(
-                "DynamoDB UpdateItem",
-                "the conditional request failed",
-            )),
-        }
+        self.set(user_id, |profile| profile.name = name.to_owned())
+    }
+
+    async fn update_email(&self, user_id: &str, email: &str) -> Result<(), StoreError> {
+        self.set(user_id, |profile| profile.email = email.to_owned())
     }
 
     async fn delete(&self, user_id: &str) -> Result<(), StoreError> {
@@ -1072,7 +1098,7 @@ impl Counters for InMemoryCounters {
     }
 }
 
-/// Reset codes in memory.
+/// The API's own mailed codes in memory.
 #[derive(Default)]
 pub struct InMemoryResetCodes {
     codes: Mutex<HashMap<String, StoredCode>>,
@@ -1080,26 +1106,26 @@ pub struct InMemoryResetCodes {
 
 #[async_trait]
 impl ResetCodeStore for InMemoryResetCodes {
-    async fn put(&self, username: &str, code: &StoredCode) -> Result<(), StoreError> {
+    async fn put(&self, slot: &str, code: &StoredCode) -> Result<(), StoreError> {
         self.codes
             .lock()
             .unwrap()
-            .insert(username.to_owned(), code.clone());
+            .insert(slot.to_owned(), code.clone());
         Ok(())
     }
 
-    async fn restore(&self, username: &str, code: &StoredCode) -> Result<(), StoreError> {
+    async fn restore(&self, slot: &str, code: &StoredCode) -> Result<(), StoreError> {
         self.codes
             .lock()
             .unwrap()
-            .entry(username.to_owned())
+            .entry(slot.to_owned())
             .or_insert_with(|| code.clone());
         Ok(())
     }
 
-    async fn claim_attempt(&self, username: &str) -> Result<reset_codes::Claim, StoreError> {
+    async fn claim_attempt(&self, slot: &str) -> Result<reset_codes::Claim, StoreError> {
         let mut codes = self.codes.lock().unwrap();
-        Ok(match codes.get_mut(username) {
+        Ok(match codes.get_mut(slot) {
             None => reset_codes::Claim::Absent,
             Some(code) if code.attempts >= MAX_ATTEMPTS => reset_codes::Claim::Spent,
             Some(code) => {
@@ -1109,10 +1135,10 @@ impl ResetCodeStore for InMemoryResetCodes {
         })
     }
 
-    async fn take(&self, username: &str, digest: &str) -> Result<bool, StoreError> {
+    async fn take(&self, slot: &str, digest: &str) -> Result<bool, StoreError> {
         let mut codes = self.codes.lock().unwrap();
-        if codes.get(username).is_some_and(|c| c.digest == digest) {
-            codes.remove(username);
+        if codes.get(slot).is_some_and(|c| c.digest == digest) {
+            codes.remove(slot);
             return Ok(true);
         }
         Ok(false)
@@ -1124,6 +1150,7 @@ impl ResetCodeStore for InMemoryResetCodes {
 pub struct RecordingNotices {
     sent: Mutex<Vec<String>>,
     reset_codes: Mutex<Vec<(String, String)>>,
+    email_codes: Mutex<Vec<(String, String)>>,
     security: Mutex<Vec<(String, SecurityNotice)>>,
 }
 
@@ -1136,6 +1163,11 @@ impl RecordingNotices {
     /// The API's own reset codes, by address, in order.
     pub fn reset_codes_sent(&self) -> Vec<(String, String)> {
         self.reset_codes.lock().unwrap().clone()
+    }
+
+    /// The API's email-change codes, by address, in order.
+    pub fn email_codes_sent(&self) -> Vec<(String, String)> {
+        self.email_codes.lock().unwrap().clone()
     }
 
     /// The security notices, by address, in order.
@@ -1153,6 +1185,14 @@ impl Notices for RecordingNotices {
 
     async fn reset_code(&self, to: &str, code: &str) -> Result<(), NoticeError> {
         self.reset_codes
+            .lock()
+            .unwrap()
+            .push((to.to_owned(), code.to_owned()));
+        Ok(())
+    }
+
+    async fn email_code(&self, to: &str, code: &str) -> Result<(), NoticeError> {
+        self.email_codes
             .lock()
             .unwrap()
             .push((to.to_owned(), code.to_owned()));

@@ -1,5 +1,6 @@
-//! The API's own reset codes over the in-memory store: minted, offered,
-//! taken once, spent, expired, bound to the user, the address and the key.
+//! The API's own mailed codes over the in-memory store: minted, offered,
+//! taken once, spent, expired, bound to the purpose, the user, the address
+//! and the key.
 
 use api::domain::reset_codes::*;
 use api::fakes::InMemoryResetCodes;
@@ -20,13 +21,22 @@ fn user() -> ResetTarget {
 }
 
 async fn mail(store: &InMemoryResetCodes, to: &ResetTarget) -> String {
-    issue(store, &SystemRandom::new(), KEY, to, NOW)
-        .await
-        .unwrap()
+    issue(
+        store,
+        &SystemRandom::new(),
+        KEY,
+        Purpose::PasswordReset,
+        to,
+        NOW,
+    )
+    .await
+    .unwrap()
 }
 
 async fn offer(store: &InMemoryResetCodes, to: &ResetTarget, code: &str, now: u64) -> Redeemed {
-    redeem(store, KEY, to, code, now).await.unwrap()
+    redeem(store, KEY, Purpose::PasswordReset, to, code, now)
+        .await
+        .unwrap()
 }
 
 fn other_than(code: &str) -> &'static str {
@@ -49,18 +59,26 @@ fn codes_are_six_digits_and_vary() {
 }
 
 #[test]
-fn the_digest_is_bound_to_the_user_the_address_and_the_key() {
-    let digest = code_digest(KEY, &user(), "123456");
-    assert_eq!(digest, code_digest(KEY, &user(), "123456"));
+fn the_digest_is_bound_to_the_purpose_the_user_the_address_and_the_key() {
+    let reset = Purpose::PasswordReset;
+    let digest = code_digest(KEY, reset, &user(), "123456");
+    assert_eq!(digest, code_digest(KEY, reset, &user(), "123456"));
     assert_ne!(
         digest,
-        code_digest(KEY, &target("v", "u@example.com"), "123456")
+        code_digest(KEY, Purpose::EmailChange, &user(), "123456")
     );
     assert_ne!(
         digest,
-        code_digest(KEY, &target("u", "new@example.com"), "123456")
+        code_digest(KEY, reset, &target("v", "u@example.com"), "123456")
     );
-    assert_ne!(digest, code_digest(b"another key", &user(), "123456"));
+    assert_ne!(
+        digest,
+        code_digest(KEY, reset, &target("u", "new@example.com"), "123456")
+    );
+    assert_ne!(
+        digest,
+        code_digest(b"another key", reset, &user(), "123456")
+    );
     assert!(!digest.contains("123456"));
 }
 
@@ -127,6 +145,41 @@ async fn a_new_code_replaces_the_old_one() {
     }
     assert!(matches!(
         offer(&store, &user(), &second, NOW).await,
+        Redeemed::Accepted(_)
+    ));
+}
+
+#[tokio::test]
+async fn a_code_of_one_purpose_never_passes_for_the_other() {
+    let store = InMemoryResetCodes::default();
+    let random = SystemRandom::new();
+    let reset = issue(&store, &random, KEY, Purpose::PasswordReset, &user(), NOW)
+        .await
+        .unwrap();
+    let change = issue(&store, &random, KEY, Purpose::EmailChange, &user(), NOW)
+        .await
+        .unwrap();
+    // Each its own slot: the second did not replace the first.
+    let offered = |purpose, code: String| {
+        let store = &store;
+        async move {
+            redeem(store, KEY, purpose, &user(), &code, NOW)
+                .await
+                .unwrap()
+        }
+    };
+    if reset != change {
+        assert_eq!(
+            offered(Purpose::EmailChange, reset.clone()).await,
+            Redeemed::Wrong
+        );
+    }
+    assert!(matches!(
+        offered(Purpose::PasswordReset, reset).await,
+        Redeemed::Accepted(_)
+    ));
+    assert!(matches!(
+        offered(Purpose::EmailChange, change).await,
         Redeemed::Accepted(_)
     ));
 }

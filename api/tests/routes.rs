@@ -912,6 +912,8 @@ fn valid_body(operation_id: &str, live_account_token: &str) -> Option<Value> {
         "mfa_preferred" => json!({"method": "totp"}),
         "remember" => json!({"remembered": false}),
         "register" => json!({"credential": {"id": "Y3JlZA"}}),
+        "startEmailChange" => json!({"email": "moved@example.com"}),
+        "verifyEmailChange" => json!({"email": "moved@example.com", "code": "123456"}),
         _ => return None,
     })
 }
@@ -1013,7 +1015,7 @@ async fn every_token_route_refuses_an_ended_session() {
         before,
         "nothing changed"
     );
-    assert!(checked >= 27, "only {checked} token routes found");
+    assert!(checked >= 29, "only {checked} token routes found");
 }
 
 /// The actions that change how the account is proven, as (method, path,
@@ -1045,6 +1047,11 @@ fn sensitive_actions() -> Vec<(Method, &'static str, Option<Value>)> {
             Method::PUT,
             "/api/auth/devices/us-east-1_0b2f6a1e-8c1d-4f7e-9a3b-2d4c6e8f0a1b",
             Some(json!({"remembered": true})),
+        ),
+        (
+            Method::POST,
+            "/api/users/me/email",
+            Some(json!({"email": "moved@example.com"})),
         ),
         (Method::DELETE, "/api/users/me", None),
     ]
@@ -1394,4 +1401,167 @@ async fn admin_changes_need_a_recent_sign_in() {
         )
         .await;
     assert_eq!(promoted.status, StatusCode::OK, "{}", promoted.body);
+}
+
+async fn email_of_me(api: &Api, token: &str) -> (String, bool) {
+    let me = api
+        .call(Method::GET, "/api/users/me", None, Some(token))
+        .await;
+    assert_eq!(me.status, StatusCode::OK, "{}", me.body);
+    (
+        me.body["email"].as_str().unwrap().to_owned(),
+        me.body["email_verified"] == true,
+    )
+}
+
+async fn start_email_change(api: &Api, token: &str, email: &str) -> common::Reply {
+    api.call(
+        Method::POST,
+        "/api/users/me/email",
+        Some(json!({"email": email})),
+        Some(token),
+    )
+    .await
+}
+
+async fn verify_email_change(api: &Api, token: &str, email: &str, code: &str) -> common::Reply {
+    api.call(
+        Method::POST,
+        "/api/users/me/email/verify",
+        Some(json!({"email": email, "code": code})),
+        Some(token),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn the_email_changes_only_with_the_code_mailed_to_the_new_address() {
+    let api = Api::new();
+    let (old, tokens) = api.user("mover").await;
+    let token = access(&tokens);
+    for (refused, why) in [
+        ("not an address", "Email address is not valid."),
+        (
+            "x@mailinator.com",
+            "Disposable email addresses are not allowed.",
+        ),
+        (old.as_str(), "This is already the account's address."),
+    ] {
+        let reply = start_email_change(&api, token, refused).await;
+        assert_eq!(
+            (reply.status, reply.body["error"]["message"].as_str()),
+            (StatusCode::BAD_REQUEST, Some(why)),
+            "{refused}"
+        );
+    }
+    assert!(api.notices.email_codes_sent().is_empty());
+
+    let new = format!("moved-{}@example.com", uuid::Uuid::new_v4().simple());
+    let started = start_email_change(&api, token, &new).await;
+    assert_eq!(started.status, StatusCode::ACCEPTED, "{}", started.body);
+    assert_eq!(started.body["destination"], new.as_str());
+    let sent = api.notices.email_codes_sent();
+    assert_eq!(sent.len(), 1);
+    let (to, code) = sent[0].clone();
+    assert_eq!(to, new, "the code goes to the new address only");
+    assert_eq!(
+        email_of_me(&api, token).await,
+        (old.clone(), true),
+        "kept until verified"
+    );
+
+    let other = format!("other-{}@example.com", uuid::Uuid::new_v4().simple());
+    let wrong = if code == "000000" { "000001" } else { "000000" };
+    for (address, offered) in [(new.as_str(), wrong), (other.as_str(), code.as_str())] {
+        let reply = verify_email_change(&api, token, address, offered).await;
+        assert_eq!(
+            (reply.status, reply.body["error"]["code"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("invalid_code")),
+            "{address} {offered}"
+        );
+    }
+    assert!(api.notices.security_notices().is_empty());
+
+    let verified = verify_email_change(&api, token, &new, &code).await;
+    assert_eq!(verified.status, StatusCode::OK, "{}", verified.body);
+    assert_eq!(verified.body["email"], new.as_str());
+    assert_eq!(email_of_me(&api, token).await, (new.clone(), true));
+    let notices = api.notices.security_notices();
+    assert_eq!(notices.len(), 1);
+    assert_eq!(notices[0].0, old, "the old address is told");
+    assert_eq!(
+        notices[0].1.change,
+        api::ports::notices::SecurityChange::EmailChanged
+    );
+    let profile = api.profiles.all().into_iter().find(|p| p.email == new);
+    assert!(profile.is_some(), "the profile follows");
+    let again = verify_email_change(&api, token, &new, &code).await;
+    assert_eq!(again.body["error"]["code"], "invalid_code", "taken once");
+
+    // The account signs in by its new address, no longer by the old one.
+    api.sign_in(&new).await;
+    let by_old = api
+        .call(
+            Method::POST,
+            "/api/auth/signin",
+            Some(json!({"email": old, "password": STRONG})),
+            None,
+        )
+        .await;
+    assert_eq!(by_old.status, StatusCode::UNAUTHORIZED, "{}", by_old.body);
+}
+
+#[tokio::test]
+async fn an_address_another_account_has_is_refused_when_its_code_is_offered() {
+    let api = Api::new();
+    let (taken, _) = api.user("owner").await;
+    let (mine, tokens) = api.user("claimer").await;
+    let token = access(&tokens);
+    // The code goes to the address: only its owner learns it is taken.
+    let started = start_email_change(&api, token, &taken).await;
+    assert_eq!(started.status, StatusCode::ACCEPTED, "{}", started.body);
+    let (to, code) = api.notices.email_codes_sent()[0].clone();
+    assert_eq!(to, taken);
+    let reply = verify_email_change(&api, token, &taken, &code).await;
+    assert_eq!(
+        (reply.status, reply.body["error"]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("account_exists")),
+        "{}",
+        reply.body
+    );
+    assert_eq!(email_of_me(&api, token).await.0, mine);
+    assert!(api.pool.has_user(&taken));
+}
+
+#[tokio::test]
+async fn five_email_change_codes_a_day() {
+    let api = Api::new();
+    let (_, tokens) = api.user("spammer").await;
+    let token = access(&tokens);
+    for n in 0..api::domain::reset_codes::MAX_ISSUED_PER_DAY {
+        let reply = start_email_change(&api, token, &format!("to-{n}@example.com")).await;
+        assert_eq!(reply.status, StatusCode::ACCEPTED, "{n}: {}", reply.body);
+    }
+    let reply = start_email_change(&api, token, "one-more@example.com").await;
+    assert_eq!(
+        reply.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "{}",
+        reply.body
+    );
+    assert!(reply.headers.contains_key("retry-after"));
+    assert_eq!(api.notices.email_codes_sent().len(), 5);
+}
+
+#[tokio::test]
+async fn without_the_stacks_own_mail_the_email_does_not_change() {
+    let api = Api::without_mail();
+    let (_, tokens) = api.user("no-ses").await;
+    let reply = start_email_change(&api, access(&tokens), "elsewhere@example.com").await;
+    assert_eq!(
+        (reply.status, reply.body["error"]["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("email_change_unavailable")),
+        "{}",
+        reply.body
+    );
 }

@@ -13,6 +13,12 @@ As Cognito documents it:
 - VerifyUserAttribute with that code makes the address the user's and
   verified; a wrong code answers CodeMismatchException, none issued
   ExpiredCodeException.
+- A CustomMessage trigger that refuses the mail fails the call with
+  UserLambdaValidationException and leaves no usable code (Cognito's is
+  random and was never sent; this module's fixed code must not stand in).
+- AdminUpdateUserAttributes refuses an email another user of a pool with
+  email usernames (or an email alias) has: AliasExistsException. MiniStack
+  gave two users one address.
 Codes are fixed, like MiniStack's other codes."""
 from ministack.core.responses import error_response_json, json_response
 from ministack.services import cognito
@@ -32,6 +38,9 @@ def _hooked():
         "cognito._merge_attributes": cognito._merge_attributes,
         "cognito._masked_destination": cognito._masked_destination,
         "cognito._attr_list_to_dict": cognito._attr_list_to_dict,
+        "cognito._admin_update_user_attributes": cognito._admin_update_user_attributes,
+        "cognito._resolve_pool": cognito._resolve_pool,
+        "cognito._resolve_user": cognito._resolve_user,
     }
 
 
@@ -43,6 +52,9 @@ FINGERPRINTS = {  # python -m ministack_ext.fingerprints
     "cognito._merge_attributes": "3d325e67e25f2443",
     "cognito._masked_destination": "0e45b22e946a9aa5",
     "cognito._attr_list_to_dict": "e2b078a8a62b4feb",
+    "cognito._admin_update_user_attributes": "97a3aa75318e6f1f",
+    "cognito._resolve_pool": "8e550159a441918b",
+    "cognito._resolve_user": "005b45b0326d511c",
 }
 
 
@@ -57,7 +69,10 @@ def _delivery(address):
 
 def _mail_code(pool, user, address, source, data):
     attributes = dict(cognito._attr_list_to_dict(user.get("Attributes", [])), email=address)
-    user["_attribute_code"] = ATTRIBUTE_CODE
+    # The code is fixed here where Cognito's is random: one that was never
+    # delivered (the trigger refused it) must not be usable, as nobody could
+    # know Cognito's.
+    user.pop("_attribute_code", None)
     try:
         deliver_code(pool, user["Username"], attributes, ATTRIBUTE_CODE, source,
                      metadata=data.get("ClientMetadata"))
@@ -65,6 +80,7 @@ def _mail_code(pool, user, address, source, data):
         return _lambda_validation_error("CustomMessage", err)
     except InvalidMessage as err:
         return error_response_json("InvalidLambdaResponseException", str(err), 400)
+    user["_attribute_code"] = ATTRIBUTE_CODE
     return None
 
 
@@ -89,6 +105,27 @@ def _update_user_attributes(original):
             user.pop("_pending_email", None)
         failed = _mail_code(pool, user, new_email, "CustomMessage_UpdateUserAttribute", data)
         return failed or json_response({"CodeDeliveryDetailsList": [_delivery(new_email)]})
+
+    return update
+
+
+def _admin_update_user_attributes(original):
+    def update(data):
+        pool, failed = cognito._resolve_pool(data.get("UserPoolId"))
+        user, missing = cognito._resolve_user(pool, data.get("Username")) if pool else (None, True)
+        new_email = next((a.get("Value") for a in data.get("UserAttributes") or []
+                          if a.get("Name") == "email"), None)
+        by_email = "email" in (pool or {}).get("UsernameAttributes", []) + (pool or {}).get("AliasAttributes", [])
+        if failed or missing or not new_email or not by_email:
+            return original(data)
+        taken = any(
+            other is not user
+            and (cognito._attr_list_to_dict(other.get("Attributes", [])).get("email") or "").lower()
+            == new_email.lower()
+            for other in pool["_users"].values())
+        if taken:
+            return error_response_json("AliasExistsException", "An account with the given email already exists.", 400)
+        return original(data)
 
     return update
 
@@ -146,4 +183,5 @@ def install(checked=False):
     # Scoped to the token's pool region like MiniStack's other token calls.
     cognito._UNSIGNED_IDP_ACTIONS.update(EXTRA_ACTIONS)
     cognito._update_user_attributes = _update_user_attributes(cognito._update_user_attributes)
+    cognito._admin_update_user_attributes = _admin_update_user_attributes(cognito._admin_update_user_attributes)
     cognito._dispatch_idp = dispatching(cognito._dispatch_idp, EXTRA_ACTIONS)

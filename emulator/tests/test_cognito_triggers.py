@@ -104,6 +104,14 @@ class BareMiniStack(Harness):
         answer = asyncio.run(cognito._dispatch_idp("VerifyUserAttribute", {"AccessToken": token}))
         self.assertEqual(body(answer)["__type"], "InvalidAction")
 
+    def test_the_bare_emulator_gives_one_address_to_two_users(self):
+        self.signed_in("grace@example.com")
+        self.signed_in()
+        answer = cognito._admin_update_user_attributes({
+            "UserPoolId": self.pool_id, "Username": "ada@example.com",
+            "UserAttributes": [{"Name": "email", "Value": "grace@example.com"}]})
+        self.assertEqual(answer[0], 200)
+
 
 class PostConfirmation(Harness):
     def test_confirm_sign_up_runs_it_with_the_documented_event(self):
@@ -235,6 +243,32 @@ class AttributeVerification(Harness):
         self.assertEqual(answer[0], 200)
         self.assertEqual(self.sources(), ["CustomMessage_VerifyUserAttribute"])
         self.assertEqual(self.mails[0][0], "ada@example.com")
+
+    def test_a_code_the_trigger_refused_is_never_usable(self):
+        token = self.signed_in()
+        self.failing["CustomMessage"] = "Change the email through the app."
+        answer = self.update_email(token)
+        self.assertEqual(body(answer)["__type"], "UserLambdaValidationException")
+        self.assertEqual(self.mails, [])
+        self.assertEqual(body(self.verify(token, "123456"))["__type"], "ExpiredCodeException")
+        answer = asyncio.run(cognito._dispatch_idp("GetUserAttributeVerificationCode", {
+            "AccessToken": token, "AttributeName": "email"}))
+        self.assertEqual(body(answer)["__type"], "UserLambdaValidationException")
+        self.assertEqual(body(self.verify(token, "123456"))["__type"], "ExpiredCodeException")
+        self.assertEqual(self.attributes()["email"], "ada@example.com")
+
+    def test_an_admin_cannot_give_one_address_to_two_users(self):
+        self.signed_in("grace@example.com")
+        self.signed_in()
+        taken = cognito._admin_update_user_attributes({
+            "UserPoolId": self.pool_id, "Username": "ada@example.com",
+            "UserAttributes": [{"Name": "email", "Value": "Grace@example.com"}, {"Name": "email_verified", "Value": "true"}]})
+        self.assertEqual(body(taken)["__type"], "AliasExistsException")
+        moved = cognito._admin_update_user_attributes({
+            "UserPoolId": self.pool_id, "Username": "ada@example.com",
+            "UserAttributes": [{"Name": "email", "Value": "ada.new@example.com"}, {"Name": "email_verified", "Value": "true"}]})
+        self.assertEqual(moved[0], 200)
+        self.assertEqual(self.attributes("ada.new@example.com")["email"], "ada.new@example.com")
 
     def test_a_forged_token_is_refused(self):
         self.assertEqual(body(self.verify("not-a-token", "123456"))["__type"], "NotAuthorizedException")

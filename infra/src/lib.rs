@@ -5,6 +5,7 @@
 
 pub mod aws;
 pub mod directory;
+pub mod email_rules;
 pub mod env;
 pub mod error;
 pub mod groups;

@@ -84,10 +84,11 @@ pub enum SecurityChange {
     PasskeyAdded,
     PasskeyRemoved,
     IdentityLinked,
+    EmailChanged,
 }
 
 impl SecurityChange {
-    pub const ALL: [SecurityChange; 9] = [
+    pub const ALL: [SecurityChange; 10] = [
         SecurityChange::PasswordChanged,
         SecurityChange::PasswordReset,
         SecurityChange::AuthenticatorAdded,
@@ -97,6 +98,7 @@ impl SecurityChange {
         SecurityChange::PasskeyAdded,
         SecurityChange::PasskeyRemoved,
         SecurityChange::IdentityLinked,
+        SecurityChange::EmailChanged,
     ];
 
     /// What happened, as the notice's subject and first line say it.
@@ -113,6 +115,7 @@ impl SecurityChange {
             SecurityChange::PasskeyAdded => "A passkey was added",
             SecurityChange::PasskeyRemoved => "A passkey was removed",
             SecurityChange::IdentityLinked => "A social sign-in was linked",
+            SecurityChange::EmailChanged => "The email address was changed",
         }
     }
 }
@@ -208,6 +211,16 @@ pub fn render_reset_code(code: &str, branding: &Branding) -> Result<Message, Ren
         username: None,
     };
     render(Kind::ForgotPassword, placeholders, None, branding)
+}
+
+/// The API's code that proves a new address before the account's email
+/// becomes it (the text of Cognito's own attribute-update mail).
+pub fn render_email_code(code: &str, branding: &Branding) -> Result<Message, RenderError> {
+    let placeholders = Placeholders {
+        code,
+        username: None,
+    };
+    render(Kind::UpdateUserAttribute, placeholders, None, branding)
 }
 
 /// The mail to the owner of an address someone tried to sign up with again

@@ -63,15 +63,24 @@ pub trait ProfileStore {
 impl DynamoProfileStore {
     /// Sets the display name of an existing profile.
     pub async fn update_name(&self, user_id: &str, name: &str) -> Result<()> {
+        self.set(user_id, NAME, name).await
+    }
+
+    pub async fn update_email(&self, user_id: &str, email: &str) -> Result<()> {
+        self.set(user_id, EMAIL, email).await
+    }
+
+    /// Sets one field of an existing profile.
+    async fn set(&self, user_id: &str, field: &str, value: &str) -> Result<()> {
         self.client
             .update_item()
             .table_name(&self.table)
             .key(USER_ID, AttributeValue::S(user_id.to_owned()))
-            .update_expression("SET #name = :name")
+            .update_expression("SET #field = :value")
             .condition_expression("attribute_exists(#id)")
-            .expression_attribute_names("#name", NAME)
+            .expression_attribute_names("#field", field)
             .expression_attribute_names("#id", USER_ID)
-            .expression_attribute_values(":name", AttributeValue::S(name.to_owned()))
+            .expression_attribute_values(":value", AttributeValue::S(value.to_owned()))
             .send()
             .await
             .map_err(|e| Error::aws("DynamoDB UpdateItem", e))?;

@@ -1,7 +1,7 @@
 // The whole user journey in headless Chromium against the local stack,
 // signed out through Amplify UI's Authenticator: a guessable password
 // refused with zxcvbn's feedback, sign-up, the code read from the captured
-// mail, confirmation, sign-in, roles shown, profile edited, data added,
+// mail, confirmation, sign-in, roles shown, profile edited, email changed, data added,
 // direct DynamoDB read, TOTP set up and used, devices remembered and signed
 // out, sign-out, the old access token refused; a forgotten password reset by
 // mailed code (with TOTP, and with email MFA by the API's own code), the admin page (the user made an admin, another user disabled
@@ -45,7 +45,7 @@ const GUESSABLE = 'Password123!';
 const STRONG = 'violet-Quasar-harbor-71!';
 const RESET = 'amber-Lantern-orchard-58?';
 const CHANGED = 'cobalt-Meadow-quarry-94%';
-const email = `journey-${Date.now()}@example.com`;
+let email = `journey-${Date.now()}@example.com`;
 
 let shot = 0;
 const passed = [];
@@ -251,6 +251,18 @@ try {
   await visible(page, '#account');
   check((await page.inputValue('#profile-name')) === 'Ada King', 'the edited profile is kept');
   await screenshot(page, 'profile-edited');
+
+  // The email moves through the API alone: a code to the new address.
+  const moved = `journey-moved-${Date.now()}@example.com`;
+  await page.fill('#email-new', moved);
+  await page.click('#email-form button[type=submit]');
+  await page.locator('#email-code-form').waitFor();
+  await page.fill('#email-code', await mailedCode(args.endpoint, moved));
+  await page.click('#email-code-form button[type=submit]');
+  await page.locator('#profile-email', { hasText: moved }).waitFor();
+  const toldOld = (await mailsTo(args.endpoint, email)).some((m) => /The email address was changed/.test(m.Subject));
+  check(toldOld, 'the email is changed with the code mailed to the new address, and the old one is told');
+  email = moved;
 
   await page.fill('#data-title', 'First note');
   await page.click('#data-form button[type=submit]');

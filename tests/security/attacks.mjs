@@ -312,6 +312,33 @@ const bobAfter = await signIn(bob.email);
 const bobProfile = await call('GET', '/api/users/me', { token: bobAfter.tokens.access_token });
 check(bobProfile.status === 200 && bobProfile.body.name === 'Ada Lovelace', "bob's account and profile are untouched", bobProfile.text);
 
+// A stolen access token moves the email straight through Cognito, to then
+// reset the password at the thief's address: the custom-message trigger
+// refuses the code, and the pool keeps the owner's address.
+async function cognitoCall(target, body) {
+  const reply = await fetch(args.endpoint, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': `AWSCognitoIdentityProviderService.${target}` },
+    body: JSON.stringify(body),
+  });
+  return { status: reply.status, body: await reply.json().catch(() => ({})) };
+}
+const dave = await newUser('dave');
+const thiefAddress = `thief-${Date.now()}@example.com`;
+for (const [target, body] of [
+  ['UpdateUserAttributes', { AccessToken: dave.tokens.access_token, UserAttributes: [{ Name: 'email', Value: thiefAddress }] }],
+  ['GetUserAttributeVerificationCode', { AccessToken: dave.tokens.access_token, AttributeName: 'email' }],
+  ['VerifyUserAttribute', { AccessToken: dave.tokens.access_token, AttributeName: 'email', Code: '123456' }],
+]) {
+  results.attacks += 1;
+  const reply = await cognitoCall(target, body);
+  if (reply.status < 300) results.accepted += 1;
+  check(reply.status >= 400, `the email cannot move straight through Cognito: ${target}`, `${reply.status} ${JSON.stringify(reply.body)}`);
+}
+const daveNow = await call('GET', '/api/users/me', { token: dave.tokens.access_token });
+check(daveNow.body.email === dave.email && (await mailsTo(args.endpoint, thiefAddress)).length === 0,
+  "dave keeps his address and the thief's gets no mail", daveNow.text);
+
 // ---------------------------------------------------------------- notices
 // A change to how an account is proven is mailed to its owner (through the
 // API's SES sender, captured by the emulator), never with the secret.

@@ -4,8 +4,18 @@
 //! `codeParameter` (and `usernameParameter`) placeholders, which every message
 //! therefore contains. The texts are the stack's shared ones
 //! ([`infra::messages`]).
+//!
+//! Except one: the code of an attribute change made straight to Cognito
+//! (`CustomMessage_UpdateUserAttribute`, `CustomMessage_VerifyUserAttribute`)
+//! is refused, so Cognito mails nothing (the caller gets
+//! UserLambdaValidationException) and the pool, which keeps the old email
+//! until the new one is verified, keeps it. Those calls take any access
+//! token, a stolen one too, and a verified new email would take the account
+//! (forgot-password mails it). The email changes through the API instead,
+//! which asks for a recent sign-in and mails its own code (the API's
+//! `routes/email.rs`); the pool sends no message for its change.
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Rejection, Result};
 use crate::event;
 use aws_lambda_events::event::cognito::{
     CognitoEventUserPoolsCustomMessage, CognitoEventUserPoolsCustomMessageResponse,
@@ -39,7 +49,13 @@ fn kind(source: &Source) -> Kind {
 
 /// The trigger: the event back with subject, email and SMS text set.
 pub fn handle(event: Value, branding: &Branding) -> Result<Value> {
-    event::trigger_source(&event, HANDLED)?;
+    let source = event::trigger_source(&event, HANDLED)?;
+    if matches!(
+        source,
+        "CustomMessage_UpdateUserAttribute" | "CustomMessage_VerifyUserAttribute"
+    ) {
+        return Err(Rejection::EmailChangeOutsideApi.into());
+    }
     let mut parsed: CognitoEventUserPoolsCustomMessage =
         event::parse::<_, CognitoEventUserPoolsCustomMessageResponse>(event)?;
     let source = parsed

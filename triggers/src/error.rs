@@ -1,3 +1,4 @@
+use infra::email_rules::EmailRefusal;
 use infra::validate::Invalid;
 use lambda_runtime::Diagnostic;
 use std::fmt;
@@ -39,20 +40,34 @@ pub enum Rejection {
     DisposableDomain,
     ReservedUsername,
     ClientNotAllowed,
+    /// Cognito's own email-change code (UpdateUserAttributes or
+    /// GetUserAttributeVerificationCode straight to Cognito).
+    EmailChangeOutsideApi,
 }
 
 impl fmt::Display for Rejection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Rejection::Attribute(invalid) => invalid.fmt(f),
-            Rejection::DomainNotAllowed => f.write_str("Email domain is not allowed."),
-            Rejection::DisposableDomain => {
-                f.write_str("Disposable email addresses are not allowed.")
-            }
+            Rejection::DomainNotAllowed => EmailRefusal::DomainNotAllowed.fmt(f),
+            Rejection::DisposableDomain => EmailRefusal::DisposableDomain.fmt(f),
             Rejection::ReservedUsername => f.write_str("This username is reserved."),
             Rejection::ClientNotAllowed => {
                 f.write_str("Sign-up is not available from this application.")
             }
+            Rejection::EmailChangeOutsideApi => {
+                f.write_str("Change the email through the app, which asks for a recent sign-in.")
+            }
+        }
+    }
+}
+
+impl From<EmailRefusal> for Rejection {
+    fn from(refusal: EmailRefusal) -> Self {
+        match refusal {
+            EmailRefusal::Invalid(invalid) => Rejection::Attribute(invalid),
+            EmailRefusal::DomainNotAllowed => Rejection::DomainNotAllowed,
+            EmailRefusal::DisposableDomain => Rejection::DisposableDomain,
         }
     }
 }

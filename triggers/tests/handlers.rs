@@ -5,6 +5,7 @@ mod common;
 
 use common::{branding, post_confirmation_deps, sample as event};
 use infra::directory::CognitoDirectory;
+use infra::email_rules::EmailRules;
 use infra::mailer::SesMailer;
 use infra::profile::DynamoProfileStore;
 use serde_json::{json, Value};
@@ -76,7 +77,10 @@ fn assert_malformed(result: Result<Value, Error>, case: &str) {
 #[test]
 fn pre_signup_accepts_each_source_by_its_own_rules() {
     let rules = SignUpRules {
-        block_disposable: true,
+        email: EmailRules {
+            block_disposable: true,
+            ..EmailRules::default()
+        },
         ..SignUpRules::default()
     };
     let out = pre_signup::handle(event("pre_signup"), &rules).unwrap();
@@ -122,7 +126,10 @@ fn pre_signup_tolerates_an_empty_response_and_null_maps() {
 #[test]
 fn pre_signup_rejections_are_user_safe_messages() {
     let rules = SignUpRules {
-        block_disposable: true,
+        email: EmailRules {
+            block_disposable: true,
+            ..EmailRules::default()
+        },
         signup_client_ids: vec!["1example23456789".into()],
         ..SignUpRules::default()
     };
@@ -177,8 +184,6 @@ fn custom_message_fills_subject_email_and_sms_for_every_source() {
         "CustomMessage_SignUp",
         "CustomMessage_ResendCode",
         "CustomMessage_ForgotPassword",
-        "CustomMessage_UpdateUserAttribute",
-        "CustomMessage_VerifyUserAttribute",
         "CustomMessage_AdminCreateUser",
         "CustomMessage_Authentication",
     ] {
@@ -201,6 +206,28 @@ fn custom_message_fills_subject_email_and_sms_for_every_source() {
         assert!(html.starts_with("<!DOCTYPE html>"), "{source}");
         if source == "CustomMessage_AdminCreateUser" {
             assert!(html.contains("{username}") && sms.contains("{username}"));
+        }
+    }
+}
+
+#[test]
+fn custom_message_refuses_the_code_of_an_attribute_change_straight_to_cognito() {
+    for source in [
+        "CustomMessage_UpdateUserAttribute",
+        "CustomMessage_VerifyUserAttribute",
+    ] {
+        let input = with(event("custom_message"), "/triggerSource", json!(source));
+        match custom_message::handle(input, &branding()) {
+            Err(err @ triggers::error::Error::Rejected(_)) => {
+                let refused = err.into_diagnostic();
+                assert_eq!(refused.error_type, "Rejected", "{source}");
+                assert!(
+                    refused.error_message.contains("through the app"),
+                    "{source}: {}",
+                    refused.error_message
+                );
+            }
+            other => panic!("{source}: expected a rejection, got {other:?}"),
         }
     }
 }

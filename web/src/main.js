@@ -337,6 +337,39 @@ function showNotice() {
   return true;
 }
 
+// A sign-in older than the stack's window cannot do this: the user signs in
+// again, then repeats it. True when that is what happened.
+async function needsRecentSignIn(reply) {
+  if (reply.error?.code !== 'reauthentication_required') return false;
+  await signOut().catch(() => {});
+  $('who').textContent = '';
+  say(reply.error.message);
+  show('signin');
+  return true;
+}
+
+// The email changes through the API alone: a code to the new address, then
+// the code (Cognito's own attribute-change code is refused by the stack).
+onSubmit('email-form', async ({ email }) => {
+  const reply = await api.call('POST', '/api/users/me/email', { email });
+  if (await needsRecentSignIn(reply)) return;
+  if (!reply.ok) throw new Error(reply.error.message);
+  $('email-pending').textContent = reply.body.destination;
+  $('email-code-form').hidden = false;
+  say(reply.body.message);
+});
+
+onSubmit('email-code-form', async ({ code }, form) => {
+  const email = $('email-pending').textContent;
+  const reply = await api.call('POST', '/api/users/me/email/verify', { email, code });
+  if (!reply.ok) throw new Error(reply.error.message);
+  form.reset();
+  form.hidden = true;
+  $('email-form').reset();
+  $('profile-email').textContent = reply.body.email;
+  say(reply.body.message);
+});
+
 onSubmit('password-form', async (values, form) => {
   showPasswordFeedback(null, 'password-feedback');
   const reply = await api.call('POST', '/api/auth/change-password', values);
@@ -351,15 +384,7 @@ onSubmit('password-form', async (values, form) => {
 onSubmit('delete-form', async ({ confirmed }, form) => {
   if (confirmed !== 'yes') throw new Error('Tick the box to confirm the deletion.');
   const reply = await api.call('DELETE', '/api/users/me');
-  if (reply.error?.code === 'reauthentication_required') {
-    // A sign-in older than the stack's window cannot delete the account:
-    // the user signs in again, then deletes.
-    await signOut().catch(() => {});
-    $('who').textContent = '';
-    say(reply.error.message);
-    show('signin');
-    return;
-  }
+  if (await needsRecentSignIn(reply)) return;
   if (!reply.ok) throw new Error(reply.error.message);
   form.reset();
   // The account is gone and its tokens with it: forget them here.

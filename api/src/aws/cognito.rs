@@ -934,6 +934,19 @@ impl UserPool for Cognito {
         Ok(())
     }
 
+    async fn change_email(&self, username: &str, email: &str) -> Result<(), PoolError> {
+        self.client
+            .admin_update_user_attributes()
+            .user_pool_id(&self.pool_id)
+            .username(username)
+            .user_attributes(attribute("email", email)?)
+            .user_attributes(attribute("email_verified", "true")?)
+            .send()
+            .await
+            .map_err(|e| fail("AdminUpdateUserAttributes", e))?;
+        Ok(())
+    }
+
     /// Deletes the user. Callers check the session with [`Cognito::get_user`]
     /// first, so a revoked token deletes nothing.
     async fn delete_user(&self, username: &str) -> Result<(), PoolError> {

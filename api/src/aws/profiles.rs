@@ -30,6 +30,10 @@ impl Profiles for DynamoProfileStore {
         Ok(DynamoProfileStore::update_name(self, user_id, name).await?)
     }
 
+    async fn update_email(&self, user_id: &str, email: &str) -> Result<(), StoreError> {
+        Ok(DynamoProfileStore::update_email(self, user_id, email).await?)
+    }
+
     async fn delete(&self, user_id: &str) -> Result<(), StoreError> {
         Ok(DynamoProfileStore::delete(self, user_id).await?)
     }

@@ -1,4 +1,4 @@
-//! The API's reset codes in the throttle table.
+//! The API's own mailed codes in the throttle table, one item per slot.
 
 use crate::aws::{is_condition_failed, unavailable};
 use crate::ports::reset_codes::{Claim, ResetCodeStore, StoredCode, MAX_ATTEMPTS};
@@ -28,21 +28,21 @@ impl DynamoResetCodes {
 impl DynamoResetCodes {
     fn put_request(
         &self,
-        username: &str,
+        slot: &str,
         code: &StoredCode,
     ) -> aws_sdk_dynamodb::operation::put_item::builders::PutItemFluentBuilder {
         self.client
             .put_item()
             .table_name(&self.table)
-            .item("key", key(username))
+            .item("key", key(slot))
             .item("codeDigest", AttributeValue::S(code.digest.clone()))
             .item("expiresAt", AttributeValue::N(code.expires_at.to_string()))
             .item("attempts", AttributeValue::N(code.attempts.to_string()))
     }
 }
 
-fn key(username: &str) -> AttributeValue {
-    AttributeValue::S(format!("reset-code#{username}"))
+fn key(slot: &str) -> AttributeValue {
+    AttributeValue::S(slot.to_owned())
 }
 
 fn number(item: &std::collections::HashMap<String, AttributeValue>, name: &str) -> Option<u64> {
@@ -51,17 +51,17 @@ fn number(item: &std::collections::HashMap<String, AttributeValue>, name: &str) 
 
 #[async_trait]
 impl ResetCodeStore for DynamoResetCodes {
-    async fn put(&self, username: &str, code: &StoredCode) -> Result<(), StoreError> {
-        self.put_request(username, code)
+    async fn put(&self, slot: &str, code: &StoredCode) -> Result<(), StoreError> {
+        self.put_request(slot, code)
             .send()
             .await
             .map_err(unavailable("DynamoDB PutItem"))?;
         Ok(())
     }
 
-    async fn restore(&self, username: &str, code: &StoredCode) -> Result<(), StoreError> {
+    async fn restore(&self, slot: &str, code: &StoredCode) -> Result<(), StoreError> {
         let restored = self
-            .put_request(username, code)
+            .put_request(slot, code)
             .condition_expression("attribute_not_exists(codeDigest)")
             .send()
             .await;
@@ -73,12 +73,12 @@ impl ResetCodeStore for DynamoResetCodes {
         }
     }
 
-    async fn claim_attempt(&self, username: &str) -> Result<Claim, StoreError> {
+    async fn claim_attempt(&self, slot: &str) -> Result<Claim, StoreError> {
         let claimed = self
             .client
             .update_item()
             .table_name(&self.table)
-            .key("key", key(username))
+            .key("key", key(slot))
             .update_expression("ADD attempts :one")
             .condition_expression("attribute_exists(codeDigest) AND attempts < :max")
             .expression_attribute_values(":one", AttributeValue::N("1".into()))
@@ -119,12 +119,12 @@ impl ResetCodeStore for DynamoResetCodes {
         }
     }
 
-    async fn take(&self, username: &str, digest: &str) -> Result<bool, StoreError> {
+    async fn take(&self, slot: &str, digest: &str) -> Result<bool, StoreError> {
         let taken = self
             .client
             .delete_item()
             .table_name(&self.table)
-            .key("key", key(username))
+            .key("key", key(slot))
             .condition_expression("codeDigest = :digest")
             .expression_attribute_values(":digest", AttributeValue::S(digest.to_owned()))
             .send()

@@ -5,7 +5,8 @@ use crate::ports::notices::{NoticeError, Notices, SecurityNotice};
 use async_trait::async_trait;
 use infra::mailer::{Email, Mailer, SesMailer};
 use infra::messages::{
-    render_account_exists, render_reset_code, render_security_notice, Branding, Message,
+    render_account_exists, render_email_code, render_reset_code, render_security_notice, Branding,
+    Message,
 };
 
 pub struct SesNotices {
@@ -41,6 +42,12 @@ impl Notices for SesNotices {
     async fn reset_code(&self, to: &str, code: &str) -> Result<(), NoticeError> {
         let message = render_reset_code(code, &self.branding)
             .map_err(|e| NoticeError::Render("reset code", e.into()))?;
+        self.send(to, message).await
+    }
+
+    async fn email_code(&self, to: &str, code: &str) -> Result<(), NoticeError> {
+        let message = render_email_code(code, &self.branding)
+            .map_err(|e| NoticeError::Render("email code", e.into()))?;
         self.send(to, message).await
     }
 

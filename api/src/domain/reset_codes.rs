@@ -1,4 +1,7 @@
-//! The API's own password-reset codes, for the users Cognito's ForgotPassword
+//! The API's own mailed codes: password-reset codes, and the codes that
+//! prove a new address before the email changes ([`Purpose`]).
+//!
+//! Reset codes are for the users Cognito's ForgotPassword
 //! cannot reach: with the pool's only recovery mechanism `verified_email`,
 //! Cognito refuses a reset to a user who has email MFA on ("Email MFA is
 //! also disqualifying for account recovery with email"). For them the API
@@ -22,11 +25,44 @@
 //! offered against one mailed code and [`MAX_ISSUED_PER_DAY`] codes are mailed
 //! to a user a day, so a guesser gets 25 tries in a million a day.
 
+use crate::ports::counters::Counters;
 pub use crate::ports::pool::ResetTarget;
 pub use crate::ports::reset_codes::MAX_ATTEMPTS;
 use crate::ports::reset_codes::{Claim, ResetCodeStore, StoredCode};
 use crate::ports::StoreError;
 use aws_lc_rs::{constant_time, hmac, rand::SecureRandom};
+
+/// What a code is for: a code of one purpose never passes for the other
+/// (its digest and its slot differ).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Purpose {
+    /// Sets a new password (mailed to the account's verified address).
+    PasswordReset,
+    /// Makes the address it was mailed to the account's email.
+    EmailChange,
+}
+
+impl Purpose {
+    fn label(self) -> &'static str {
+        match self {
+            Purpose::PasswordReset => "reset-code",
+            Purpose::EmailChange => "email-code",
+        }
+    }
+
+    /// The counter of the user's codes of this purpose mailed on `day`.
+    fn issued_key(self, username: &str, day: u64) -> String {
+        match self {
+            Purpose::PasswordReset => format!("reset-issued#{username}#{day}"),
+            Purpose::EmailChange => format!("email-issued#{username}#{day}"),
+        }
+    }
+
+    /// The store's key for the user's code of this purpose.
+    pub fn slot(self, username: &str) -> String {
+        format!("{}#{username}", self.label())
+    }
+}
 
 /// As long as Cognito's own reset codes last.
 pub const CODE_LIFETIME_SECS: u64 = 3_600;
@@ -72,12 +108,15 @@ pub fn new_code(random: &dyn SecureRandom) -> Result<String, ResetCodeError> {
     }
 }
 
-/// HMAC-SHA256 under `key` of the code, the user and the address it went to.
-pub fn code_digest(key: &[u8], target: &ResetTarget, code: &str) -> String {
+/// HMAC-SHA256 under `key` of the purpose, the code, the user and the
+/// address it went to.
+pub fn code_digest(key: &[u8], purpose: Purpose, target: &ResetTarget, code: &str) -> String {
     let key = hmac::Key::new(hmac::HMAC_SHA256, key);
     let input = format!(
-        "reset-code\0{}\0{}\0{code}",
-        target.username, target.address
+        "{}\0{}\0{}\0{code}",
+        purpose.label(),
+        target.username,
+        target.address
     );
     hex(hmac::sign(&key, input.as_bytes()).as_ref())
 }
@@ -86,45 +125,78 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Mints a code for `target`, stores its digest and answers the code to mail.
+/// Counts one more code of `purpose` mailed to the user today (UTC) and
+/// answers whether it is within [`MAX_ISSUED_PER_DAY`].
+pub async fn may_issue(
+    counters: &dyn Counters,
+    purpose: Purpose,
+    username: &str,
+    now: u64,
+) -> Result<bool, ResetCodeError> {
+    // A key per UTC day, so the count starts again however often it is hit.
+    let day = now / 86_400;
+    let issued = counters
+        .increment(&purpose.issued_key(username, day), (day + 1) * 86_400)
+        .await?;
+    Ok(issued <= MAX_ISSUED_PER_DAY)
+}
+
+/// Mints a code for `target`, stores its digest (replacing the user's
+/// earlier code of the purpose) and answers the code to mail.
 pub async fn issue(
     store: &dyn ResetCodeStore,
     random: &(dyn SecureRandom + Sync),
     key: &[u8],
+    purpose: Purpose,
     target: &ResetTarget,
     now: u64,
 ) -> Result<String, ResetCodeError> {
     let code = new_code(random)?;
     let stored = StoredCode {
-        digest: code_digest(key, target, &code),
+        digest: code_digest(key, purpose, target, &code),
         expires_at: now + CODE_LIFETIME_SECS,
         attempts: 0,
     };
-    store.put(&target.username, &stored).await?;
+    store.put(&purpose.slot(&target.username), &stored).await?;
     Ok(code)
+}
+
+/// Puts back a code taken by [`redeem`] whose change then failed, so the
+/// user can try again with it, unless a newer one was mailed meanwhile.
+pub async fn restore(
+    store: &dyn ResetCodeStore,
+    purpose: Purpose,
+    target: &ResetTarget,
+    taken: &StoredCode,
+) -> Result<(), ResetCodeError> {
+    Ok(store
+        .restore(&purpose.slot(&target.username), taken)
+        .await?)
 }
 
 pub async fn redeem(
     store: &dyn ResetCodeStore,
     key: &[u8],
+    purpose: Purpose,
     target: &ResetTarget,
     code: &str,
     now: u64,
 ) -> Result<Redeemed, ResetCodeError> {
-    let stored = match store.claim_attempt(&target.username).await? {
+    let slot = purpose.slot(&target.username);
+    let stored = match store.claim_attempt(&slot).await? {
         Claim::Absent | Claim::Spent => return Ok(Redeemed::Wrong),
         Claim::Open(stored) => stored,
     };
     if stored.expires_at <= now {
         return Ok(Redeemed::Expired);
     }
-    let offered = code_digest(key, target, code);
+    let offered = code_digest(key, purpose, target, code);
     if constant_time::verify_slices_are_equal(offered.as_bytes(), stored.digest.as_bytes()).is_err()
     {
         return Ok(Redeemed::Wrong);
     }
     // Two requests with the right code: one takes it.
-    Ok(if store.take(&target.username, &offered).await? {
+    Ok(if store.take(&slot, &offered).await? {
         Redeemed::Accepted(stored)
     } else {
         Redeemed::Wrong

@@ -44,6 +44,7 @@ pub enum ErrorCode {
     CodeSignInUnavailable,
     PasskeysUnavailable,
     DevicesUnavailable,
+    EmailChangeUnavailable,
     InvalidPasskey,
     NotFound,
     MethodNotAllowed,
@@ -79,6 +80,7 @@ impl ErrorCode {
             C::CodeSignInUnavailable => "code_sign_in_unavailable",
             C::PasskeysUnavailable => "passkeys_unavailable",
             C::DevicesUnavailable => "devices_unavailable",
+            C::EmailChangeUnavailable => "email_change_unavailable",
             C::InvalidPasskey => "invalid_passkey",
             C::NotFound => "not_found",
             C::MethodNotAllowed => "method_not_allowed",
@@ -111,7 +113,8 @@ impl ErrorCode {
             | C::ChallengeUnsupported
             | C::CodeSignInUnavailable
             | C::PasskeysUnavailable
-            | C::DevicesUnavailable => StatusCode::FORBIDDEN,
+            | C::DevicesUnavailable
+            | C::EmailChangeUnavailable => StatusCode::FORBIDDEN,
             C::NotFound => StatusCode::NOT_FOUND,
             C::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             C::AccountExists | C::UsernameTaken => StatusCode::CONFLICT,
@@ -337,7 +340,13 @@ impl From<StoreError> for ApiError {
 
 impl From<NoticeError> for ApiError {
     fn from(err: NoticeError) -> Self {
-        ApiError::failed(err)
+        match err {
+            NoticeError::NoMailer => ApiError::new(
+                ErrorCode::EmailChangeUnavailable,
+                "Email changes need the stack's own mail (an SES identity), which this one lacks.",
+            ),
+            err => ApiError::failed(err),
+        }
     }
 }
 

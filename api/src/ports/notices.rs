@@ -1,7 +1,7 @@
 //! Mail the API sends itself (not Cognito): the notice to the owner of an
 //! address someone tried to sign up with again, the API's own reset codes
-//! ([`crate::domain::reset_codes`]), and the security notices after a change
-//! to how an account is proven.
+//! ([`crate::domain::reset_codes`]) and email-change codes, and the security
+//! notices after a change to how an account is proven.
 
 use crate::ports::BoxError;
 use async_trait::async_trait;
@@ -22,12 +22,17 @@ pub enum NoticeError {
     Render(&'static str, #[source] BoxError),
     #[error("the mail was not sent")]
     Send(#[source] BoxError),
+    /// Without an SES identity the API sends no mail of its own.
+    #[error("the stack has no mail of its own")]
+    NoMailer,
 }
 
 #[async_trait]
 pub trait Notices: Send + Sync {
     async fn account_exists(&self, to: &str) -> Result<(), NoticeError>;
     async fn reset_code(&self, to: &str, code: &str) -> Result<(), NoticeError>;
+    /// The code that proves `to` before the account's email becomes it.
+    async fn email_code(&self, to: &str, code: &str) -> Result<(), NoticeError>;
     async fn security_notice(&self, to: &str, notice: &SecurityNotice) -> Result<(), NoticeError>;
 }
 
@@ -45,6 +50,10 @@ impl Notices for NoNotices {
         // Only a pool with SES has email MFA, the one reason for these codes.
         tracing::warn!("no SES identity: the API's reset code is not sent");
         Ok(())
+    }
+
+    async fn email_code(&self, _to: &str, _code: &str) -> Result<(), NoticeError> {
+        Err(NoticeError::NoMailer)
     }
 
     async fn security_notice(&self, _to: &str, notice: &SecurityNotice) -> Result<(), NoticeError> {

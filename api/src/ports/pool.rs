@@ -351,6 +351,11 @@ pub trait UserPool: Send + Sync {
         access_token: &str,
         values: &[(&str, &str)],
     ) -> Result<(), PoolError>;
+    /// Makes `email` the user's address, verified (AdminUpdateUserAttributes
+    /// with `email_verified`, so Cognito mails nothing): the API has proven
+    /// the address with its own code. [`PoolError::AccountExists`] when
+    /// another account has the address.
+    async fn change_email(&self, username: &str, email: &str) -> Result<(), PoolError>;
     /// Callers check the session with [`UserPool::get_user`] first, so a
     /// revoked token deletes nothing.
     async fn delete_user(&self, username: &str) -> Result<(), PoolError>;

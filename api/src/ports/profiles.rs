@@ -10,5 +10,6 @@ pub trait Profiles: Send + Sync {
     /// Never overwrites an existing profile.
     async fn create_if_absent(&self, profile: &Profile) -> Result<(), StoreError>;
     async fn update_name(&self, user_id: &str, name: &str) -> Result<(), StoreError>;
+    async fn update_email(&self, user_id: &str, email: &str) -> Result<(), StoreError>;
     async fn delete(&self, user_id: &str) -> Result<(), StoreError>;
 }

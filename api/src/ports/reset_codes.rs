@@ -1,6 +1,7 @@
-//! The API's own reset codes as they are stored (see
+//! The API's own mailed codes as they are stored (see
 //! [`crate::domain::reset_codes`]): a digest, its expiry and the attempts
-//! offered against it, one per user.
+//! offered against it, one per user and purpose (a *slot*: the item's key,
+//! such as `reset-code#<sub>`).
 
 use crate::ports::StoreError;
 use async_trait::async_trait;
@@ -31,13 +32,13 @@ pub enum Claim {
 
 #[async_trait]
 pub trait ResetCodeStore: Send + Sync {
-    /// Replaces any earlier code of the user.
-    async fn put(&self, username: &str, code: &StoredCode) -> Result<(), StoreError>;
-    /// Puts back a taken code, unless the user has a newer one.
-    async fn restore(&self, username: &str, code: &StoredCode) -> Result<(), StoreError>;
-    /// Counts one attempt against the user's code, if it has attempts left.
-    async fn claim_attempt(&self, username: &str) -> Result<Claim, StoreError>;
+    /// Replaces any earlier code in the slot.
+    async fn put(&self, slot: &str, code: &StoredCode) -> Result<(), StoreError>;
+    /// Puts back a taken code, unless the slot has a newer one.
+    async fn restore(&self, slot: &str, code: &StoredCode) -> Result<(), StoreError>;
+    /// Counts one attempt against the slot's code, if it has attempts left.
+    async fn claim_attempt(&self, slot: &str) -> Result<Claim, StoreError>;
     /// Deletes the stored code if it is still `digest`; true for the one
     /// caller that did.
-    async fn take(&self, username: &str, digest: &str) -> Result<bool, StoreError>;
+    async fn take(&self, slot: &str, digest: &str) -> Result<bool, StoreError>;
 }

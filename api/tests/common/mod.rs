@@ -89,6 +89,21 @@ impl Api {
     }
 
     pub fn with_env(per_address: &str, per_account: &str, extra: &[(&str, &str)]) -> Api {
+        Api::assemble(per_address, per_account, extra, None)
+    }
+
+    /// A stack without an SES identity: the API sends no mail of its own.
+    pub fn without_mail() -> Api {
+        let mailer = std::sync::Arc::new(api::ports::notices::NoNotices);
+        Api::assemble("1000", "1000", &[], Some(mailer))
+    }
+
+    fn assemble(
+        per_address: &str,
+        per_account: &str,
+        extra: &[(&str, &str)],
+        mailer: Option<Arc<dyn api::ports::notices::Notices>>,
+    ) -> Api {
         let mut pairs = vec![
             ("AWS_REGION", "us-east-1"),
             ("USER_POOL_ID", "us-east-1_TEST"),
@@ -114,7 +129,7 @@ impl Api {
         let usernames = Arc::new(InMemoryUsernames::default());
         let notices = Arc::new(RecordingNotices::default());
         let state = AppState {
-            notices: notices.clone(),
+            notices: mailer.unwrap_or_else(|| notices.clone()),
             counters: Arc::new(InMemoryCounters::default()),
             reset_codes: Arc::new(InMemoryResetCodes::default()),
             usernames: usernames.clone(),

@@ -72,6 +72,7 @@ FUNCTION_CALLS = {
         "cognito-idp:AdminDeleteUser": ["UserPool"],
         "cognito-idp:AdminGetUser": ["UserPool"],
         "cognito-idp:AdminSetUserPassword": ["UserPool"],
+        "cognito-idp:AdminUpdateUserAttributes": ["UserPool"],
         "cognito-idp:AdminLinkProviderForUser": ["UserPool"],
         "cognito-idp:AdminDisableUser": ["UserPool"],
         "cognito-idp:AdminEnableUser": ["UserPool"],

@@ -3,7 +3,7 @@
 
 use crate::domain::identity::{self, Identifier};
 use crate::domain::password;
-use crate::domain::reset_codes::{self, Redeemed, MAX_ISSUED_PER_DAY};
+use crate::domain::reset_codes::{self, Purpose, Redeemed};
 use crate::domain::sign_up::{self, NewAccount};
 use crate::domain::throttle::{self, Attempt};
 use crate::http::error::{chain, session_error, ApiError, ErrorBody, ErrorCode};
@@ -80,7 +80,7 @@ async fn not_before(started: tokio::time::Instant, minimum: std::time::Duration)
 }
 
 /// Counts the attempt against the route's limits (429 when over).
-async fn limit(
+pub(crate) async fn limit(
     state: &SharedState,
     action: &'static str,
     context: &UserContext,
@@ -158,7 +158,7 @@ fn either<'a>(
     }
 }
 
-fn code(raw: &str) -> Result<&str, ApiError> {
+pub(crate) fn code(raw: &str) -> Result<&str, ApiError> {
     let code = raw.trim();
     if (4..=10).contains(&code.len()) && code.chars().all(|c| c.is_ascii_digit()) {
         Ok(code)
@@ -445,23 +445,15 @@ pub async fn forgot_password(
 }
 
 /// For a user Cognito's reset cannot reach ([`reset_codes`]): the API's own
-/// code, when the user qualifies and has not had [`MAX_ISSUED_PER_DAY`]
+/// code, when the user qualifies and has not had [`reset_codes::MAX_ISSUED_PER_DAY`]
 /// today; nothing otherwise (the same 202).
 async fn mail_own_reset_code(state: &SharedState, username: &str) -> Result<(), ApiError> {
     let Some(target) = state.pool.reset_target(username).await? else {
         return Ok(());
     };
     let now = throttle::now_secs();
-    // A key per UTC day, so the count starts again however often it is hit.
-    let day = now / 86_400;
-    let issued = state
-        .counters
-        .increment(
-            &format!("reset-issued#{}#{day}", target.username),
-            (day + 1) * 86_400,
-        )
-        .await?;
-    if issued > MAX_ISSUED_PER_DAY {
+    let counters = state.counters.as_ref();
+    if !reset_codes::may_issue(counters, Purpose::PasswordReset, &target.username, now).await? {
         tracing::warn!(
             event = "reset_code_refused",
             "the day's reset codes for this user are used up"
@@ -470,7 +462,15 @@ async fn mail_own_reset_code(state: &SharedState, username: &str) -> Result<(), 
     }
     let key = state.pool.digest_key().await?;
     let random = aws_lc_rs::rand::SystemRandom::new();
-    let code = reset_codes::issue(state.reset_codes.as_ref(), &random, &key, &target, now).await?;
+    let code = reset_codes::issue(
+        state.reset_codes.as_ref(),
+        &random,
+        &key,
+        Purpose::PasswordReset,
+        &target,
+        now,
+    )
+    .await?;
     state.notices.reset_code(&target.address, &code).await?;
     tracing::info!(
         event = "reset_code_mailed",
@@ -961,6 +961,7 @@ async fn reset_with(
     let redeemed = reset_codes::redeem(
         state.reset_codes.as_ref(),
         &key,
+        Purpose::PasswordReset,
         &target,
         code,
         throttle::now_secs(),
@@ -976,7 +977,13 @@ async fn reset_with(
             // failed: the user tries again with the same code, unless a
             // newer one was mailed meanwhile.
             if set.is_err() {
-                state.reset_codes.restore(&target.username, &taken).await?;
+                reset_codes::restore(
+                    state.reset_codes.as_ref(),
+                    Purpose::PasswordReset,
+                    &target,
+                    &taken,
+                )
+                .await?;
             }
             Ok(set?)
         }

@@ -6,6 +6,7 @@ pub mod admin;
 pub mod auth;
 pub mod data;
 pub mod devices;
+pub mod email;
 pub mod passkeys;
 
 use crate::ports::notices::{SecurityChange, SecurityNotice};
@@ -152,6 +153,8 @@ every_route! {
     account::update,
     account::delete,
     account::link,
+    email::start,
+    email::verify,
     data::list,
     data::create,
     data::get,

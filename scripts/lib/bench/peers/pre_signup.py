@@ -9,7 +9,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 from lambda_loop import serve  # noqa: E402
 
 EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
-DISPOSABLE = set((Path(__file__).resolve().parents[4] / "triggers/data/disposable-domains.txt").read_text().split())
+DISPOSABLE = set((Path(__file__).resolve().parents[4] / "infra/data/disposable-domains.txt").read_text().split())
 RESERVED = {"admin", "root", "support", "system", "administrator"}
 
 
