@@ -227,9 +227,10 @@ def gateway_base(endpoint, outputs):
 def check_email_change(check, idp, api, sign_up, secret_hash, mails_to, args, outputs):
     """The email moves only through the API: straight to Cognito, the Rust
     custom-message trigger refuses the code (UpdateUserAttributes and
-    VerifyUserAttribute are the project's emulator extension), so the pool
-    keeps the old address; through the deployed API, a code mailed to the new
-    address moves it, and the old one is told."""
+    VerifyUserAttribute are the project's emulator extension; the web ACL
+    that also blocks them is not emulated), so the pool keeps the old
+    address; through the deployed API, codes mailed to the new and the
+    current address move it, and the old one is told."""
     email = f"mover{uuid.uuid4().hex[:8]}@example.com"
     sign_up(api["ClientId"], email)
     idp.confirm_sign_up(ClientId=api["ClientId"], Username=email, ConfirmationCode="123456",
@@ -260,17 +261,23 @@ def check_email_change(check, idp, api, sign_up, secret_hash, mails_to, args, ou
     auth = {"Authorization": f"Bearer {token}"}
     new = f"moved{uuid.uuid4().hex[:8]}@example.com"
     started, _, started_body = http("POST", f"{base}/api/users/me/email", auth, {"email": new})
-    to_new = mails_to(new)
-    found = re.search(r"\b(\d{6})\b", to_new[-1].get("BodyHtml", "")) if to_new else None
-    code = found.group(1) if found else ""
+    to_new, to_current = mails_to(new), mails_to(email)
+
+    def code_in(mails):
+        found = re.search(r"\b(\d{6})\b", mails[-1].get("BodyHtml", "")) if mails else None
+        return found.group(1) if found else ""
+
     kept = attributes().get("email")
+    alone, _, _ = http("POST", f"{base}/api/users/me/email/verify", auth, {"email": new, "code": code_in(to_new)})
     verified, _, verified_body = http("POST", f"{base}/api/users/me/email/verify", auth,
-                                      {"email": new, "code": code})
+                                      {"email": new, "code": code_in(to_new), "current_code": code_in(to_current)})
     after = attributes()
     told = [m["Subject"] for m in mails_to(email)]
-    check("through the deployed API the new address gets a code, which moves the email; the old one is told",
+    check("through the deployed API the new and the current address get a code, which together move the email "
+          "(the new one's alone does not); the old address is told",
           started == 202 and to_new and to_new[-1]["Subject"] == f"Confirm your new {args.app_name} email address"
-          and kept == email and verified == 200 and after.get("email") == new
+          and to_current and to_current[-1]["Subject"].startswith("Confirm moving your")
+          and alone == 400 and kept == email and verified == 200 and after.get("email") == new
           and after.get("email_verified") == "true"
           and any("The email address was changed" in subject for subject in told),
           (started, started_body, verified, verified_body, after.get("email"), told))

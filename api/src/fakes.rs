@@ -6,7 +6,7 @@
 
 use crate::ports::counters::Counters;
 use crate::ports::items::{encode_cursor, Item, ItemStore};
-use crate::ports::notices::{NoticeError, Notices, SecurityNotice};
+use crate::ports::notices::{EmailCode, NoticeError, Notices, SecurityNotice};
 use crate::ports::pool::{
     Attributes, Device, MfaMethod, MfaSettings, Passkey, PasskeyChallenge, PoolError, Recovery,
     ResetTarget, SignIn, Tokens, UserContext, UserPool, UserSummary,
@@ -664,19 +664,19 @@ impl UserPool for InMemoryPool {
                 return Err(PoolError::CodeMismatch);
             }
         }
-        self.set_mfa(access_token, MfaMethod::Totp, true).await
+        Ok(())
     }
 
     /// As Cognito: TOTP needs a verified secret, email a verified address;
     /// turning one on makes it the preferred one.
     async fn set_mfa(
         &self,
-        access_token: &str,
+        username: &str,
         method: MfaMethod,
         enabled: bool,
     ) -> Result<(), PoolError> {
         let mut data = self.data();
-        let user = data.by_token(access_token)?;
+        let user = data.by_username(username)?;
         if enabled && method == MfaMethod::Totp && user.totp_secret.is_none() {
             return Err(PoolError::MfaNotSetUp);
         }
@@ -710,11 +710,11 @@ impl UserPool for InMemoryPool {
 
     async fn update_attributes(
         &self,
-        access_token: &str,
+        username: &str,
         values: &[(&str, &str)],
     ) -> Result<(), PoolError> {
         let mut data = self.data();
-        let user = data.by_token(access_token)?;
+        let user = data.by_username(username)?;
         for (name, value) in values {
             user.attributes
                 .insert((*name).to_owned(), (*value).to_owned());
@@ -729,7 +729,7 @@ impl UserPool for InMemoryPool {
         if data
             .users
             .values()
-            .any(|u| u.email == email && u.sub != sub)
+            .any(|u| u.email.eq_ignore_ascii_case(email) && u.sub != sub)
         {
             return Err(PoolError::AccountExists);
         }
@@ -1150,7 +1150,7 @@ impl ResetCodeStore for InMemoryResetCodes {
 pub struct RecordingNotices {
     sent: Mutex<Vec<String>>,
     reset_codes: Mutex<Vec<(String, String)>>,
-    email_codes: Mutex<Vec<(String, String)>>,
+    email_codes: Mutex<Vec<(String, String, EmailCode)>>,
     security: Mutex<Vec<(String, SecurityNotice)>>,
 }
 
@@ -1166,7 +1166,7 @@ impl RecordingNotices {
     }
 
     /// The API's email-change codes, by address, in order.
-    pub fn email_codes_sent(&self) -> Vec<(String, String)> {
+    pub fn email_codes_sent(&self) -> Vec<(String, String, EmailCode)> {
         self.email_codes.lock().unwrap().clone()
     }
 
@@ -1191,11 +1191,11 @@ impl Notices for RecordingNotices {
         Ok(())
     }
 
-    async fn email_code(&self, to: &str, code: &str) -> Result<(), NoticeError> {
+    async fn email_code(&self, to: &str, code: &str, step: EmailCode) -> Result<(), NoticeError> {
         self.email_codes
             .lock()
             .unwrap()
-            .push((to.to_owned(), code.to_owned()));
+            .push((to.to_owned(), code.to_owned(), step));
         Ok(())
     }
 

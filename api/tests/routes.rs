@@ -1424,18 +1424,40 @@ async fn start_email_change(api: &Api, token: &str, email: &str) -> common::Repl
     .await
 }
 
-async fn verify_email_change(api: &Api, token: &str, email: &str, code: &str) -> common::Reply {
+async fn verify_email_change(api: &Api, token: &str, body: Value) -> common::Reply {
     api.call(
         Method::POST,
         "/api/users/me/email/verify",
-        Some(json!({"email": email, "code": code})),
+        Some(body),
         Some(token),
     )
     .await
 }
 
+/// The last code mailed to `to` for an email change.
+fn email_code_to(api: &Api, to: &str) -> (String, EmailCode) {
+    let (_, code, step) = api
+        .notices
+        .email_codes_sent()
+        .into_iter()
+        .rev()
+        .find(|(address, _, _)| address == to)
+        .unwrap_or_else(|| panic!("no code mailed to {to}"));
+    (code, step)
+}
+
+fn other_code(code: &str) -> &'static str {
+    if code == "000000" {
+        "000001"
+    } else {
+        "000000"
+    }
+}
+
+use api::ports::notices::EmailCode;
+
 #[tokio::test]
-async fn the_email_changes_only_with_the_code_mailed_to_the_new_address() {
+async fn the_email_changes_only_with_the_codes_mailed_to_the_new_and_the_current_address() {
     let api = Api::new();
     let (old, tokens) = api.user("mover").await;
     let token = access(&tokens);
@@ -1446,6 +1468,10 @@ async fn the_email_changes_only_with_the_code_mailed_to_the_new_address() {
             "Disposable email addresses are not allowed.",
         ),
         (old.as_str(), "This is already the account's address."),
+        (
+            &old.to_uppercase(),
+            "This is already the account's address.",
+        ),
     ] {
         let reply = start_email_change(&api, token, refused).await;
         assert_eq!(
@@ -1460,29 +1486,45 @@ async fn the_email_changes_only_with_the_code_mailed_to_the_new_address() {
     let started = start_email_change(&api, token, &new).await;
     assert_eq!(started.status, StatusCode::ACCEPTED, "{}", started.body);
     assert_eq!(started.body["destination"], new.as_str());
-    let sent = api.notices.email_codes_sent();
-    assert_eq!(sent.len(), 1);
-    let (to, code) = sent[0].clone();
-    assert_eq!(to, new, "the code goes to the new address only");
+    assert_eq!(started.body["current_address_code"], true);
+    let (code, step) = email_code_to(&api, &new);
+    assert_eq!(step, EmailCode::ToNewAddress);
+    let (consent, step) = email_code_to(&api, &old);
+    assert_eq!(step, EmailCode::ToCurrentAddress);
+    assert_eq!(api.notices.email_codes_sent().len(), 2);
     assert_eq!(
         email_of_me(&api, token).await,
         (old.clone(), true),
         "kept until verified"
     );
 
-    let other = format!("other-{}@example.com", uuid::Uuid::new_v4().simple());
-    let wrong = if code == "000000" { "000001" } else { "000000" };
-    for (address, offered) in [(new.as_str(), wrong), (other.as_str(), code.as_str())] {
-        let reply = verify_email_change(&api, token, address, offered).await;
+    // Each code proves its own mailbox: the new address's alone, the
+    // current's in the new's place, a wrong one or another address's.
+    let elsewhere = format!("other-{}@example.com", uuid::Uuid::new_v4().simple());
+    for body in [
+        json!({"email": new, "code": code}),
+        json!({"email": new, "code": consent, "current_code": code}),
+        json!({"email": new, "code": code, "current_code": other_code(&consent)}),
+        json!({"email": new, "code": other_code(&code), "current_code": consent}),
+        json!({"email": elsewhere, "code": code, "current_code": consent}),
+    ] {
+        let reply = verify_email_change(&api, token, body.clone()).await;
         assert_eq!(
-            (reply.status, reply.body["error"]["code"].as_str()),
-            (StatusCode::BAD_REQUEST, Some("invalid_code")),
-            "{address} {offered}"
+            reply.status,
+            StatusCode::BAD_REQUEST,
+            "{body}: {}",
+            reply.body
         );
     }
     assert!(api.notices.security_notices().is_empty());
+    assert_eq!(email_of_me(&api, token).await.0, old);
 
-    let verified = verify_email_change(&api, token, &new, &code).await;
+    let verified = verify_email_change(
+        &api,
+        token,
+        json!({"email": new, "code": code, "current_code": consent}),
+    )
+    .await;
     assert_eq!(verified.status, StatusCode::OK, "{}", verified.body);
     assert_eq!(verified.body["email"], new.as_str());
     assert_eq!(email_of_me(&api, token).await, (new.clone(), true));
@@ -1495,7 +1537,12 @@ async fn the_email_changes_only_with_the_code_mailed_to_the_new_address() {
     );
     let profile = api.profiles.all().into_iter().find(|p| p.email == new);
     assert!(profile.is_some(), "the profile follows");
-    let again = verify_email_change(&api, token, &new, &code).await;
+    let again = verify_email_change(
+        &api,
+        token,
+        json!({"email": new, "code": code, "current_code": consent}),
+    )
+    .await;
     assert_eq!(again.body["error"]["code"], "invalid_code", "taken once");
 
     // The account signs in by its new address, no longer by the old one.
@@ -1511,6 +1558,27 @@ async fn the_email_changes_only_with_the_code_mailed_to_the_new_address() {
     assert_eq!(by_old.status, StatusCode::UNAUTHORIZED, "{}", by_old.body);
 }
 
+/// A wrong code for the new address puts the current address's consent
+/// back, so the right one still works.
+#[tokio::test]
+async fn a_wrong_new_address_code_spends_no_consent() {
+    let api = Api::new();
+    let (old, tokens) = api.user("typo").await;
+    let token = access(&tokens);
+    let new = format!("typo-{}@example.com", uuid::Uuid::new_v4().simple());
+    start_email_change(&api, token, &new).await;
+    let (code, _) = email_code_to(&api, &new);
+    let (consent, _) = email_code_to(&api, &old);
+    let wrong = json!({"email": new, "code": other_code(&code), "current_code": consent});
+    assert_eq!(
+        verify_email_change(&api, token, wrong).await.body["error"]["code"],
+        "invalid_code"
+    );
+    let right = json!({"email": new, "code": code, "current_code": consent});
+    let reply = verify_email_change(&api, token, right).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+}
+
 #[tokio::test]
 async fn an_address_another_account_has_is_refused_when_its_code_is_offered() {
     let api = Api::new();
@@ -1520,9 +1588,14 @@ async fn an_address_another_account_has_is_refused_when_its_code_is_offered() {
     // The code goes to the address: only its owner learns it is taken.
     let started = start_email_change(&api, token, &taken).await;
     assert_eq!(started.status, StatusCode::ACCEPTED, "{}", started.body);
-    let (to, code) = api.notices.email_codes_sent()[0].clone();
-    assert_eq!(to, taken);
-    let reply = verify_email_change(&api, token, &taken, &code).await;
+    let (code, _) = email_code_to(&api, &taken);
+    let (consent, _) = email_code_to(&api, &mine);
+    let reply = verify_email_change(
+        &api,
+        token,
+        json!({"email": taken.to_uppercase(), "code": code, "current_code": consent}),
+    )
+    .await;
     assert_eq!(
         (reply.status, reply.body["error"]["code"].as_str()),
         (StatusCode::CONFLICT, Some("account_exists")),
@@ -1534,7 +1607,7 @@ async fn an_address_another_account_has_is_refused_when_its_code_is_offered() {
 }
 
 #[tokio::test]
-async fn five_email_change_codes_a_day() {
+async fn five_email_change_codes_a_day_to_an_account_or_to_an_address() {
     let api = Api::new();
     let (_, tokens) = api.user("spammer").await;
     let token = access(&tokens);
@@ -1550,7 +1623,45 @@ async fn five_email_change_codes_a_day() {
         reply.body
     );
     assert!(reply.headers.contains_key("retry-after"));
-    assert_eq!(api.notices.email_codes_sent().len(), 5);
+    assert_eq!(
+        api.notices.email_codes_sent().len(),
+        10,
+        "5 changes, 2 codes each"
+    );
+
+    // Many accounts cannot bomb one stranger's address.
+    let victim = format!("victim-{}@example.com", uuid::Uuid::new_v4().simple());
+    let mut answers = Vec::new();
+    for n in 0..=api::domain::reset_codes::MAX_ISSUED_PER_DAY {
+        let (_, tokens) = api.user(&format!("bomber{n}")).await;
+        answers.push(
+            start_email_change(&api, access(&tokens), &victim)
+                .await
+                .status,
+        );
+    }
+    assert_eq!(
+        answers.last(),
+        Some(&StatusCode::TOO_MANY_REQUESTS),
+        "{answers:?}"
+    );
+    let to_victim = api
+        .notices
+        .email_codes_sent()
+        .iter()
+        .filter(|(to, _, _)| *to == victim)
+        .count();
+    assert_eq!(to_victim, 5);
+}
+
+#[tokio::test]
+async fn a_social_sign_in_keeps_its_providers_email() {
+    let api = Api::new();
+    let social = format!("social-{}@example.com", uuid::Uuid::new_v4().simple());
+    let tokens = api.pool.federated_user("Google", "1034857", &social);
+    let reply = start_email_change(&api, &tokens.access_token, "elsewhere@example.com").await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.body);
+    assert!(api.notices.email_codes_sent().is_empty());
 }
 
 #[tokio::test]

@@ -115,11 +115,13 @@ def _admin_update_user_attributes(original):
         user, missing = cognito._resolve_user(pool, data.get("Username")) if pool else (None, True)
         new_email = next((a.get("Value") for a in data.get("UserAttributes") or []
                           if a.get("Name") == "email"), None)
-        by_email = "email" in (pool or {}).get("UsernameAttributes", []) + (pool or {}).get("AliasAttributes", [])
+        pool_settings = pool or {}
+        by_email = "email" in (pool_settings.get("UsernameAttributes") or []) + (pool_settings.get("AliasAttributes") or [])
         if failed or missing or not new_email or not by_email:
             return original(data)
+        # A federated user's address is not a sign-in alias.
         taken = any(
-            other is not user
+            other is not user and other.get("UserStatus") != "EXTERNAL_PROVIDER"
             and (cognito._attr_list_to_dict(other.get("Attributes", [])).get("email") or "").lower()
             == new_email.lower()
             for other in pool["_users"].values())

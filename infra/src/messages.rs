@@ -213,14 +213,24 @@ pub fn render_reset_code(code: &str, branding: &Branding) -> Result<Message, Ren
     render(Kind::ForgotPassword, placeholders, None, branding)
 }
 
-/// The API's code that proves a new address before the account's email
-/// becomes it (the text of Cognito's own attribute-update mail).
-pub fn render_email_code(code: &str, branding: &Branding) -> Result<Message, RenderError> {
+/// The API's codes of an email change: to the new address, which it proves,
+/// or to the current one, whose consent it is. The custom-message trigger
+/// refuses Cognito's own attribute codes, so these two texts are the API's.
+pub fn render_email_code(
+    code: &str,
+    to_current: bool,
+    branding: &Branding,
+) -> Result<Message, RenderError> {
     let placeholders = Placeholders {
         code,
         username: None,
     };
-    render(Kind::UpdateUserAttribute, placeholders, None, branding)
+    let kind = if to_current {
+        Kind::VerifyUserAttribute
+    } else {
+        Kind::UpdateUserAttribute
+    };
+    render(kind, placeholders, None, branding)
 }
 
 /// The mail to the owner of an address someone tried to sign up with again

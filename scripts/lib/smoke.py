@@ -106,6 +106,32 @@ def main():
         step("... and its rotated refresh keeps the sign-in's auth_time too",
              later.get("auth_time") == first.get("auth_time") and later.get("iat", 0) > first.get("iat", 0),
              {name: (first.get(name), later.get(name)) for name in ("auth_time", "iat")})
+        # The email is how an account is recovered: an access token alone must
+        # not move it straight through Cognito (the custom-message trigger
+        # refuses the code, the web ACL blocks the calls, and the pool keeps
+        # the old address until a new one is verified). Checked against the
+        # deployed Cognito, whose answers the emulator only models.
+        moved = f"success+smoke-moved-{uuid.uuid4().hex[:12]}@simulator.amazonses.com"
+        attempts = {
+            "UpdateUserAttributes": lambda: idp.update_user_attributes(
+                AccessToken=web["AccessToken"], UserAttributes=[{"Name": "email", "Value": moved}]),
+            "UpdateUserAttributes with email_verified": lambda: idp.update_user_attributes(
+                AccessToken=web["AccessToken"], UserAttributes=[
+                    {"Name": "email", "Value": moved}, {"Name": "email_verified", "Value": "true"}]),
+            "GetUserAttributeVerificationCode": lambda: idp.get_user_attribute_verification_code(
+                AccessToken=web["AccessToken"], AttributeName="email"),
+        }
+        accepted = []
+        for name, attempt in attempts.items():
+            try:
+                attempt()
+                accepted.append(name)
+            except idp.exceptions.ClientError:
+                pass
+        kept = {a["Name"]: a["Value"] for a in idp.admin_get_user(UserPoolId=pool_id, Username=email)["UserAttributes"]}
+        step("... and cannot move its email straight through Cognito",
+             not accepted and kept.get("email") == email and kept.get("email_verified") == "true",
+             (accepted, kept.get("email"), kept.get("email_verified")))
         status, body = call(api, "DELETE", "/api/users/me", token=tokens["access_token"])
         step("... and deletes itself", status in (200, 204), (status, body))
         status, body = call(api, "POST", "/api/auth/signin", {"email": email, "password": PASSWORD})

@@ -258,10 +258,11 @@ try {
   await page.click('#email-form button[type=submit]');
   await page.locator('#email-code-form').waitFor();
   await page.fill('#email-code', await mailedCode(args.endpoint, moved));
+  await page.fill('#email-current-code', await mailedCode(args.endpoint, email));
   await page.click('#email-code-form button[type=submit]');
   await page.locator('#profile-email', { hasText: moved }).waitFor();
   const toldOld = (await mailsTo(args.endpoint, email)).some((m) => /The email address was changed/.test(m.Subject));
-  check(toldOld, 'the email is changed with the code mailed to the new address, and the old one is told');
+  check(toldOld, 'the email is changed with the codes mailed to the new and the current address, and the old one is told');
   email = moved;
 
   await page.fill('#data-title', 'First note');

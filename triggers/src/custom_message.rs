@@ -54,6 +54,18 @@ pub fn handle(event: Value, branding: &Branding) -> Result<Value> {
         source,
         "CustomMessage_UpdateUserAttribute" | "CustomMessage_VerifyUserAttribute"
     ) {
+        // Nothing of the stack's asks for these codes: a token used around
+        // the API, perhaps a stolen one (the function's error alarm fires).
+        let user_name = event.get("userName").and_then(|v| v.as_str());
+        let client_id = event
+            .pointer("/callerContext/clientId")
+            .and_then(|v| v.as_str());
+        tracing::warn!(
+            trigger_source = source,
+            user_name,
+            client_id,
+            "an attribute change straight to Cognito refused"
+        );
         return Err(Rejection::EmailChangeOutsideApi.into());
     }
     let mut parsed: CognitoEventUserPoolsCustomMessage =

@@ -1,22 +1,19 @@
 // The web client. Signed out, it is Amplify UI's Authenticator
 // (src/signin.js): sign-in by password, mailed code or passkey, MFA and
 // social sign-in straight to Cognito, sign-up and a reset's new password
-// through the API (zxcvbn). Signed in: the profile, password change, account
-// deletion, linking and the admin page through the API; MFA, passkeys,
-// devices and identity-pool credentials through Amplify.
+// through the API (zxcvbn). Signed in: the profile, the email, password
+// change, second factors, account deletion, linking and the admin page
+// through the API; passkeys, devices and identity-pool credentials through
+// Amplify.
 import {
   associateWebAuthnCredential,
   deleteWebAuthnCredential,
   fetchAuthSession,
   fetchDevices,
-  fetchMFAPreference,
   forgetDevice,
   listWebAuthnCredentials,
   rememberDevice,
-  setUpTOTP,
   signOut,
-  updateMFAPreference,
-  verifyTOTPSetup,
 } from 'aws-amplify/auth';
 import { Hub } from 'aws-amplify/utils';
 import { DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
@@ -239,50 +236,50 @@ onSubmit('profile-form', async (values) => {
 // Both second factors: an authenticator app (TOTP) and codes by email;
 // sign-in asks for the preferred one.
 async function showMfa() {
-  const { enabled = [], preferred } = await fetchMFAPreference();
+  const reply = await api.call('GET', '/api/auth/mfa');
+  if (!reply.ok) throw new Error(reply.error.message);
+  const { methods, preferred } = reply.body;
   const asked = (method) => (preferred === method ? ' Sign-in asks for this one.' : '');
-  $('totp-state').textContent = enabled.includes('TOTP')
-    ? `Authenticator app: on.${asked('TOTP')}`
+  $('totp-state').textContent = methods.includes('totp')
+    ? `Authenticator app: on.${asked('totp')}`
     : 'Authenticator app: off.';
-  $('totp-start').hidden = enabled.includes('TOTP');
-  $('email-mfa-state').textContent = enabled.includes('EMAIL')
-    ? `Codes by email: on.${asked('EMAIL')}`
+  $('totp-start').hidden = methods.includes('totp');
+  $('email-mfa-state').textContent = methods.includes('email')
+    ? `Codes by email: on.${asked('email')}`
     : 'Codes by email: off.';
-  $('email-mfa-on').hidden = preferred === 'EMAIL';
-  $('mfa-off').hidden = enabled.length === 0;
+  $('email-mfa-on').hidden = preferred === 'email';
+  $('mfa-off').hidden = methods.length === 0;
 }
 
-async function changeMfa(preference, done) {
-  problem();
-  try {
-    await updateMFAPreference(preference);
-    await showMfa();
-    say(done);
-  } catch (err) {
-    problem(err.message);
-  }
+// Second factors change through the API, which asks for a recent sign-in
+// and tells the owner; the stack's web ACL blocks Cognito's own
+// SetUserMFAPreference.
+async function changeMfa(method, path, done) {
+  const reply = await api.call(method, path);
+  if (await needsRecentSignIn(reply)) return;
+  if (!reply.ok) throw new Error(reply.error.message);
+  await showMfa();
+  say(done);
 }
 
-$('email-mfa-on').addEventListener('click', () =>
-  changeMfa({ email: 'PREFERRED' }, 'Sign-in now asks for a code sent by email.'));
-$('mfa-off').addEventListener('click', async () => {
-  const { enabled = [] } = await fetchMFAPreference();
-  const off = Object.fromEntries(enabled.map((method) => [method.toLowerCase(), 'DISABLED']));
-  await changeMfa(off, 'Two-step verification is off.');
-});
+onClick('email-mfa-on', () =>
+  changeMfa('PUT', '/api/auth/mfa/email', 'Sign-in now asks for a code sent by email.'));
+onClick('mfa-off', () => changeMfa('DELETE', '/api/auth/mfa', 'Two-step verification is off.'));
 
 onClick('totp-start', async () => {
-  const details = await setUpTOTP();
-  const uri = details.getSetupUri(outputs.custom?.app_name || document.title);
-  $('totp-secret').textContent = details.sharedSecret;
-  $('totp-uri').href = uri.toString();
+  const reply = await api.call('POST', '/api/auth/mfa/setup');
+  if (await needsRecentSignIn(reply)) return;
+  if (!reply.ok) throw new Error(reply.error.message);
+  $('totp-secret').textContent = reply.body.secret;
+  $('totp-uri').href = reply.body.otpauth_uri;
   $('totp-form').hidden = false;
   $('totp-code').focus();
 });
 
 onSubmit('totp-form', async ({ code }, form) => {
-  await verifyTOTPSetup({ code: code.trim() });
-  await updateMFAPreference({ totp: 'PREFERRED' });
+  const reply = await api.call('POST', '/api/auth/mfa/verify', { code: code.trim() });
+  if (await needsRecentSignIn(reply)) return;
+  if (!reply.ok) throw new Error(reply.error.message);
   form.reset();
   form.hidden = true;
   await showMfa();
@@ -348,20 +345,24 @@ async function needsRecentSignIn(reply) {
   return true;
 }
 
-// The email changes through the API alone: a code to the new address, then
-// the code (Cognito's own attribute-change code is refused by the stack).
+// The email changes through the API alone: a code to the new address and
+// one to the current address, then both codes (Cognito's own
+// attribute-change code is refused by the stack).
 onSubmit('email-form', async ({ email }) => {
   const reply = await api.call('POST', '/api/users/me/email', { email });
   if (await needsRecentSignIn(reply)) return;
   if (!reply.ok) throw new Error(reply.error.message);
   $('email-pending').textContent = reply.body.destination;
+  $('email-current').hidden = !reply.body.current_address_code;
   $('email-code-form').hidden = false;
   say(reply.body.message);
 });
 
-onSubmit('email-code-form', async ({ code }, form) => {
+onSubmit('email-code-form', async ({ code, current_code: currentCode }, form) => {
   const email = $('email-pending').textContent;
-  const reply = await api.call('POST', '/api/users/me/email/verify', { email, code });
+  const body = { email, code: code.trim() };
+  if (currentCode) body.current_code = currentCode.trim();
+  const reply = await api.call('POST', '/api/users/me/email/verify', body);
   if (!reply.ok) throw new Error(reply.error.message);
   form.reset();
   form.hidden = true;

@@ -842,19 +842,20 @@ impl UserPool for Cognito {
         if output.status.as_ref().map(|s| s.as_str()) != Some("SUCCESS") {
             return Err(PoolError::CodeMismatch);
         }
-        self.set_mfa(access_token, MfaMethod::Totp, true).await
+        Ok(())
     }
 
     async fn set_mfa(
         &self,
-        access_token: &str,
+        username: &str,
         method: MfaMethod,
         enabled: bool,
     ) -> Result<(), PoolError> {
         let request = self
             .client
-            .set_user_mfa_preference()
-            .access_token(access_token);
+            .admin_set_user_mfa_preference()
+            .user_pool_id(&self.pool_id)
+            .username(username);
         let request = match method {
             MfaMethod::Totp => request.software_token_mfa_settings(
                 SoftwareTokenMfaSettingsType::builder()
@@ -872,7 +873,7 @@ impl UserPool for Cognito {
         request
             .send()
             .await
-            .map_err(|e| fail("SetUserMFAPreference", e))?;
+            .map_err(|e| fail("AdminSetUserMFAPreference", e))?;
         Ok(())
     }
 
@@ -917,34 +918,27 @@ impl UserPool for Cognito {
 
     async fn update_attributes(
         &self,
-        access_token: &str,
+        username: &str,
         values: &[(&str, &str)],
     ) -> Result<(), PoolError> {
         let mut request = self
             .client
-            .update_user_attributes()
-            .access_token(access_token);
+            .admin_update_user_attributes()
+            .user_pool_id(&self.pool_id)
+            .username(username);
         for (name, value) in values {
             request = request.user_attributes(attribute(name, value)?);
         }
         request
             .send()
             .await
-            .map_err(|e| fail("UpdateUserAttributes", e))?;
+            .map_err(|e| fail("AdminUpdateUserAttributes", e))?;
         Ok(())
     }
 
     async fn change_email(&self, username: &str, email: &str) -> Result<(), PoolError> {
-        self.client
-            .admin_update_user_attributes()
-            .user_pool_id(&self.pool_id)
-            .username(username)
-            .user_attributes(attribute("email", email)?)
-            .user_attributes(attribute("email_verified", "true")?)
-            .send()
+        self.update_attributes(username, &[("email", email), ("email_verified", "true")])
             .await
-            .map_err(|e| fail("AdminUpdateUserAttributes", e))?;
-        Ok(())
     }
 
     /// Deletes the user. Callers check the session with [`Cognito::get_user`]

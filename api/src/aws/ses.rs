@@ -1,7 +1,7 @@
 //! The API's own mail through SES v2, in the texts every mail of the stack
 //! shares ([`infra::messages`]).
 
-use crate::ports::notices::{NoticeError, Notices, SecurityNotice};
+use crate::ports::notices::{EmailCode, NoticeError, Notices, SecurityNotice};
 use async_trait::async_trait;
 use infra::mailer::{Email, Mailer, SesMailer};
 use infra::messages::{
@@ -45,8 +45,9 @@ impl Notices for SesNotices {
         self.send(to, message).await
     }
 
-    async fn email_code(&self, to: &str, code: &str) -> Result<(), NoticeError> {
-        let message = render_email_code(code, &self.branding)
+    async fn email_code(&self, to: &str, code: &str, step: EmailCode) -> Result<(), NoticeError> {
+        let to_current = step == EmailCode::ToCurrentAddress;
+        let message = render_email_code(code, to_current, &self.branding)
             .map_err(|e| NoticeError::Render("email code", e.into()))?;
         self.send(to, message).await
     }

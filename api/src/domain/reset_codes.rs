@@ -40,6 +40,10 @@ pub enum Purpose {
     PasswordReset,
     /// Makes the address it was mailed to the account's email.
     EmailChange,
+    /// The current address's consent to that change: a thief with the
+    /// account's session (a passkey of their own gives a fresh sign-in)
+    /// still lacks the owner's mailbox.
+    EmailConsent,
 }
 
 impl Purpose {
@@ -47,6 +51,7 @@ impl Purpose {
         match self {
             Purpose::PasswordReset => "reset-code",
             Purpose::EmailChange => "email-code",
+            Purpose::EmailConsent => "email-consent",
         }
     }
 
@@ -54,7 +59,10 @@ impl Purpose {
     fn issued_key(self, username: &str, day: u64) -> String {
         match self {
             Purpose::PasswordReset => format!("reset-issued#{username}#{day}"),
-            Purpose::EmailChange => format!("email-issued#{username}#{day}"),
+            // A consent code is mailed with each change's code, under its cap.
+            Purpose::EmailChange | Purpose::EmailConsent => {
+                format!("email-issued#{username}#{day}")
+            }
         }
     }
 
@@ -139,6 +147,21 @@ pub async fn may_issue(
         .increment(&purpose.issued_key(username, day), (day + 1) * 86_400)
         .await?;
     Ok(issued <= MAX_ISSUED_PER_DAY)
+}
+
+/// Counts one more code mailed to `address` today (UTC), whoever asked, and
+/// answers whether it is within [`MAX_ISSUED_PER_DAY`]: many accounts must
+/// not make the stack mail one stranger's address without end.
+pub async fn may_mail(
+    counters: &dyn Counters,
+    address: &str,
+    now: u64,
+) -> Result<bool, ResetCodeError> {
+    let day = now / 86_400;
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, address.as_bytes());
+    let key = format!("mailed-to#{}#{day}", hex(digest.as_ref()));
+    let mailed = counters.increment(&key, (day + 1) * 86_400).await?;
+    Ok(mailed <= MAX_ISSUED_PER_DAY)
 }
 
 /// Mints a code for `target`, stores its digest (replacing the user's

@@ -16,6 +16,13 @@ pub struct SecurityNotice {
     pub address: String,
 }
 
+/// Which code of an email change a mail carries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EmailCode {
+    ToNewAddress,
+    ToCurrentAddress,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum NoticeError {
     #[error("the {0} mail does not render")]
@@ -29,10 +36,15 @@ pub enum NoticeError {
 
 #[async_trait]
 pub trait Notices: Send + Sync {
+    /// Whether the stack can mail at all (it has an SES identity).
+    fn can_mail(&self) -> bool {
+        true
+    }
     async fn account_exists(&self, to: &str) -> Result<(), NoticeError>;
     async fn reset_code(&self, to: &str, code: &str) -> Result<(), NoticeError>;
-    /// The code that proves `to` before the account's email becomes it.
-    async fn email_code(&self, to: &str, code: &str) -> Result<(), NoticeError>;
+    /// A code of an email change: to the new address, which it proves, or
+    /// to the current one, whose consent it is.
+    async fn email_code(&self, to: &str, code: &str, step: EmailCode) -> Result<(), NoticeError>;
     async fn security_notice(&self, to: &str, notice: &SecurityNotice) -> Result<(), NoticeError>;
 }
 
@@ -41,6 +53,10 @@ pub struct NoNotices;
 
 #[async_trait]
 impl Notices for NoNotices {
+    fn can_mail(&self) -> bool {
+        false
+    }
+
     async fn account_exists(&self, _to: &str) -> Result<(), NoticeError> {
         tracing::info!("no SES identity: the account-exists notice is not sent");
         Ok(())
@@ -52,7 +68,12 @@ impl Notices for NoNotices {
         Ok(())
     }
 
-    async fn email_code(&self, _to: &str, _code: &str) -> Result<(), NoticeError> {
+    async fn email_code(
+        &self,
+        _to: &str,
+        _code: &str,
+        _step: EmailCode,
+    ) -> Result<(), NoticeError> {
         Err(NoticeError::NoMailer)
     }
 

@@ -333,12 +333,16 @@ pub trait UserPool: Send + Sync {
     ) -> Result<(), PoolError>;
     /// The new TOTP secret (base32).
     async fn mfa_setup(&self, access_token: &str) -> Result<String, PoolError>;
-    /// Verifies the first TOTP code, then makes TOTP the preferred MFA.
+    /// Verifies the first TOTP code (VerifySoftwareToken, which has no admin
+    /// form); [`UserPool::set_mfa`] then turns TOTP on.
     async fn mfa_verify(&self, access_token: &str, code: &str) -> Result<(), PoolError>;
-    /// Turns a method on (as the preferred one) or off.
+    /// Turns a method of the user `username` on (as the preferred one) or
+    /// off, as an administrator (AdminSetUserMFAPreference), so that the
+    /// self-service SetUserMFAPreference can be blocked at the pool's web
+    /// ACL. Callers check the session first ([`UserPool::mfa_settings`]).
     async fn set_mfa(
         &self,
-        access_token: &str,
+        username: &str,
         method: MfaMethod,
         enabled: bool,
     ) -> Result<(), PoolError>;
@@ -346,9 +350,13 @@ pub trait UserPool: Send + Sync {
     /// The user's attributes, through the access token: Cognito refuses a
     /// revoked token here, unlike local verification.
     async fn get_user(&self, access_token: &str) -> Result<Attributes, PoolError>;
+    /// Sets attributes of the user `username` as an administrator
+    /// (AdminUpdateUserAttributes), so that the self-service
+    /// UpdateUserAttributes can be blocked at the pool's web ACL. Callers
+    /// check the session first ([`UserPool::get_user`]).
     async fn update_attributes(
         &self,
-        access_token: &str,
+        username: &str,
         values: &[(&str, &str)],
     ) -> Result<(), PoolError>;
     /// Makes `email` the user's address, verified (AdminUpdateUserAttributes

@@ -64,7 +64,8 @@ FUNCTION_CALLS = {
         "dynamodb:DeleteItem": ["ProfilesTable", "UserDataTable", "UsernamesTable", "ThrottleTable"],
         "dynamodb:Query": ["UserDataTable"],
         "dynamodb:BatchWriteItem": ["UserDataTable"],
-        # The account-exists notice, sent only when the stack has an SES identity.
+        # The API's own mail (the account-exists notice, its reset and
+        # email-change codes, security notices), only with an SES identity.
         "ses:SendEmail": lambda stack: ["param:SesIdentityArn"] if stack.condition("HasSes") else [],
         "cognito-idp:AdminAddUserToGroup": ["UserPool"],
         "cognito-idp:AdminRemoveUserFromGroup": ["UserPool"],
@@ -73,6 +74,7 @@ FUNCTION_CALLS = {
         "cognito-idp:AdminGetUser": ["UserPool"],
         "cognito-idp:AdminSetUserPassword": ["UserPool"],
         "cognito-idp:AdminUpdateUserAttributes": ["UserPool"],
+        "cognito-idp:AdminSetUserMFAPreference": ["UserPool"],
         "cognito-idp:AdminLinkProviderForUser": ["UserPool"],
         "cognito-idp:AdminDisableUser": ["UserPool"],
         "cognito-idp:AdminEnableUser": ["UserPool"],

@@ -204,13 +204,15 @@ pub async fn update(
     if changes.is_empty() {
         return Err(ApiError::bad_request("Nothing to change."));
     }
-    // Cognito first: it refuses a revoked token before anything is stored.
+    // The session first: a revoked token changes nothing.
+    let mut attributes = attributes(&state, &caller).await?;
     state
         .pool
-        .update_attributes(&caller.token, &changes)
-        .await
-        .map_err(crate::http::error::session_error)?;
-    let attributes = attributes(&state, &caller).await?;
+        .update_attributes(caller.username(), &changes)
+        .await?;
+    for (name, value) in &changes {
+        attributes.insert((*name).to_owned(), (*value).to_owned());
+    }
     let mut profile = profile(&state, &caller, &attributes).await?;
     if let Some(name) = name {
         state.profiles.update_name(&caller.claims.sub, name).await?;

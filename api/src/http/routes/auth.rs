@@ -1116,6 +1116,10 @@ pub async fn mfa_verify(
         caller_email(&state, &caller)
     );
     verified.map_err(session_error)?;
+    state
+        .pool
+        .set_mfa(caller.username(), MfaMethod::Totp, true)
+        .await?;
     let change = SecurityChange::AuthenticatorAdded;
     tell_owner(
         &state,
@@ -1140,7 +1144,7 @@ pub async fn mfa_disable(
         tokio::join!(mfa_settings(&state, &caller), caller_email(&state, &caller));
     let (mut turned_off, mut failed) = (0, None);
     for method in settings?.methods {
-        match state.pool.set_mfa(&caller.token, method, false).await {
+        match state.pool.set_mfa(caller.username(), method, false).await {
             Ok(()) => turned_off += 1,
             Err(err) => {
                 failed = Some(session_error(err));
@@ -1206,7 +1210,7 @@ pub async fn mfa_email(
     }
     state
         .pool
-        .set_mfa(&caller.token, MfaMethod::Email, true)
+        .set_mfa(caller.username(), MfaMethod::Email, true)
         .await
         .map_err(|err| match err {
             PoolError::InvalidParameter => ApiError::bad_request(
@@ -1258,7 +1262,7 @@ pub async fn mfa_preferred(
     }
     state
         .pool
-        .set_mfa(&caller.token, body.method, true)
+        .set_mfa(caller.username(), body.method, true)
         .await
         .map_err(session_error)?;
     if settings.preferred != Some(body.method) {
