@@ -421,6 +421,32 @@ async fn a_claim_is_held_for_its_hour_and_taken_once() {
     );
 }
 
+/// Recovery codes' digests on DynamoDB: a conditional DELETE from the set
+/// takes each once; a new set replaces the old.
+#[tokio::test]
+async fn a_recovery_code_is_taken_once_from_dynamodb() {
+    use api::aws::recovery_codes::DynamoRecoveryCodes;
+    use api::ports::recovery_codes::RecoveryCodeStore;
+    let api = Api::new().await;
+    let table = unique("recovery");
+    key_table(&api.dynamodb, &table, "key").await;
+    let store = DynamoRecoveryCodes::new(api.dynamodb.clone(), table);
+    assert_eq!(store.remaining("u").await.unwrap(), 0);
+    assert!(!store.take("u", "a").await.unwrap(), "no codes yet");
+    let digests: Vec<String> = ["a", "b", "c"].map(String::from).to_vec();
+    store.replace("u", &digests).await.unwrap();
+    assert_eq!(store.remaining("u").await.unwrap(), 3);
+    assert!(store.take("u", "b").await.unwrap());
+    assert!(!store.take("u", "b").await.unwrap(), "taken once");
+    assert!(!store.take("u", "z").await.unwrap());
+    assert!(!store.take("v", "a").await.unwrap(), "another user's");
+    assert_eq!(store.remaining("u").await.unwrap(), 2);
+    store.replace("u", &["d".to_owned()]).await.unwrap();
+    assert!(!store.take("u", "a").await.unwrap(), "replaced");
+    assert!(store.take("u", "d").await.unwrap());
+    assert_eq!(store.remaining("u").await.unwrap(), 0);
+}
+
 /// Account deletion reaches every item of the user, past a page and with
 /// IDs the API never mints (a user writes their own with identity-pool
 /// credentials), and no other user's.

@@ -12,6 +12,7 @@ use crate::ports::pool::{
     ResetTarget, SignIn, Tokens, UserContext, UserPool, UserSummary,
 };
 use crate::ports::profiles::{Profile, Profiles};
+use crate::ports::recovery_codes::RecoveryCodeStore;
 use crate::ports::reset_codes::{self, ResetCodeStore, StoredCode, MAX_ATTEMPTS};
 use crate::ports::usernames::UsernameIndex;
 use crate::ports::StoreError;
@@ -677,9 +678,8 @@ impl UserPool for InMemoryPool {
     ) -> Result<(), PoolError> {
         let mut data = self.data();
         let user = data.by_username(username)?;
-        if enabled && method == MfaMethod::Totp && user.totp_secret.is_none() {
-            return Err(PoolError::MfaNotSetUp);
-        }
+        // As AdminSetUserMFAPreference: TOTP may be preferred before an
+        // authenticator is verified (the routes check first).
         if enabled && method == MfaMethod::Email && !user.confirmed {
             return Err(PoolError::InvalidParameter);
         }
@@ -799,6 +799,10 @@ impl UserPool for InMemoryPool {
             .collect();
         let next = (start + users.len() < data.users.len()).then(|| (start + limit).to_string());
         Ok((users, next))
+    }
+
+    async fn username_of(&self, login: &str) -> Result<String, PoolError> {
+        Ok(self.data().by_username(login)?.sub.clone())
     }
 
     async fn email_of(&self, username: &str) -> Result<Option<String>, PoolError> {
@@ -1145,6 +1149,41 @@ impl ResetCodeStore for InMemoryResetCodes {
     }
 }
 
+/// Recovery codes' digests in memory.
+#[derive(Default)]
+pub struct InMemoryRecoveryCodes {
+    codes: Mutex<HashMap<String, BTreeSet<String>>>,
+}
+
+#[async_trait]
+impl RecoveryCodeStore for InMemoryRecoveryCodes {
+    async fn replace(&self, username: &str, digests: &[String]) -> Result<(), StoreError> {
+        self.codes
+            .lock()
+            .unwrap()
+            .insert(username.to_owned(), digests.iter().cloned().collect());
+        Ok(())
+    }
+
+    async fn take(&self, username: &str, digest: &str) -> Result<bool, StoreError> {
+        Ok(self
+            .codes
+            .lock()
+            .unwrap()
+            .get_mut(username)
+            .is_some_and(|codes| codes.remove(digest)))
+    }
+
+    async fn remaining(&self, username: &str) -> Result<usize, StoreError> {
+        Ok(self
+            .codes
+            .lock()
+            .unwrap()
+            .get(username)
+            .map_or(0, BTreeSet::len))
+    }
+}
+
 /// The API's own mail, recorded instead of sent.
 #[derive(Default)]
 pub struct RecordingNotices {
@@ -1191,11 +1230,11 @@ impl Notices for RecordingNotices {
         Ok(())
     }
 
-    async fn email_code(&self, to: &str, code: &str, step: EmailCode) -> Result<(), NoticeError> {
+    async fn email_code(&self, to: &str, code: &str, step: &EmailCode) -> Result<(), NoticeError> {
         self.email_codes
             .lock()
             .unwrap()
-            .push((to.to_owned(), code.to_owned(), step));
+            .push((to.to_owned(), code.to_owned(), step.clone()));
         Ok(())
     }
 

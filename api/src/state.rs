@@ -5,6 +5,7 @@ use crate::aws::cognito::Cognito;
 use crate::aws::counters::DynamoCounters;
 use crate::aws::items::DataStore;
 use crate::aws::jwks::{HttpJwks, KeySource};
+use crate::aws::recovery_codes::DynamoRecoveryCodes;
 use crate::aws::reset_codes::DynamoResetCodes;
 use crate::aws::ses::SesNotices;
 use crate::aws::usernames::DynamoUsernames;
@@ -15,6 +16,7 @@ use crate::ports::items::ItemStore;
 use crate::ports::notices::{NoNotices, Notices};
 use crate::ports::pool::UserPool;
 use crate::ports::profiles::Profiles;
+use crate::ports::recovery_codes::RecoveryCodeStore;
 use crate::ports::reset_codes::ResetCodeStore;
 use crate::ports::usernames::UsernameIndex;
 use infra::profile::DynamoProfileStore;
@@ -28,6 +30,7 @@ pub struct AppState {
     pub usernames: Arc<dyn UsernameIndex>,
     pub counters: Arc<dyn Counters>,
     pub reset_codes: Arc<dyn ResetCodeStore>,
+    pub recovery_codes: Arc<dyn RecoveryCodeStore>,
     pub notices: Arc<dyn Notices>,
     pub verifier: Verifier<KeySource>,
 }
@@ -79,6 +82,10 @@ impl AppState {
                 &config.throttle_table,
             )),
             reset_codes: Arc::new(DynamoResetCodes::new(
+                dynamodb.clone(),
+                &config.throttle_table,
+            )),
+            recovery_codes: Arc::new(DynamoRecoveryCodes::new(
                 dynamodb.clone(),
                 &config.throttle_table,
             )),

@@ -1035,6 +1035,7 @@ fn sensitive_actions() -> Vec<(Method, &'static str, Option<Value>)> {
             "/api/auth/mfa/preferred",
             Some(json!({"method": "totp"})),
         ),
+        (Method::POST, "/api/auth/mfa/recovery-codes", None),
         (Method::DELETE, "/api/auth/mfa", None),
         (Method::POST, "/api/auth/passkeys/options", None),
         (
@@ -1490,7 +1491,13 @@ async fn the_email_changes_only_with_the_codes_mailed_to_the_new_and_the_current
     let (code, step) = email_code_to(&api, &new);
     assert_eq!(step, EmailCode::ToNewAddress);
     let (consent, step) = email_code_to(&api, &old);
-    assert_eq!(step, EmailCode::ToCurrentAddress);
+    assert_eq!(
+        step,
+        EmailCode::ToCurrentAddress {
+            moving_to: new.clone()
+        },
+        "the consent names the address the account moves to"
+    );
     assert_eq!(api.notices.email_codes_sent().len(), 2);
     assert_eq!(
         email_of_me(&api, token).await,
@@ -1498,20 +1505,26 @@ async fn the_email_changes_only_with_the_codes_mailed_to_the_new_and_the_current
         "kept until verified"
     );
 
-    // Each code proves its own mailbox: the new address's alone, the
-    // current's in the new's place, a wrong one or another address's.
+    // Each code proves its own mailbox: the new address's alone is not
+    // enough, nor a wrong code on either side, nor the codes for another
+    // address (the consent names the move it consents to).
     let elsewhere = format!("other-{}@example.com", uuid::Uuid::new_v4().simple());
+    let alone = verify_email_change(&api, token, json!({"email": new, "code": code})).await;
+    assert_eq!(
+        (alone.status, alone.body["error"]["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_request")),
+        "{}",
+        alone.body
+    );
     for body in [
-        json!({"email": new, "code": code}),
-        json!({"email": new, "code": consent, "current_code": code}),
         json!({"email": new, "code": code, "current_code": other_code(&consent)}),
         json!({"email": new, "code": other_code(&code), "current_code": consent}),
         json!({"email": elsewhere, "code": code, "current_code": consent}),
     ] {
         let reply = verify_email_change(&api, token, body.clone()).await;
         assert_eq!(
-            reply.status,
-            StatusCode::BAD_REQUEST,
+            (reply.status, reply.body["error"]["code"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("invalid_code")),
             "{body}: {}",
             reply.body
         );
@@ -1675,4 +1688,181 @@ async fn without_the_stacks_own_mail_the_email_does_not_change() {
         "{}",
         reply.body
     );
+}
+
+/// A user with an authenticator app on, and tokens of a recent sign-in.
+async fn totp_user(api: &Api, name: &str) -> (String, String) {
+    let (email, tokens) = api.user(name).await;
+    let token = access(&tokens).to_owned();
+    for (path, body) in [
+        ("/api/auth/mfa/setup", None),
+        (
+            "/api/auth/mfa/verify",
+            Some(json!({"code": api::fakes::CODE})),
+        ),
+    ] {
+        let reply = api.call(Method::POST, path, body, Some(&token)).await;
+        assert_eq!(reply.status, StatusCode::OK, "{path}: {}", reply.body);
+    }
+    (email, token)
+}
+
+async fn recover(api: &Api, email: &str, password: &str, code: &str) -> common::Reply {
+    api.call(
+        Method::POST,
+        "/api/auth/signin/recovery",
+        Some(json!({"email": email, "password": password, "recovery_code": code})),
+        None,
+    )
+    .await
+}
+
+async fn codes_left(api: &Api, token: &str) -> u64 {
+    let reply = api
+        .call(
+            Method::GET,
+            "/api/auth/mfa/recovery-codes",
+            None,
+            Some(token),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    reply.body["remaining"].as_u64().unwrap()
+}
+
+fn notices_of(api: &Api, change: api::ports::notices::SecurityChange) -> usize {
+    api.notices
+        .security_notices()
+        .iter()
+        .filter(|(_, notice)| notice.change == change)
+        .count()
+}
+
+#[tokio::test]
+async fn a_lost_authenticator_is_replaced_by_a_recovery_code_once() {
+    use api::ports::notices::SecurityChange;
+    let api = Api::new();
+    let (_, plain) = api.user("no-mfa").await;
+    let refused = api
+        .call(
+            Method::POST,
+            "/api/auth/mfa/recovery-codes",
+            None,
+            Some(access(&plain)),
+        )
+        .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::BAD_REQUEST,
+        "no second factor yet"
+    );
+
+    let (email, token) = totp_user(&api, "lost-phone").await;
+    let made = api
+        .call(
+            Method::POST,
+            "/api/auth/mfa/recovery-codes",
+            None,
+            Some(&token),
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::OK, "{}", made.body);
+    let codes: Vec<String> = serde_json::from_value(made.body["codes"].clone()).unwrap();
+    assert_eq!(codes.len(), 10);
+    assert_eq!(codes_left(&api, &token).await, 10);
+    assert_eq!(notices_of(&api, SecurityChange::RecoveryCodesMade), 1);
+
+    // The password alone gets the TOTP challenge; a wrong code or a wrong
+    // password with the right code gets nothing, and spends nothing.
+    let challenged = api
+        .call(
+            Method::POST,
+            "/api/auth/signin",
+            Some(json!({"email": email, "password": STRONG})),
+            None,
+        )
+        .await;
+    assert_eq!(challenged.body["challenge"], "SOFTWARE_TOKEN_MFA");
+    let wrong = recover(&api, &email, STRONG, "22222-22222").await;
+    assert_eq!(
+        wrong.body["error"]["code"], "invalid_code",
+        "{}",
+        wrong.body
+    );
+    let guessed = recover(&api, &email, "not-the-password-9!", &codes[0]).await;
+    assert_eq!(guessed.status, StatusCode::UNAUTHORIZED, "{}", guessed.body);
+    assert_eq!(codes_left(&api, &token).await, 10);
+
+    let recovered = recover(&api, &email, STRONG, &codes[0].to_uppercase()).await;
+    assert_eq!(recovered.status, StatusCode::OK, "{}", recovered.body);
+    assert!(recovered.body["access_token"].is_string());
+    let settings = api
+        .call(
+            Method::GET,
+            "/api/auth/mfa",
+            None,
+            Some(access(&recovered.body)),
+        )
+        .await;
+    assert_eq!(
+        settings.body["methods"],
+        json!([]),
+        "second factors are off"
+    );
+    assert_eq!(codes_left(&api, &token).await, 9);
+    assert_eq!(notices_of(&api, SecurityChange::RecoveryCodeUsed), 1);
+
+    // Set up again, the spent code no longer works; another one does.
+    let fresh = access(&recovered.body).to_owned();
+    for (path, body) in [
+        ("/api/auth/mfa/setup", None),
+        (
+            "/api/auth/mfa/verify",
+            Some(json!({"code": api::fakes::CODE})),
+        ),
+    ] {
+        api.call(Method::POST, path, body, Some(&fresh)).await;
+    }
+    let again = recover(&api, &email, STRONG, &codes[0]).await;
+    assert_eq!(
+        again.body["error"]["code"], "invalid_code",
+        "{}",
+        again.body
+    );
+    let next = recover(&api, &email, STRONG, &codes[1]).await;
+    assert_eq!(next.status, StatusCode::OK, "{}", next.body);
+}
+
+/// Twenty sign-ins racing with one code spend it once: one turns the second
+/// factor off and tells the owner; the rest spend nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn twenty_racing_uses_of_a_recovery_code_spend_it_once() {
+    use api::ports::notices::SecurityChange;
+    let api = std::sync::Arc::new(Api::new());
+    let (email, token) = totp_user(&api, "racer").await;
+    let made = api
+        .call(
+            Method::POST,
+            "/api/auth/mfa/recovery-codes",
+            None,
+            Some(&token),
+        )
+        .await;
+    let code = made.body["codes"][0].as_str().unwrap().to_owned();
+    let mut racing = tokio::task::JoinSet::new();
+    for _ in 0..20 {
+        let (api, email, code) = (api.clone(), email.clone(), code.clone());
+        racing.spawn(async move { recover(&api, &email, STRONG, &code).await });
+    }
+    let replies = racing.join_all().await;
+    assert!(replies.iter().any(|r| r.status == StatusCode::OK));
+    assert!(
+        replies
+            .iter()
+            .all(|r| r.status == StatusCode::OK || r.body["error"]["code"] == "invalid_code"),
+        "{:?}",
+        replies.iter().map(|r| &r.body).collect::<Vec<_>>()
+    );
+    assert_eq!(codes_left(&api, &token).await, 9, "spent once");
+    assert_eq!(notices_of(&api, SecurityChange::RecoveryCodeUsed), 1);
 }

@@ -85,10 +85,12 @@ pub enum SecurityChange {
     PasskeyRemoved,
     IdentityLinked,
     EmailChanged,
+    RecoveryCodesMade,
+    RecoveryCodeUsed,
 }
 
 impl SecurityChange {
-    pub const ALL: [SecurityChange; 10] = [
+    pub const ALL: [SecurityChange; 12] = [
         SecurityChange::PasswordChanged,
         SecurityChange::PasswordReset,
         SecurityChange::AuthenticatorAdded,
@@ -99,6 +101,8 @@ impl SecurityChange {
         SecurityChange::PasskeyRemoved,
         SecurityChange::IdentityLinked,
         SecurityChange::EmailChanged,
+        SecurityChange::RecoveryCodesMade,
+        SecurityChange::RecoveryCodeUsed,
     ];
 
     /// What happened, as the notice's subject and first line say it.
@@ -116,6 +120,10 @@ impl SecurityChange {
             SecurityChange::PasskeyRemoved => "A passkey was removed",
             SecurityChange::IdentityLinked => "A social sign-in was linked",
             SecurityChange::EmailChanged => "The email address was changed",
+            SecurityChange::RecoveryCodesMade => "New recovery codes were made",
+            SecurityChange::RecoveryCodeUsed => {
+                "A recovery code was used and every second factor turned off"
+            }
         }
     }
 }
@@ -161,17 +169,28 @@ pub fn render(
     name: Option<&str>,
     branding: &Branding,
 ) -> Result<Message, RenderError> {
+    render_with(kind, placeholders, name, &[], branding)
+}
+
+/// [`render`] with more named values for the template.
+fn render_with(
+    kind: Kind,
+    placeholders: Placeholders<'_>,
+    name: Option<&str>,
+    values: &[(&str, &str)],
+    branding: &Branding,
+) -> Result<Message, RenderError> {
     let needs_username = kind == Kind::AdminCreateUser;
     if needs_username && placeholders.username.is_none() {
         return Err(RenderError::MissingUsername);
     }
     let template = Template::parse(kind.template())?;
     // A very long name is dropped rather than let the message break a limit.
-    let message = template.render(name, Some(placeholders), &[], branding);
+    let message = template.render(name, Some(placeholders), values, branding);
     let message = if fits(&message) {
         message
     } else {
-        template.render(None, Some(placeholders), &[], branding)
+        template.render(None, Some(placeholders), values, branding)
     };
     let message = Message {
         subject: truncate(&message.subject, SUBJECT_MAX_CHARS),
@@ -214,23 +233,28 @@ pub fn render_reset_code(code: &str, branding: &Branding) -> Result<Message, Ren
 }
 
 /// The API's codes of an email change: to the new address, which it proves,
-/// or to the current one, whose consent it is. The custom-message trigger
-/// refuses Cognito's own attribute codes, so these two texts are the API's.
+/// or to the current one, whose consent to moving to `moving_to` it is. The
+/// custom-message trigger refuses Cognito's own attribute codes, so these
+/// two texts are the API's.
 pub fn render_email_code(
     code: &str,
-    to_current: bool,
+    moving_to: Option<&str>,
     branding: &Branding,
 ) -> Result<Message, RenderError> {
     let placeholders = Placeholders {
         code,
         username: None,
     };
-    let kind = if to_current {
-        Kind::VerifyUserAttribute
-    } else {
-        Kind::UpdateUserAttribute
-    };
-    render(kind, placeholders, None, branding)
+    match moving_to {
+        Some(new_address) => render_with(
+            Kind::VerifyUserAttribute,
+            placeholders,
+            None,
+            &[("new_address", new_address)],
+            branding,
+        ),
+        None => render(Kind::UpdateUserAttribute, placeholders, None, branding),
+    }
 }
 
 /// The mail to the owner of an address someone tried to sign up with again
@@ -462,7 +486,18 @@ mod tests {
     #[test]
     fn every_source_has_a_complete_branded_message() {
         for source in ALL {
-            let m = render(source, placeholders(), Some("Ada"), &branding()).unwrap();
+            let m = match source {
+                // The API's consent code names the move (render_email_code).
+                Kind::VerifyUserAttribute => render_with(
+                    source,
+                    placeholders(),
+                    Some("Ada"),
+                    &[("new_address", "ada.new@example.com")],
+                    &branding(),
+                ),
+                _ => render(source, placeholders(), Some("Ada"), &branding()),
+            }
+            .unwrap();
             assert!(m.subject.contains("Acme"), "{source:?}: {}", m.subject);
             assert!(m.html.contains("{####}"), "{source:?}");
             assert!(m.sms.contains("{####}"), "{source:?}");
@@ -504,6 +539,23 @@ mod tests {
             render(Kind::AdminCreateUser, missing, None, &branding()),
             Err(RenderError::MissingUsername)
         ));
+    }
+
+    #[test]
+    fn the_email_change_codes_say_what_they_are_for() {
+        let to_new = render_email_code("123456", None, &branding()).unwrap();
+        assert!(to_new.html.contains("123456") && to_new.html.contains("use this address"));
+        let to_current =
+            render_email_code("654321", Some("ada.new@example.com"), &branding()).unwrap();
+        assert!(to_current.html.contains("654321"));
+        assert!(
+            to_current.html.contains("ada.new@example.com"),
+            "names the move"
+        );
+        assert!(
+            to_current.html.contains("passkey"),
+            "says what to do if not"
+        );
     }
 
     #[test]

@@ -281,6 +281,8 @@ def write_outputs(directory, outputs, parameters, endpoint_url):
         "USERNAMES_TABLE": outputs["UsernamesTableName"],
         "THROTTLE_TABLE": outputs["ThrottleTableName"],
         "API_URL": outputs.get("ApiEdgeUrl") or outputs["ApiUrl"],
+        # The smoke test checks the user pool's web ACL when there is one.
+        "WAF_ENABLED": effective(parameters, "EnableWaf"),
     }
     if endpoint_url:
         env["AWS_ENDPOINT_URL"] = endpoint_url

@@ -50,6 +50,26 @@ def claims(token):
     return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
 
 
+# What the user pool's web ACL blocks (EnableWaf): self-service calls that
+# change the account around the API.
+BLOCKED_TARGETS = ["DeleteUser", "DeleteUserAttributes", "SetUserMFAPreference", "UpdateUserAttributes",
+                   "GetUserAttributeVerificationCode", "VerifyUserAttribute"]
+
+
+def cognito_status(endpoint, target):
+    """The HTTP status Cognito's endpoint answers `target` with a junk token:
+    403 when the web ACL blocks it first, 400 (NotAuthorized) when it reaches
+    Cognito."""
+    request = urllib.request.Request(endpoint, method="POST", data=json.dumps({"AccessToken": "junk"}).encode(),
+                                     headers={"Content-Type": "application/x-amz-json-1.1",
+                                              "X-Amz-Target": f"AWSCognitoIdentityProviderService.{target}"})
+    try:
+        with urllib.request.urlopen(request, timeout=15) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--env", help="reads .local/ENV/stack.env")
@@ -72,6 +92,13 @@ def main():
         if not ok:
             raise SystemExit(1)
 
+    if stack.get("WAF_ENABLED") == "true":
+        endpoint = stack.get("AWS_ENDPOINT_URL") or f"https://cognito-idp.{stack['AWS_REGION']}.amazonaws.com/"
+        answers = {target: cognito_status(endpoint, target)
+                   for target in BLOCKED_TARGETS + ["updateUSERattributes", "GetUser"]}
+        step("the user pool's web ACL blocks the self-service account changes, in any case, and lets GetUser by",
+             all(answers[t] == 403 for t in BLOCKED_TARGETS + ["updateUSERattributes"]) and answers["GetUser"] == 400,
+             answers)
     status, body = call(api, "GET", "/api/health")
     step(f"GET {api}/api/health", status == 200 and body == {"status": "ok"}, (status, body))
     try:

@@ -249,7 +249,39 @@ async function showMfa() {
     : 'Codes by email: off.';
   $('email-mfa-on').hidden = preferred === 'email';
   $('mfa-off').hidden = methods.length === 0;
+  $('recovery-make').hidden = methods.length === 0;
+  $('recovery-state').hidden = methods.length === 0;
+  if (methods.length > 0) {
+    const left = await api.call('GET', '/api/auth/mfa/recovery-codes');
+    if (left.ok) $('recovery-state').textContent = `Recovery codes left: ${left.body.remaining}.`;
+  }
 }
+
+// Recovery codes stand in for a lost second factor, once each; shown once.
+onClick('recovery-make', async () => {
+  const reply = await api.call('POST', '/api/auth/mfa/recovery-codes');
+  if (await needsRecentSignIn(reply)) return;
+  if (!reply.ok) throw new Error(reply.error.message);
+  const list = $('recovery-codes');
+  list.replaceChildren(...reply.body.codes.map((code) => {
+    const item = document.createElement('li');
+    item.textContent = code;
+    return item;
+  }));
+  list.hidden = false;
+  await showMfa();
+  say('Keep these codes somewhere safe: each signs in once when your second factor is lost.');
+});
+
+// Signed out: the password and a recovery code turn the second factor off,
+// so the user signs in with the password and sets one up again.
+onSubmit('recovery-form', async (values, form) => {
+  const reply = await api.call('POST', '/api/auth/signin/recovery', values, { anonymous: true });
+  if (!reply.ok) throw new Error(reply.error.message);
+  form.reset();
+  $('recovery').open = false;
+  say('Two-step verification is off: sign in with your password and set it up again.');
+});
 
 // Second factors change through the API, which asks for a recent sign-in
 // and tells the owner; the stack's web ACL blocks Cognito's own

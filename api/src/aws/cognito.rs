@@ -736,6 +736,18 @@ impl UserPool for Cognito {
             }))
     }
 
+    async fn username_of(&self, login: &str) -> Result<String, PoolError> {
+        let user = self
+            .client
+            .admin_get_user()
+            .user_pool_id(&self.pool_id)
+            .username(login)
+            .send()
+            .await
+            .map_err(|e| fail("AdminGetUser", e))?;
+        Ok(user.username)
+    }
+
     async fn email_of(&self, username: &str) -> Result<Option<String>, PoolError> {
         let user = self
             .client

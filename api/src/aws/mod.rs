@@ -9,6 +9,7 @@ pub mod document;
 pub mod items;
 pub mod jwks;
 pub mod profiles;
+pub mod recovery_codes;
 pub mod reset_codes;
 pub mod ses;
 pub mod usernames;

@@ -45,9 +45,12 @@ impl Notices for SesNotices {
         self.send(to, message).await
     }
 
-    async fn email_code(&self, to: &str, code: &str, step: EmailCode) -> Result<(), NoticeError> {
-        let to_current = step == EmailCode::ToCurrentAddress;
-        let message = render_email_code(code, to_current, &self.branding)
+    async fn email_code(&self, to: &str, code: &str, step: &EmailCode) -> Result<(), NoticeError> {
+        let moving_to = match step {
+            EmailCode::ToNewAddress => None,
+            EmailCode::ToCurrentAddress { moving_to } => Some(moving_to.as_str()),
+        };
+        let message = render_email_code(code, moving_to, &self.branding)
             .map_err(|e| NoticeError::Render("email code", e.into()))?;
         self.send(to, message).await
     }

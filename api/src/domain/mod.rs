@@ -6,6 +6,7 @@
 
 pub mod identity;
 pub mod password;
+pub mod recovery_codes;
 pub mod reset_codes;
 pub mod sign_up;
 pub mod step_up;

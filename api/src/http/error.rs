@@ -350,6 +350,12 @@ impl From<NoticeError> for ApiError {
     }
 }
 
+impl From<crate::domain::recovery_codes::RecoveryCodeError> for ApiError {
+    fn from(err: crate::domain::recovery_codes::RecoveryCodeError) -> Self {
+        ApiError::failed(err)
+    }
+}
+
 impl From<ResetCodeError> for ApiError {
     fn from(err: ResetCodeError) -> Self {
         ApiError::failed(err)

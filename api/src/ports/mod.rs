@@ -10,6 +10,7 @@ pub mod keys;
 pub mod notices;
 pub mod pool;
 pub mod profiles;
+pub mod recovery_codes;
 pub mod reset_codes;
 pub mod usernames;
 

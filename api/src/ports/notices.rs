@@ -17,10 +17,13 @@ pub struct SecurityNotice {
 }
 
 /// Which code of an email change a mail carries.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum EmailCode {
     ToNewAddress,
-    ToCurrentAddress,
+    /// The current address's consent, naming the address the account moves to.
+    ToCurrentAddress {
+        moving_to: String,
+    },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -44,7 +47,7 @@ pub trait Notices: Send + Sync {
     async fn reset_code(&self, to: &str, code: &str) -> Result<(), NoticeError>;
     /// A code of an email change: to the new address, which it proves, or
     /// to the current one, whose consent it is.
-    async fn email_code(&self, to: &str, code: &str, step: EmailCode) -> Result<(), NoticeError>;
+    async fn email_code(&self, to: &str, code: &str, step: &EmailCode) -> Result<(), NoticeError>;
     async fn security_notice(&self, to: &str, notice: &SecurityNotice) -> Result<(), NoticeError>;
 }
 
@@ -72,7 +75,7 @@ impl Notices for NoNotices {
         &self,
         _to: &str,
         _code: &str,
-        _step: EmailCode,
+        _step: &EmailCode,
     ) -> Result<(), NoticeError> {
         Err(NoticeError::NoMailer)
     }

@@ -309,6 +309,9 @@ pub trait UserPool: Send + Sync {
     /// API's reaches ([`crate::reset_codes`]). None for everyone else,
     /// unknown users included.
     async fn reset_target(&self, username: &str) -> Result<Option<ResetTarget>, PoolError>;
+    /// The Cognito username (the `sub`) of the user `login` names (an
+    /// email or a username), by AdminGetUser.
+    async fn username_of(&self, login: &str) -> Result<String, PoolError>;
     /// The user's email (AdminGetUser), for a notice to its owner.
     async fn email_of(&self, username: &str) -> Result<Option<String>, PoolError>;
     /// A key only this deployment's API holds, for the digests its tables

@@ -132,6 +132,7 @@ impl Api {
             notices: mailer.unwrap_or_else(|| notices.clone()),
             counters: Arc::new(InMemoryCounters::default()),
             reset_codes: Arc::new(InMemoryResetCodes::default()),
+            recovery_codes: Arc::new(api::fakes::InMemoryRecoveryCodes::default()),
             usernames: usernames.clone(),
             verifier: verifier(&config, KeySource::Fixed(keys)),
             config,

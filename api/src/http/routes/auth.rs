@@ -28,7 +28,7 @@ use identity::email;
 
 /// Who the request names: `email`, or `username` (the original API's field,
 /// which holds the email or the name chosen at sign-up), not both.
-fn named(email: Option<&str>, username: Option<&str>) -> Result<Identifier, ApiError> {
+pub(crate) fn named(email: Option<&str>, username: Option<&str>) -> Result<Identifier, ApiError> {
     match (email, username) {
         (Some(email), None) => Ok(Identifier::Email(identity::email(email)?)),
         (None, Some(username)) => Ok(identity::identifier(username)?),
@@ -43,7 +43,7 @@ fn named(email: Option<&str>, username: Option<&str>) -> Result<Identifier, ApiE
 /// Cognito username a chosen name is bound to. An unknown name becomes a
 /// name no user has, so Cognito answers as for any unknown user, after the
 /// same calls: the answers and their timing do not tell names apart.
-async fn login(state: &SharedState, who: Identifier) -> Result<String, ApiError> {
+pub(crate) async fn login(state: &SharedState, who: Identifier) -> Result<String, ApiError> {
     match who {
         Identifier::Email(email) => Ok(email),
         Identifier::Username(name) => Ok(state
@@ -125,7 +125,7 @@ async fn on_account<T, E: Into<ApiError>>(
 
 /// One structured line per authentication event (the request ID comes from
 /// the request's span): never a password, code or token.
-fn audit<T>(
+pub(crate) fn audit<T>(
     event: &'static str,
     account: Option<&str>,
     context: &UserContext,
@@ -186,7 +186,10 @@ pub struct TokenAnswer {
     pub username: String,
 }
 
-async fn token_answer(state: &SharedState, tokens: Tokens) -> Result<Json<TokenAnswer>, ApiError> {
+pub(crate) async fn token_answer(
+    state: &SharedState,
+    tokens: Tokens,
+) -> Result<Json<TokenAnswer>, ApiError> {
     let claims = state
         .verifier
         .verify(&tokens.access_token)
@@ -1116,10 +1119,12 @@ pub async fn mfa_verify(
         caller_email(&state, &caller)
     );
     verified.map_err(session_error)?;
-    state
+    // Verifying replaced any earlier authenticator already: the owner is
+    // told even if turning it on fails next.
+    let turned_on = state
         .pool
         .set_mfa(caller.username(), MfaMethod::Totp, true)
-        .await?;
+        .await;
     let change = SecurityChange::AuthenticatorAdded;
     tell_owner(
         &state,
@@ -1129,6 +1134,7 @@ pub async fn mfa_verify(
         &context.ip_address,
     )
     .await;
+    turned_on?;
     Ok(Json(MfaState { mfa_enabled: true }))
 }
 

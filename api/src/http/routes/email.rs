@@ -11,8 +11,8 @@
 //!
 //! Here instead: a recent sign-in asks for the change, and the API mails a
 //! code of its own ([`crate::domain::reset_codes`]) to the new address, which
-//! proves it, and, when the current address is verified, one to the current
-//! address, which consents: a recent sign-in alone is not enough, since a
+//! proves it, and one to the current address (verified or not), which
+//! consents to that move: a recent sign-in alone is not enough, since a
 //! thief holding the session can register a passkey straight to Cognito and
 //! sign in afresh with it, but the owner's mailbox stays the owner's. Both
 //! codes make the address the account's (AdminUpdateUserAttributes,
@@ -130,9 +130,10 @@ pub async fn start(
     let current = consenting_address(&attributes, &email);
     let now = throttle::now_secs();
     let counters = state.counters.as_ref();
+    let key = state.pool.digest_key().await?;
     let within_caps =
         reset_codes::may_issue(counters, Purpose::EmailChange, caller.username(), now).await?
-            && reset_codes::may_mail(counters, &email, now).await?;
+            && reset_codes::may_mail(counters, &key, &email, now).await?;
     if !within_caps {
         return Err(ApiError::new(
             ErrorCode::TooManyRequests,
@@ -140,17 +141,16 @@ pub async fn start(
         )
         .with_retry_after(86_400 - now % 86_400));
     }
-    let key = state.pool.digest_key().await?;
     let random = aws_lc_rs::rand::SystemRandom::new();
     let codes = state.reset_codes.as_ref();
     let to_new = target(&caller, email.clone());
     let code = reset_codes::issue(codes, &random, &key, Purpose::EmailChange, &to_new, now).await?;
     state
         .notices
-        .email_code(&email, &code, EmailCode::ToNewAddress)
+        .email_code(&email, &code, &EmailCode::ToNewAddress)
         .await?;
     if let Some(current) = current {
-        let to_current = target(&caller, current.to_owned());
+        let to_current = consent_target(&caller, current, &email);
         let consent = reset_codes::issue(
             codes,
             &random,
@@ -162,7 +162,13 @@ pub async fn start(
         .await?;
         state
             .notices
-            .email_code(current, &consent, EmailCode::ToCurrentAddress)
+            .email_code(
+                current,
+                &consent,
+                &EmailCode::ToCurrentAddress {
+                    moving_to: email.clone(),
+                },
+            )
             .await?;
     }
     tracing::info!(
@@ -182,6 +188,15 @@ pub async fn start(
             current_address_code: current.is_some(),
         }),
     ))
+}
+
+/// The consent code's target: mailed to the current address, and bound to
+/// the address the account moves to, so it consents to that move alone.
+fn consent_target(caller: &Caller, current: &str, new: &str) -> ResetTarget {
+    ResetTarget {
+        username: caller.username().to_owned(),
+        address: format!("{current}\0{new}"),
+    }
 }
 
 /// The account's current address, which consents to a change (its mailbox
@@ -276,7 +291,7 @@ pub async fn verify(
     // nothing of the new address's.
     let consent = match (&current, current_code) {
         (Some(current), Some(offered)) => {
-            let to_current = target(&caller, current.clone());
+            let to_current = consent_target(&caller, current, &email);
             let taken =
                 take_code(&state, &key, Purpose::EmailConsent, &to_current, offered).await?;
             Some((to_current, taken))

@@ -8,6 +8,7 @@ pub mod data;
 pub mod devices;
 pub mod email;
 pub mod passkeys;
+pub mod recovery;
 
 use crate::ports::notices::{SecurityChange, SecurityNotice};
 use crate::state::SharedState;
@@ -142,6 +143,9 @@ every_route! {
     auth::mfa_get,
     auth::mfa_email,
     auth::mfa_preferred,
+    recovery::make,
+    recovery::left,
+    recovery::sign_in,
     passkeys::list,
     passkeys::options,
     passkeys::register,
