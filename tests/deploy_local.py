@@ -201,6 +201,7 @@ def main():
     check_deployed_api(check, args.endpoint, outputs, args.origin)
 
     check_email_change(check, idp, api, sign_up, secret_hash, mails_to, args, outputs)
+    check_recovery_code(check, idp, api, sign_up, secret_hash, mails_to, args, outputs)
 
     passed = sum(results)
     print(f"{passed} passed, {len(results) - passed} failed")
@@ -281,6 +282,44 @@ def check_email_change(check, idp, api, sign_up, secret_hash, mails_to, args, ou
           and after.get("email_verified") == "true"
           and any("The email address was changed" in subject for subject in told),
           (started, started_body, verified, verified_body, after.get("email"), told))
+
+
+def totp(secret, at=None):
+    """RFC 6238's code for `secret` (base32) now."""
+    import struct
+    key = base64.b32decode(secret.upper() + "=" * (-len(secret) % 8))
+    digest = hmac.new(key, struct.pack(">Q", int((at or time.time()) // 30)), hashlib.sha1).digest()
+    offset = digest[-1] & 0x0F
+    return f"{(struct.unpack('>I', digest[offset:offset + 4])[0] & 0x7FFFFFFF) % 1_000_000:06d}"
+
+
+def check_recovery_code(check, idp, api, sign_up, secret_hash, mails_to, args, outputs):
+    """A lost authenticator, through the deployed API: the password and a
+    recovery code sign in once and turn the second factor off."""
+    email = f"lost{uuid.uuid4().hex[:8]}@example.com"
+    sign_up(api["ClientId"], email)
+    idp.confirm_sign_up(ClientId=api["ClientId"], Username=email, ConfirmationCode="123456",
+                        SecretHash=secret_hash(email))
+    base = gateway_base(args.endpoint, outputs)
+    _, _, signed_in = http("POST", f"{base}/api/auth/signin", {}, {"email": email, "password": PASSWORD})
+    auth = {"Authorization": f"Bearer {json.loads(signed_in).get('access_token', '')}"}
+    _, _, secret = http("POST", f"{base}/api/auth/mfa/setup", auth)
+    verified, _, _ = http("POST", f"{base}/api/auth/mfa/verify", auth,
+                          {"code": totp(json.loads(secret).get("secret", "AAAA"))})
+    made, _, codes = http("POST", f"{base}/api/auth/mfa/recovery-codes", auth)
+    codes = json.loads(codes).get("codes", [""]) if made == 200 else [""]
+    _, _, challenged = http("POST", f"{base}/api/auth/signin", {}, {"email": email, "password": PASSWORD})
+    recovered, _, answer = http("POST", f"{base}/api/auth/signin/recovery", {},
+                                {"email": email, "password": PASSWORD, "recovery_code": codes[0]})
+    token = json.loads(answer).get("access_token", "") if recovered == 200 else ""
+    _, _, settings = http("GET", f"{base}/api/auth/mfa", {"Authorization": f"Bearer {token}"})
+    told = [m["Subject"] for m in mails_to(email)]
+    check("through the deployed API a recovery code and the password sign in once a TOTP user who lost the app, "
+          "turn the second factor off and tell the owner",
+          verified == 200 and len(codes) == 10 and json.loads(challenged).get("challenge") == "SOFTWARE_TOKEN_MFA"
+          and recovered == 200 and json.loads(settings).get("methods") == []
+          and any("A recovery code was used" in subject for subject in told),
+          (verified, made, challenged[:120], recovered, answer[:200], settings[:120], told))
 
 
 def check_deployed_api(check, endpoint, outputs, origin):
