@@ -635,6 +635,7 @@ impl UserPool for InMemoryPool {
     async fn change_password(
         &self,
         access_token: &str,
+        _username: &str,
         old: &str,
         new: &str,
     ) -> Result<(), PoolError> {
@@ -644,6 +645,8 @@ impl UserPool for InMemoryPool {
             return Err(PoolError::NotAuthorized);
         }
         user.password = new.to_owned();
+        let sub = user.sub.clone();
+        data.revoke_all(&sub);
         Ok(())
     }
 

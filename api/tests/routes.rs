@@ -755,9 +755,10 @@ async fn sign_out_takes_an_optional_body_but_not_an_unknown_field() {
 }
 
 #[tokio::test]
-async fn change_password_scores_against_the_users_details() {
+async fn change_password_scores_against_the_users_details_and_ends_every_session() {
     let api = Api::new();
-    let (_, tokens) = api.user("change").await;
+    let (email, tokens) = api.user("change").await;
+    let elsewhere = api.sign_in(&email).await;
     let token = Some(access(&tokens));
     let mine = api
         .call(
@@ -787,8 +788,41 @@ async fn change_password_scores_against_the_users_details() {
         .await;
     assert_eq!(
         (changed.status, &changed.body),
-        (StatusCode::OK, &json!({"changed": true}))
+        (
+            StatusCode::OK,
+            &json!({"changed": true, "signed_out": true})
+        )
     );
+    // Whoever signed in with the old password is out, the caller too.
+    for session in [&tokens, &elsewhere] {
+        let me = api
+            .call(Method::GET, "/api/users/me", None, Some(access(session)))
+            .await;
+        assert_eq!(me.status, StatusCode::UNAUTHORIZED, "{}", me.body);
+        let refreshed = api
+            .call(
+                Method::POST,
+                "/api/auth/refresh",
+                Some(json!({"refresh_token": session["refresh_token"]})),
+                None,
+            )
+            .await;
+        assert_eq!(
+            refreshed.status,
+            StatusCode::UNAUTHORIZED,
+            "{}",
+            refreshed.body
+        );
+    }
+    let again = api
+        .call(
+            Method::POST,
+            "/api/auth/signin",
+            Some(json!({"email": email, "password": "orbit-Lantern-meadow-42?"})),
+            None,
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::OK, "{}", again.body);
 }
 
 #[tokio::test]

@@ -423,10 +423,14 @@ try {
   await page.fill('#password-old', RESET);
   await page.fill('#password-new', CHANGED);
   await page.click('#password-form button[type=submit]');
-  await page.locator('#status', { hasText: 'Password changed.' }).waitFor();
+  await page.locator('#status', { hasText: 'Password changed: sign in with the new one.' }).waitFor();
+  check(await visible(page, '#authenticator'), 'a password change ends every session, this one too');
   const changedSignIn = await apiCall('POST', '/api/auth/signin', { email, password: CHANGED });
   check(changedSignIn.status === 200 && changedSignIn.body.challenge === 'SOFTWARE_TOKEN_MFA',
     'the password is changed (the new one reaches the TOTP step)');
+  await passwordSignIn(page, email, CHANGED);
+  await enterCode(page, await freshTotp(secret, usedCodes));
+  check(await visible(page, '#account'), 'signed in again with the new password (and TOTP)');
 
   await page.check('#delete-form input[name=confirmed]');
   await page.click('#delete-form button[type=submit]');

@@ -411,7 +411,11 @@ onSubmit('password-form', async (values, form) => {
     throw new Error(reply.error.message);
   }
   form.reset();
-  say('Password changed.');
+  // Every session ended, this one too: sign in with the new password.
+  await signOut().catch(() => {});
+  $('who').textContent = '';
+  show('signin');
+  say('Password changed: sign in with the new one.');
 });
 
 onSubmit('delete-form', async ({ confirmed }, form) => {

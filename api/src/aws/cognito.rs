@@ -816,6 +816,7 @@ impl UserPool for Cognito {
     async fn change_password(
         &self,
         access_token: &str,
+        username: &str,
         old: &str,
         new: &str,
     ) -> Result<(), PoolError> {
@@ -827,6 +828,7 @@ impl UserPool for Cognito {
             .send()
             .await
             .map_err(|e| fail("ChangePassword", e))?;
+        self.sign_out_everywhere(username, "ChangePassword").await;
         Ok(())
     }
 

@@ -328,9 +328,13 @@ pub trait UserPool: Send + Sync {
         password: &str,
         context: &UserContext,
     ) -> Result<(), PoolError>;
+    /// ChangePassword with the caller's token, then ends every session of
+    /// the user `username`, this one too: whoever else knew the old
+    /// password and signed in with it is out.
     async fn change_password(
         &self,
         access_token: &str,
+        username: &str,
         old: &str,
         new: &str,
     ) -> Result<(), PoolError>;

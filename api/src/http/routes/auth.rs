@@ -1009,10 +1009,15 @@ pub struct ChangePasswordBody {
 #[derive(Serialize, ToSchema)]
 pub struct PasswordChanged {
     pub changed: bool,
+    /// Every session of the user ended, this one too: sign in again with
+    /// the new password.
+    pub signed_out: bool,
 }
 
 #[utoipa::path(post, path = "/api/auth/change-password", tag = TAG,
-    summary = "Change the password of the signed-in user",
+    summary = "Change the password of the signed-in user, which ends every session",
+    description = "Every session of the user ends (AdminUserGlobalSignOut), the caller's too, so \
+        whoever else signed in with the old password is out; the client signs in again.",
     request_body = ChangePasswordBody,
     responses(
         (status = 200, body = PasswordChanged),
@@ -1042,7 +1047,12 @@ pub async fn change_password(
     )?;
     state
         .pool
-        .change_password(&caller.token, &body.old_password, &body.new_password)
+        .change_password(
+            &caller.token,
+            caller.username(),
+            &body.old_password,
+            &body.new_password,
+        )
         .await?;
     let email = attributes.get("email").map(String::as_str);
     tell_owner(
@@ -1053,7 +1063,10 @@ pub async fn change_password(
         &address,
     )
     .await;
-    Ok(Json(PasswordChanged { changed: true }))
+    Ok(Json(PasswordChanged {
+        changed: true,
+        signed_out: true,
+    }))
 }
 
 #[derive(Serialize, ToSchema)]
