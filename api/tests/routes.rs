@@ -814,14 +814,7 @@ async fn change_password_scores_against_the_users_details_and_ends_every_session
             refreshed.body
         );
     }
-    let again = api
-        .call(
-            Method::POST,
-            "/api/auth/signin",
-            Some(json!({"email": email, "password": "orbit-Lantern-meadow-42?"})),
-            None,
-        )
-        .await;
+    let again = api.try_sign_in(&email, "orbit-Lantern-meadow-42?").await;
     assert_eq!(again.status, StatusCode::OK, "{}", again.body);
 }
 
@@ -1594,14 +1587,7 @@ async fn the_email_changes_only_with_the_codes_mailed_to_the_new_and_the_current
 
     // The account signs in by its new address, no longer by the old one.
     api.sign_in(&new).await;
-    let by_old = api
-        .call(
-            Method::POST,
-            "/api/auth/signin",
-            Some(json!({"email": old, "password": STRONG})),
-            None,
-        )
-        .await;
+    let by_old = api.try_sign_in(&old, STRONG).await;
     assert_eq!(by_old.status, StatusCode::UNAUTHORIZED, "{}", by_old.body);
 }
 
@@ -1808,14 +1794,7 @@ async fn a_lost_authenticator_is_replaced_by_a_recovery_code_once() {
 
     // The password alone gets the TOTP challenge; a wrong code or a wrong
     // password with the right code gets nothing, and spends nothing.
-    let challenged = api
-        .call(
-            Method::POST,
-            "/api/auth/signin",
-            Some(json!({"email": email, "password": STRONG})),
-            None,
-        )
-        .await;
+    let challenged = api.try_sign_in(&email, STRONG).await;
     assert_eq!(challenged.body["challenge"], "SOFTWARE_TOKEN_MFA");
     let wrong = recover(&api, &email, STRONG, "22222-22222").await;
     assert_eq!(

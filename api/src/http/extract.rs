@@ -47,11 +47,19 @@ impl Caller {
     /// Cognito with the token get this from the call itself; the others ask
     /// here, beside their own I/O when it only reads.
     pub async fn signed_in(&self, state: &SharedState) -> Result<(), ApiError> {
+        self.attributes(state).await.map(drop)
+    }
+
+    /// The caller's attributes from Cognito (GetUser), which refuses an
+    /// ended session: the session check of routes that need them anyway.
+    pub async fn attributes(
+        &self,
+        state: &SharedState,
+    ) -> Result<crate::ports::pool::Attributes, ApiError> {
         state
             .pool
             .get_user(&self.token)
             .await
-            .map(drop)
             .map_err(crate::http::error::session_error)
     }
 }

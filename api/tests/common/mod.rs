@@ -202,6 +202,17 @@ impl Api {
         (email, tokens)
     }
 
+    /// A sign-in with `password`, whatever it answers.
+    pub async fn try_sign_in(&self, email: &str, password: &str) -> Reply {
+        self.call(
+            Method::POST,
+            "/api/auth/signin",
+            Some(json!({"email": email, "password": password})),
+            None,
+        )
+        .await
+    }
+
     pub async fn sign_in(&self, email: &str) -> Value {
         let reply = self
             .call(

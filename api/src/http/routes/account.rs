@@ -29,15 +29,6 @@ const PROTECTED_FIELDS: &[&str] = &[
     "email_verified",
 ];
 
-/// Cognito's attributes for the caller.
-async fn attributes(state: &SharedState, caller: &Caller) -> Result<Attributes, ApiError> {
-    state
-        .pool
-        .get_user(&caller.token)
-        .await
-        .map_err(crate::http::error::session_error)
-}
-
 /// The stored profile, created from the attributes when missing. A failed
 /// post-confirmation leaves neither a profile nor the default group; this
 /// repairs both, idempotently.
@@ -125,7 +116,7 @@ fn view(caller: &Caller, attributes: &Attributes, profile: Profile) -> Me {
     summary = "The caller's profile (created on first use if missing)",
     responses((status = 200, body = Me), (status = 401, body = ErrorBody)))]
 pub async fn get(State(state): State<SharedState>, caller: Caller) -> Result<Json<Me>, ApiError> {
-    let attributes = attributes(&state, &caller).await?;
+    let attributes = caller.attributes(&state).await?;
     let profile = profile(&state, &caller, &attributes).await?;
     Ok(Json(view(&caller, &attributes, profile)))
 }
@@ -205,7 +196,7 @@ pub async fn update(
         return Err(ApiError::bad_request("Nothing to change."));
     }
     // The session first: a revoked token changes nothing.
-    let mut attributes = attributes(&state, &caller).await?;
+    let mut attributes = caller.attributes(&state).await?;
     state
         .pool
         .update_attributes(caller.username(), &changes)
@@ -243,7 +234,7 @@ pub async fn delete(
     RecentCaller(caller): RecentCaller,
 ) -> Result<Json<Deleted>, ApiError> {
     // Checks the session with Cognito before any data is removed.
-    let attributes = attributes(&state, &caller).await?;
+    let attributes = caller.attributes(&state).await?;
     let items = state.items.delete_all(&caller.claims.sub).await?;
     state.profiles.delete(&caller.claims.sub).await?;
     state.pool.delete_user(caller.username()).await?;
@@ -331,13 +322,13 @@ pub async fn link(
     // Both sign-ins must be recent: a stolen token of the account must not
     // link the thief's identity to it, nor a stolen social token move the
     // victim's identity into the thief's account.
-    let social_attributes = attributes(&state, &caller).await?;
+    let social_attributes = caller.attributes(&state).await?;
     let (provider, provider_user_id) = provider_identity(&social_attributes)
         .ok_or_else(|| ApiError::bad_request("Sign in with the provider to link first."))?;
     let RecentCaller(account) = Caller::verified(&state, &body.account_access_token)
         .await?
         .recent(&state)?;
-    let account_attributes = attributes(&state, &account).await?;
+    let account_attributes = account.attributes(&state).await?;
     if account.claims.sub == caller.claims.sub || provider_identity(&account_attributes).is_some() {
         return Err(ApiError::bad_request(
             "Link to the account you sign in to with your email, not a social one.",

@@ -1030,11 +1030,7 @@ pub async fn change_password(
     caller: Caller,
     JsonBody(body): JsonBody<ChangePasswordBody>,
 ) -> Result<Json<PasswordChanged>, ApiError> {
-    let attributes = state
-        .pool
-        .get_user(&caller.token)
-        .await
-        .map_err(session_error)?;
+    let attributes = caller.attributes(&state).await?;
     let inputs: Vec<&str> = ["email", "name", "preferred_username"]
         .iter()
         .filter_map(|k| attributes.get(*k).map(String::as_str))

@@ -20,7 +20,7 @@
 
 use crate::domain::reset_codes::{self, Purpose, Redeemed, ResetTarget};
 use crate::domain::throttle;
-use crate::http::error::{session_error, ApiError, ErrorBody, ErrorCode};
+use crate::http::error::{ApiError, ErrorBody, ErrorCode};
 use crate::http::extract::{Caller, JsonBody, RecentCaller};
 use crate::http::routes::auth::{code, limit};
 use crate::http::routes::tell_owner;
@@ -116,11 +116,7 @@ pub async fn start(
         return Err(NoticeError::NoMailer.into());
     }
     limit(&state, "email_change", &context, Some(&caller.claims.sub)).await?;
-    let attributes = state
-        .pool
-        .get_user(&caller.token)
-        .await
-        .map_err(session_error)?;
+    let attributes = caller.attributes(&state).await?;
     federated_refused(&attributes)?;
     if is_verified_address(&attributes, &email) {
         return Err(ApiError::bad_request(
@@ -278,11 +274,7 @@ pub async fn verify(
     let offered = code(&body.code)?;
     let current_code = body.current_code.as_deref().map(code).transpose()?;
     limit(&state, "email_verify", &context, Some(&caller.claims.sub)).await?;
-    let attributes = state
-        .pool
-        .get_user(&caller.token)
-        .await
-        .map_err(session_error)?;
+    let attributes = caller.attributes(&state).await?;
     federated_refused(&attributes)?;
     let current = consenting_address(&attributes, &email).map(str::to_owned);
     let key = state.pool.digest_key().await?;
