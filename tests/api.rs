@@ -445,6 +445,12 @@ async fn a_recovery_code_is_taken_once_from_dynamodb() {
     assert!(!store.take("u", "a").await.unwrap(), "replaced");
     assert!(store.take("u", "d").await.unwrap());
     assert_eq!(store.remaining("u").await.unwrap(), 0);
+    // Put back after a failed sign-in, then forgotten with the account.
+    store.restore("u", "d").await.unwrap();
+    assert!(store.take("u", "d").await.unwrap());
+    store.restore("u", "d").await.unwrap();
+    store.clear("u").await.unwrap();
+    assert!(!store.take("u", "d").await.unwrap());
 }
 
 /// Account deletion reaches every item of the user, past a page and with

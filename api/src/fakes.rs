@@ -638,7 +638,7 @@ impl UserPool for InMemoryPool {
         _username: &str,
         old: &str,
         new: &str,
-    ) -> Result<(), PoolError> {
+    ) -> Result<bool, PoolError> {
         let mut data = self.data();
         let user = data.by_token(access_token)?;
         if user.password != old {
@@ -647,7 +647,7 @@ impl UserPool for InMemoryPool {
         user.password = new.to_owned();
         let sub = user.sub.clone();
         data.revoke_all(&sub);
-        Ok(())
+        Ok(true)
     }
 
     async fn mfa_setup(&self, access_token: &str) -> Result<String, PoolError> {
@@ -804,8 +804,10 @@ impl UserPool for InMemoryPool {
         Ok((users, next))
     }
 
-    async fn username_of(&self, login: &str) -> Result<String, PoolError> {
-        Ok(self.data().by_username(login)?.sub.clone())
+    async fn account_of(&self, login: &str) -> Result<(String, Option<String>), PoolError> {
+        let mut data = self.data();
+        let user = data.by_username(login)?;
+        Ok((user.sub.clone(), Some(user.email.clone())))
     }
 
     async fn email_of(&self, username: &str) -> Result<Option<String>, PoolError> {
@@ -1175,6 +1177,21 @@ impl RecoveryCodeStore for InMemoryRecoveryCodes {
             .unwrap()
             .get_mut(username)
             .is_some_and(|codes| codes.remove(digest)))
+    }
+
+    async fn restore(&self, username: &str, digest: &str) -> Result<(), StoreError> {
+        self.codes
+            .lock()
+            .unwrap()
+            .entry(username.to_owned())
+            .or_default()
+            .insert(digest.to_owned());
+        Ok(())
+    }
+
+    async fn clear(&self, username: &str) -> Result<(), StoreError> {
+        self.codes.lock().unwrap().remove(username);
+        Ok(())
     }
 
     async fn remaining(&self, username: &str) -> Result<usize, StoreError> {

@@ -139,6 +139,10 @@ async fn every_auth_route_is_limited() {
             "/api/auth/signin/code/verify",
             json!({"email": "x@example.com", "session": "s", "code": "000000"}),
         ),
+        (
+            "/api/auth/signin/recovery",
+            json!({"email": "x@example.com", "password": STRONG, "recovery_code": "22222-22222"}),
+        ),
     ];
     for (path, body) in routes {
         let mut last = StatusCode::OK;
@@ -377,5 +381,38 @@ async fn behind_the_edge_the_viewer_counts_and_an_unproven_viewer_header_does_no
         forged.status,
         StatusCode::TOO_MANY_REQUESTS,
         "counted by the peer"
+    );
+}
+
+/// A recovery sign-in is a password sign-in: it spends sign-in's attempts,
+/// so it cannot double the guesses a password gets.
+#[tokio::test]
+async fn a_recovery_sign_in_counts_against_sign_in() {
+    let api = Api::with_limits("1000", "2");
+    let attempts = [
+        (
+            "/api/auth/signin",
+            json!({"email": "r@example.com", "password": "guess-one-Quasar-1"}),
+        ),
+        (
+            "/api/auth/signin/recovery",
+            json!({"email": "r@example.com", "password": "guess-two-Quasar-2", "recovery_code": "22222-22222"}),
+        ),
+        (
+            "/api/auth/signin",
+            json!({"email": "r@example.com", "password": "guess-three-Quasar-3"}),
+        ),
+    ];
+    let mut answers = Vec::new();
+    for (path, body) in attempts {
+        answers.push(api.call(Method::POST, path, Some(body), None).await.status);
+    }
+    assert_eq!(
+        answers,
+        [
+            StatusCode::UNAUTHORIZED,
+            StatusCode::UNAUTHORIZED,
+            StatusCode::TOO_MANY_REQUESTS
+        ]
     );
 }

@@ -31,6 +31,9 @@ const sections = ['signin', 'account'];
 
 function show(name) {
   for (const id of sections) $(id).hidden = id !== name;
+  // Recovery codes are shown once, to the one who made them.
+  $('recovery-codes').replaceChildren();
+  $('recovery-codes').hidden = true;
   const heading = $(name).querySelector('h2');
   if (!heading) return;
   heading.tabIndex = -1;
@@ -278,6 +281,11 @@ onClick('recovery-make', async () => {
 onSubmit('recovery-form', async (values, form) => {
   const reply = await api.call('POST', '/api/auth/signin/recovery', values, { anonymous: true });
   if (!reply.ok) throw new Error(reply.error.message);
+  // The page signs in through Amplify: the API's tokens are not kept.
+  await fetch(`${outputs.custom?.api_url || ''}/api/auth/signout`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${reply.body.access_token}` },
+  }).catch(() => {});
   form.reset();
   $('recovery').open = false;
   say('Two-step verification is off: sign in with your password and set it up again.');

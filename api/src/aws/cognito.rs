@@ -180,10 +180,11 @@ pub fn attributes_map(attributes: &[AttributeType]) -> BTreeMap<String, String> 
 }
 
 impl Cognito {
-    /// Ends every session of the user after `after` changed the password.
-    /// The password is set by then: a failed sign-out is tried once more,
-    /// then logged, and the change still succeeds.
-    async fn sign_out_everywhere(&self, username: &str, after: &'static str) {
+    /// Ends every session of the user after `after` changed the password,
+    /// and answers whether it did. The password is set by then: a failed
+    /// sign-out is tried once more, then logged, and the change still
+    /// succeeds.
+    async fn sign_out_everywhere(&self, username: &str, after: &'static str) -> bool {
         for attempt in 1..=2 {
             match self
                 .client
@@ -193,7 +194,7 @@ impl Cognito {
                 .send()
                 .await
             {
-                Ok(_) => return,
+                Ok(_) => return true,
                 Err(err) => tracing::warn!(
                     attempt,
                     after,
@@ -206,6 +207,7 @@ impl Cognito {
                 tokio::time::sleep(std::time::Duration::from_millis(200)).await;
             }
         }
+        false
     }
 
     /// Without `client_secret`, the secret is read from the pool when first
@@ -736,7 +738,7 @@ impl UserPool for Cognito {
             }))
     }
 
-    async fn username_of(&self, login: &str) -> Result<String, PoolError> {
+    async fn account_of(&self, login: &str) -> Result<(String, Option<String>), PoolError> {
         let user = self
             .client
             .admin_get_user()
@@ -745,7 +747,8 @@ impl UserPool for Cognito {
             .send()
             .await
             .map_err(|e| fail("AdminGetUser", e))?;
-        Ok(user.username)
+        let email = attributes_map(user.user_attributes()).remove("email");
+        Ok((user.username, email))
     }
 
     async fn email_of(&self, username: &str) -> Result<Option<String>, PoolError> {
@@ -819,7 +822,7 @@ impl UserPool for Cognito {
         username: &str,
         old: &str,
         new: &str,
-    ) -> Result<(), PoolError> {
+    ) -> Result<bool, PoolError> {
         self.client
             .change_password()
             .access_token(access_token)
@@ -828,8 +831,7 @@ impl UserPool for Cognito {
             .send()
             .await
             .map_err(|e| fail("ChangePassword", e))?;
-        self.sign_out_everywhere(username, "ChangePassword").await;
-        Ok(())
+        Ok(self.sign_out_everywhere(username, "ChangePassword").await)
     }
 
     async fn mfa_setup(&self, access_token: &str) -> Result<String, PoolError> {

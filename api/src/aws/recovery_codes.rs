@@ -60,6 +60,30 @@ impl RecoveryCodeStore for DynamoRecoveryCodes {
         }
     }
 
+    async fn restore(&self, username: &str, digest: &str) -> Result<(), StoreError> {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key("key", key(username))
+            .update_expression("ADD codes :digest")
+            .expression_attribute_values(":digest", AttributeValue::Ss(vec![digest.to_owned()]))
+            .send()
+            .await
+            .map_err(unavailable("DynamoDB UpdateItem"))?;
+        Ok(())
+    }
+
+    async fn clear(&self, username: &str) -> Result<(), StoreError> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .key("key", key(username))
+            .send()
+            .await
+            .map_err(unavailable("DynamoDB DeleteItem"))?;
+        Ok(())
+    }
+
     async fn remaining(&self, username: &str) -> Result<usize, StoreError> {
         let item = self
             .client

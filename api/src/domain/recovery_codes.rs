@@ -86,17 +86,36 @@ pub async fn regenerate(
     Ok(codes)
 }
 
-/// Spends `offered` if it is one of the user's codes; true once per code.
+/// A code taken from the user's set: put back with [`Taken::restore`] when
+/// the sign-in it was taken for fails.
+#[derive(Debug)]
+pub struct Taken {
+    digest: String,
+}
+
+impl Taken {
+    pub async fn restore(
+        self,
+        store: &dyn RecoveryCodeStore,
+        username: &str,
+    ) -> Result<(), RecoveryCodeError> {
+        Ok(store.restore(username, &self.digest).await?)
+    }
+}
+
+/// Spends `offered` if it is one of the user's codes: `Some` once per code.
 pub async fn redeem(
     store: &dyn RecoveryCodeStore,
     key: &[u8],
     username: &str,
     offered: &str,
-) -> Result<bool, RecoveryCodeError> {
+) -> Result<Option<Taken>, RecoveryCodeError> {
     if !well_formed(offered) {
-        return Ok(false);
+        return Ok(None);
     }
+    let digest = digest(key, username, offered);
     Ok(store
-        .take(username, &digest(key, username, offered))
-        .await?)
+        .take(username, &digest)
+        .await?
+        .then_some(Taken { digest }))
 }

@@ -309,9 +309,9 @@ pub trait UserPool: Send + Sync {
     /// API's reaches ([`crate::reset_codes`]). None for everyone else,
     /// unknown users included.
     async fn reset_target(&self, username: &str) -> Result<Option<ResetTarget>, PoolError>;
-    /// The Cognito username (the `sub`) of the user `login` names (an
-    /// email or a username), by AdminGetUser.
-    async fn username_of(&self, login: &str) -> Result<String, PoolError>;
+    /// The Cognito username (the `sub`) and the email of the user `login`
+    /// names (an email or a username), by one AdminGetUser.
+    async fn account_of(&self, login: &str) -> Result<(String, Option<String>), PoolError>;
     /// The user's email (AdminGetUser), for a notice to its owner.
     async fn email_of(&self, username: &str) -> Result<Option<String>, PoolError>;
     /// A key only this deployment's API holds, for the digests its tables
@@ -330,14 +330,15 @@ pub trait UserPool: Send + Sync {
     ) -> Result<(), PoolError>;
     /// ChangePassword with the caller's token, then ends every session of
     /// the user `username`, this one too: whoever else knew the old
-    /// password and signed in with it is out.
+    /// password and signed in with it is out. Answers whether the sessions
+    /// ended (the password is changed either way).
     async fn change_password(
         &self,
         access_token: &str,
         username: &str,
         old: &str,
         new: &str,
-    ) -> Result<(), PoolError>;
+    ) -> Result<bool, PoolError>;
     /// The new TOTP secret (base32).
     async fn mfa_setup(&self, access_token: &str) -> Result<String, PoolError>;
     /// Verifies the first TOTP code (VerifySoftwareToken, which has no admin

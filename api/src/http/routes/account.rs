@@ -237,6 +237,7 @@ pub async fn delete(
     let attributes = caller.attributes(&state).await?;
     let items = state.items.delete_all(&caller.claims.sub).await?;
     state.profiles.delete(&caller.claims.sub).await?;
+    state.recovery_codes.clear(caller.username()).await?;
     state.pool.delete_user(caller.username()).await?;
     if let Some(name) = attributes.get("preferred_username") {
         state

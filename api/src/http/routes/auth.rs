@@ -1010,7 +1010,8 @@ pub struct ChangePasswordBody {
 pub struct PasswordChanged {
     pub changed: bool,
     /// Every session of the user ended, this one too: sign in again with
-    /// the new password.
+    /// the new password. False when Cognito failed to end them (logged):
+    /// sign out again (`POST /api/auth/signout` ends every session).
     pub signed_out: bool,
 }
 
@@ -1041,7 +1042,7 @@ pub async fn change_password(
         "old_password",
         password::MAX_PASSWORD_CHARS * 4,
     )?;
-    state
+    let signed_out = state
         .pool
         .change_password(
             &caller.token,
@@ -1061,7 +1062,7 @@ pub async fn change_password(
     .await;
     Ok(Json(PasswordChanged {
         changed: true,
-        signed_out: true,
+        signed_out,
     }))
 }
 

@@ -6,12 +6,10 @@ use crate::domain::password;
 use crate::domain::recovery_codes;
 use crate::http::error::{session_error, ApiError, ErrorBody};
 use crate::http::extract::{Caller, RecentCaller};
-use crate::http::routes::auth::{
-    audit, limit, login, named, token_answer, MfaChallenge, SignInAnswer, TAG,
-};
+use crate::http::routes::auth::{audit, limit, login, named, token_answer, SignInAnswer, TAG};
 use crate::http::routes::{caller_email, tell_owner};
 use crate::ports::notices::SecurityChange;
-use crate::ports::pool::{MfaMethod, PoolError, SignIn, UserContext};
+use crate::ports::pool::{MfaMethod, PoolError, SignIn, Tokens, UserContext};
 use crate::state::SharedState;
 use axum::extract::State;
 use axum::Json;
@@ -54,6 +52,7 @@ pub async fn make(
     context: UserContext,
     RecentCaller(caller): RecentCaller,
 ) -> Result<Json<RecoveryCodes>, ApiError> {
+    limit(&state, "recovery_codes", &context, Some(&caller.claims.sub)).await?;
     let (settings, email) = tokio::join!(
         state.pool.mfa_settings(&caller.token),
         caller_email(&state, &caller)
@@ -114,7 +113,7 @@ pub async fn left(
         (status = 200, body = SignInAnswer),
         (status = 400, description = "Not one of the account's recovery codes (`invalid_code`)", body = ErrorBody),
         (status = 401, description = "Wrong password or unknown user (one answer)", body = ErrorBody),
-        (status = 403, description = "Not confirmed, or a reset is required", body = ErrorBody),
+        (status = 403, description = "Not confirmed, a reset is required, or the stack requires a second factor at every sign-in (the code is not spent)", body = ErrorBody),
         (status = 429, description = "Too many attempts", body = ErrorBody),
     ))]
 pub async fn sign_in(
@@ -124,7 +123,9 @@ pub async fn sign_in(
 ) -> Result<Json<SignInAnswer>, ApiError> {
     let who = named(body.email.as_deref(), body.username.as_deref());
     let account = who.as_ref().ok().map(|who| who.text().to_owned());
-    limit(&state, "signin_recovery", &context, account.as_deref()).await?;
+    // Sign-in's own counters: this route must not double the guesses a
+    // password gets.
+    limit(&state, "signin", &context, account.as_deref()).await?;
     let who = who.map_err(|_| ApiError::invalid_credentials())?;
     if body.password.is_empty() || body.password.chars().count() > password::MAX_PASSWORD_CHARS {
         return Err(ApiError::invalid_credentials());
@@ -136,33 +137,30 @@ pub async fn sign_in(
         .await
         .map_err(ApiError::from);
     audit("sign_in_recovery", Some(&login), &context, &first);
-    if let signed_in @ SignIn::Tokens(_) = first? {
+    if let SignIn::Tokens(tokens) = first? {
         // No second factor asked: the password was enough; nothing spent.
-        return answer(&state, signed_in).await;
+        return answer(&state, tokens).await;
     }
     // The password is right: the code decides.
-    let username = state.pool.username_of(&login).await?;
+    let (username, email) = state.pool.account_of(&login).await?;
     let key = state.pool.digest_key().await?;
-    let spent = recovery_codes::redeem(
-        state.recovery_codes.as_ref(),
-        &key,
-        &username,
-        &body.recovery_code,
-    )
-    .await?;
-    if !spent {
+    let codes = state.recovery_codes.as_ref();
+    let Some(taken) = recovery_codes::redeem(codes, &key, &username, &body.recovery_code).await?
+    else {
         let refused: Result<(), ApiError> = Err(ApiError::invalid_code());
         audit("recovery_code", Some(&username), &context, &refused);
         return Err(ApiError::invalid_code());
-    }
-    for method in [MfaMethod::Totp, MfaMethod::Email] {
-        match state.pool.set_mfa(&username, method, false).await {
-            Ok(()) | Err(PoolError::InvalidParameter) => {}
-            Err(err) => return Err(err.into()),
+    };
+    let recovered = second_factors_off(&state, &login, &username, &body.password, &context).await;
+    let tokens = match recovered {
+        Ok(tokens) => tokens,
+        Err(err) => {
+            // Nothing came of the code: the user may try it again.
+            taken.restore(codes, &username).await?;
+            return Err(err);
         }
-    }
+    };
     tracing::warn!(event = "recovery_code_used", user_id = %username, "second factors off");
-    let email = state.pool.email_of(&username).await.ok().flatten();
     let change = SecurityChange::RecoveryCodeUsed;
     tell_owner(
         &state,
@@ -172,17 +170,36 @@ pub async fn sign_in(
         &context.ip_address,
     )
     .await;
-    let signed_in = state.pool.sign_in(&login, &body.password, &context).await?;
-    answer(&state, signed_in).await
+    answer(&state, tokens).await
 }
 
-async fn answer(state: &SharedState, signed_in: SignIn) -> Result<Json<SignInAnswer>, ApiError> {
-    Ok(Json(match signed_in {
-        SignIn::Tokens(tokens) => SignInAnswer::Tokens(token_answer(state, tokens).await?.0),
-        // Adaptive authentication may still ask (threat protection).
-        SignIn::MfaRequired { session, method } => SignInAnswer::Mfa(MfaChallenge {
-            challenge: method.into(),
-            session,
-        }),
-    }))
+/// Turns every second factor of the user off and signs in with the password
+/// alone, which must now answer tokens: a pool that requires a second
+/// factor (MFA ON) keeps asking, and the code is not spent on it.
+async fn second_factors_off(
+    state: &SharedState,
+    login: &str,
+    username: &str,
+    password: &str,
+    context: &UserContext,
+) -> Result<Tokens, ApiError> {
+    state.pool.set_mfa(username, MfaMethod::Totp, false).await?;
+    match state.pool.set_mfa(username, MfaMethod::Email, false).await {
+        // A stack without email codes has nothing to turn off.
+        Ok(()) | Err(PoolError::InvalidParameter) => {}
+        Err(err) => return Err(err.into()),
+    }
+    match state.pool.sign_in(login, password, context).await? {
+        SignIn::Tokens(tokens) => Ok(tokens),
+        SignIn::MfaRequired { .. } => Err(ApiError::new(
+            crate::http::error::ErrorCode::Forbidden,
+            "This stack requires a second factor at every sign-in; an operator must reset yours.",
+        )),
+    }
+}
+
+async fn answer(state: &SharedState, tokens: Tokens) -> Result<Json<SignInAnswer>, ApiError> {
+    Ok(Json(SignInAnswer::Tokens(
+        token_answer(state, tokens).await?.0,
+    )))
 }
