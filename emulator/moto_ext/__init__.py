@@ -7,10 +7,20 @@ version or when the source of what it builds on has changed.
   SECRET_HASH over the username; a revoked or unknown token, or a wrong
   secret, is NotAuthorizedException. moto has no refresh-token rotation, so
   no new refresh token is returned (as AWS does for a client without
-  rotation)."""
+  rotation).
+
+And one DynamoDB guarantee: a conditional write is atomic (DynamoDB
+documents conditional writes as the way to make a read-check-write safe
+under concurrent callers). moto_server answers requests on several threads,
+and its backend reads the item, checks the condition and writes without a
+lock, so two racing conditional writes could both succeed (the throttle
+table's once-an-hour claim once did under load). The writes are serialised
+here."""
+import functools
 import hashlib
 import hmac
 import inspect
+import threading
 from importlib import metadata
 
 PINNED_VERSION = "5.2.5"
@@ -22,7 +32,13 @@ FINGERPRINTS = {
     "RegionAgnosticBackend._find_backend_for_clientid": "5f499544312dab4a",
     "CognitoIdpBackend.confirm_sign_up": "3df900527b7e29ce",
     "CognitoIdpUser.update_attributes": "9b1a37bda44faea1",
+    "DynamoDBBackend.put_item": "f5d9a5042c77b89e",
+    "DynamoDBBackend.update_item": "218984588dd689a5",
+    "DynamoDBBackend.delete_item": "083a4bb1af18f6fd",
+    "DynamoDBBackend.transact_write_items": "81db2cb7d94e39c9",
 }
+
+DYNAMODB_WRITES = ["put_item", "update_item", "delete_item", "transact_write_items"]
 
 
 class IncompatibleMoto(RuntimeError):
@@ -36,8 +52,11 @@ def fingerprint(function):
 def _hooked():
     from moto.cognitoidp.models import (CognitoIdpBackend, CognitoIdpUser, CognitoIdpUserPool,
                                         RegionAgnosticBackend)
+    from moto.dynamodb.models import DynamoDBBackend
 
-    return {
+    writes = {f"DynamoDBBackend.{name}": _original.get(name, getattr(DynamoDBBackend, name))
+              for name in DYNAMODB_WRITES}
+    return writes | {
         "CognitoIdpUserPool.create_tokens_from_refresh_token": CognitoIdpUserPool.create_tokens_from_refresh_token,
         "RegionAgnosticBackend._find_backend_for_clientid": RegionAgnosticBackend._find_backend_for_clientid,
         "CognitoIdpBackend.confirm_sign_up": _original.get("confirm_sign_up", CognitoIdpBackend.confirm_sign_up),
@@ -46,6 +65,17 @@ def _hooked():
 
 
 _original = {}
+# One lock for every table: a transaction may span several, and moto's
+# writes take microseconds.
+_write_lock = threading.RLock()
+
+
+def _serialised(write):
+    @functools.wraps(write)
+    def locked(*args, **kwargs):
+        with _write_lock:
+            return write(*args, **kwargs)
+    return locked
 
 
 def _confirm_sign_up_verifying_email(self, client_id, username):
@@ -108,3 +138,8 @@ def install():
     if "confirm_sign_up" not in _original:
         _original["confirm_sign_up"] = CognitoIdpBackend.confirm_sign_up
         CognitoIdpBackend.confirm_sign_up = _confirm_sign_up_verifying_email
+    from moto.dynamodb.models import DynamoDBBackend
+    for name in DYNAMODB_WRITES:
+        if name not in _original:
+            _original[name] = getattr(DynamoDBBackend, name)
+            setattr(DynamoDBBackend, name, _serialised(_original[name]))

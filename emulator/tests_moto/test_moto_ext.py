@@ -51,7 +51,53 @@ def code(error):
     return error.exception.response["Error"]["Code"]
 
 
+def racing_claims(threads=4):
+    """How many of `threads` racing conditional UpdateItems that take one
+    key (attribute_not_exists) succeed, with moto's condition check slowed
+    so that, unserialised, they all read the item before any writes it."""
+    import threading
+    import time
+    from moto.dynamodb import models
+    original = models.create_condition_expression_parser
+
+    def slow(*args, **kwargs):
+        time.sleep(0.05)
+        return original(*args, **kwargs)
+
+    models.create_condition_expression_parser = slow
+    try:
+        with mock_aws():
+            ddb = boto3.client("dynamodb", region_name="us-east-1")
+            ddb.create_table(TableName="t", BillingMode="PAY_PER_REQUEST",
+                             KeySchema=[{"AttributeName": "key", "KeyType": "HASH"}],
+                             AttributeDefinitions=[{"AttributeName": "key", "AttributeType": "S"}])
+            taken = []
+
+            def claim(n):
+                try:
+                    ddb.update_item(TableName="t", Key={"key": {"S": "claim"}}, UpdateExpression="SET holder = :n",
+                                    ConditionExpression="attribute_not_exists(holder)",
+                                    ExpressionAttributeValues={":n": {"N": str(n)}})
+                    taken.append(n)
+                except ClientError as error:
+                    assert error.response["Error"]["Code"] == "ConditionalCheckFailedException", error
+
+            racers = [threading.Thread(target=claim, args=(n,)) for n in range(threads)]
+            for racer in racers:
+                racer.start()
+            for racer in racers:
+                racer.join()
+            return len(taken)
+    finally:
+        models.create_condition_expression_parser = original
+
+
 class BareMoto(unittest.TestCase):
+    def test_racing_conditional_writes_all_succeed(self):
+        if moto_ext._original:
+            self.skipTest("the extension is installed in this process")
+        self.assertGreater(racing_claims(), 1, "bare moto serialised the writes: the extension may be obsolete")
+
     def test_confirming_leaves_the_email_unverified(self):
         from moto.cognitoidp.models import CognitoIdpBackend
         if moto_ext._original:
@@ -126,6 +172,9 @@ class WithExtension(unittest.TestCase):
                 attributes = {a["Name"]: a["Value"] for a in
                               idp.admin_get_user(UserPoolId=pool, Username="bo@example.com")["UserAttributes"]}
                 self.assertEqual(attributes.get("email_verified"), expected, auto_verified)
+
+    def test_a_conditional_write_is_atomic(self):
+        self.assertEqual(racing_claims(), 1)
 
     def test_pins(self):
         moto_ext.check_pins()
