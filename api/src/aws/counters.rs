@@ -1,7 +1,7 @@
 //! The counters in the throttle table (`key`, `hits`, TTL `expiresAt`): one
 //! UpdateItem ADD per increment.
 
-use crate::aws::{is_condition_failed, unavailable};
+use crate::aws::{condition_held, unavailable};
 use crate::ports::counters::Counters;
 use crate::ports::StoreError;
 use async_trait::async_trait;
@@ -58,10 +58,6 @@ impl Counters for DynamoCounters {
             .expression_attribute_values(":now", AttributeValue::N(now.to_string()))
             .send()
             .await;
-        match claimed {
-            Ok(_) => Ok(true),
-            Err(err) if is_condition_failed(&err) => Ok(false),
-            Err(err) => Err(StoreError::unavailable("DynamoDB UpdateItem", err)),
-        }
+        condition_held(claimed, "DynamoDB UpdateItem")
     }
 }

@@ -3,7 +3,7 @@
 //! identity-pool credentials may choose others), paginated with an opaque
 //! cursor.
 
-use crate::aws::{is_condition_failed, unavailable};
+use crate::aws::{condition_held, unavailable};
 use crate::ports::items::{encode_cursor, Item, ItemStore};
 use crate::ports::StoreError;
 use async_trait::async_trait;
@@ -144,11 +144,7 @@ impl ItemStore for DataStore {
             .condition_expression("attribute_exists(itemId)")
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e) if is_condition_failed(&e) => Ok(false),
-            Err(e) => Err(StoreError::unavailable("DynamoDB DeleteItem", e)),
-        }
+        condition_held(result, "DynamoDB DeleteItem")
     }
 
     async fn list(

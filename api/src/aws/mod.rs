@@ -24,6 +24,23 @@ fn is_condition_failed<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> bool
         .is_some_and(|code| code == "ConditionalCheckFailedException")
 }
 
+/// Whether a conditional write was made (false when its condition did not
+/// hold); any other failure is the table's, its source kept.
+fn condition_held<T, E, R>(
+    result: Result<T, SdkError<E, R>>,
+    operation: &'static str,
+) -> Result<bool, StoreError>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    match result {
+        Ok(_) => Ok(true),
+        Err(err) if is_condition_failed(&err) => Ok(false),
+        Err(err) => Err(StoreError::unavailable(operation, err)),
+    }
+}
+
 /// The SDK's error as the table's port answers it, its source kept.
 fn unavailable<E>(operation: &'static str) -> impl FnOnce(E) -> StoreError
 where

@@ -2,7 +2,7 @@
 //! (`recovery-codes#<sub>`) holding a string set, from which a conditional
 //! `DELETE` takes one digest atomically.
 
-use crate::aws::{is_condition_failed, unavailable};
+use crate::aws::{condition_held, unavailable};
 use crate::ports::recovery_codes::RecoveryCodeStore;
 use crate::ports::StoreError;
 use async_trait::async_trait;
@@ -53,11 +53,7 @@ impl RecoveryCodeStore for DynamoRecoveryCodes {
             .expression_attribute_values(":digest", AttributeValue::S(digest.to_owned()))
             .send()
             .await;
-        match taken {
-            Ok(_) => Ok(true),
-            Err(err) if is_condition_failed(&err) => Ok(false),
-            Err(err) => Err(StoreError::unavailable("DynamoDB UpdateItem", err)),
-        }
+        condition_held(taken, "DynamoDB UpdateItem")
     }
 
     async fn restore(&self, username: &str, digest: &str) -> Result<(), StoreError> {

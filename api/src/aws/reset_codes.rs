@@ -1,6 +1,6 @@
 //! The API's own mailed codes in the throttle table, one item per slot.
 
-use crate::aws::{is_condition_failed, unavailable};
+use crate::aws::{condition_held, is_condition_failed, unavailable};
 use crate::ports::reset_codes::{Claim, ResetCodeStore, StoredCode, MAX_ATTEMPTS};
 use crate::ports::StoreError;
 use async_trait::async_trait;
@@ -129,10 +129,6 @@ impl ResetCodeStore for DynamoResetCodes {
             .expression_attribute_values(":digest", AttributeValue::S(digest.to_owned()))
             .send()
             .await;
-        match taken {
-            Ok(_) => Ok(true),
-            Err(err) if is_condition_failed(&err) => Ok(false),
-            Err(err) => Err(StoreError::unavailable("DynamoDB DeleteItem", err)),
-        }
+        condition_held(taken, "DynamoDB DeleteItem")
     }
 }

@@ -1,6 +1,6 @@
 //! The usernames table (`username` → `email`, then `userId`).
 
-use crate::aws::{is_condition_failed, unavailable};
+use crate::aws::{condition_held, is_condition_failed, unavailable};
 use crate::ports::usernames::UsernameIndex;
 use crate::ports::StoreError;
 use async_trait::async_trait;
@@ -65,11 +65,7 @@ impl UsernameIndex for DynamoUsernames {
             .expression_attribute_values(":email", s(email))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(err) if is_condition_failed(&err) => Ok(false),
-            Err(err) => Err(StoreError::unavailable("DynamoDB PutItem", err)),
-        }
+        condition_held(result, "DynamoDB PutItem")
     }
 
     async fn bind(&self, name: &str, cognito_username: &str) -> Result<(), StoreError> {

@@ -28,7 +28,28 @@ use identity::email;
 
 /// Who the request names: `email`, or `username` (the original API's field,
 /// which holds the email or the name chosen at sign-up), not both.
-pub(crate) fn named(email: Option<&str>, username: Option<&str>) -> Result<Identifier, ApiError> {
+/// What every password sign-in does first: counts the attempt against
+/// sign-in's limits (every route that takes a password spends the same
+/// ones) and answers the Cognito login it names. A malformed identifier or
+/// an over-long password cannot be anyone's: the answer is as for a wrong
+/// password.
+pub(crate) async fn password_login(
+    state: &SharedState,
+    context: &UserContext,
+    (email, username): (Option<&str>, Option<&str>),
+    password: &str,
+) -> Result<String, ApiError> {
+    let who = named(email, username);
+    let account = who.as_ref().ok().map(|who| who.text().to_owned());
+    limit(state, "signin", context, account.as_deref()).await?;
+    let who = who.map_err(|_| ApiError::invalid_credentials())?;
+    if password.is_empty() || password.chars().count() > password::MAX_PASSWORD_CHARS {
+        return Err(ApiError::invalid_credentials());
+    }
+    login(state, who).await
+}
+
+fn named(email: Option<&str>, username: Option<&str>) -> Result<Identifier, ApiError> {
     match (email, username) {
         (Some(email), None) => Ok(Identifier::Email(identity::email(email)?)),
         (None, Some(username)) => Ok(identity::identifier(username)?),
@@ -43,7 +64,7 @@ pub(crate) fn named(email: Option<&str>, username: Option<&str>) -> Result<Ident
 /// Cognito username a chosen name is bound to. An unknown name becomes a
 /// name no user has, so Cognito answers as for any unknown user, after the
 /// same calls: the answers and their timing do not tell names apart.
-pub(crate) async fn login(state: &SharedState, who: Identifier) -> Result<String, ApiError> {
+async fn login(state: &SharedState, who: Identifier) -> Result<String, ApiError> {
     match who {
         Identifier::Email(email) => Ok(email),
         Identifier::Username(name) => Ok(state
@@ -552,16 +573,13 @@ pub async fn sign_in(
     context: UserContext,
     JsonBody(body): JsonBody<SignInBody>,
 ) -> Result<Json<SignInAnswer>, ApiError> {
-    let who = named(body.email.as_deref(), body.username.as_deref());
-    let account = who.as_ref().ok().map(|who| who.text().to_owned());
-    limit(&state, "signin", &context, account.as_deref()).await?;
-    // A malformed identifier or an over-long password cannot be anyone's:
-    // answer exactly as for a wrong password.
-    let who = who.map_err(|_| ApiError::invalid_credentials())?;
-    if body.password.is_empty() || body.password.chars().count() > password::MAX_PASSWORD_CHARS {
-        return Err(ApiError::invalid_credentials());
-    }
-    let username = login(&state, who).await?;
+    let username = password_login(
+        &state,
+        &context,
+        (body.email.as_deref(), body.username.as_deref()),
+        &body.password,
+    )
+    .await?;
     // The first sign-in of an instance fetches the keys its answer is
     // verified with while Cognito checks the password.
     let (signed_in, ()) = tokio::join!(

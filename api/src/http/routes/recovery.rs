@@ -2,11 +2,10 @@
 //! recent sign-in, counted, and spent with the password to sign in once
 //! when the second factor is lost.
 
-use crate::domain::password;
 use crate::domain::recovery_codes;
 use crate::http::error::{session_error, ApiError, ErrorBody};
 use crate::http::extract::{Caller, RecentCaller};
-use crate::http::routes::auth::{audit, limit, login, named, token_answer, SignInAnswer, TAG};
+use crate::http::routes::auth::{audit, limit, password_login, token_answer, SignInAnswer, TAG};
 use crate::http::routes::{caller_email, tell_owner};
 use crate::ports::notices::SecurityChange;
 use crate::ports::pool::{MfaMethod, PoolError, SignIn, Tokens, UserContext};
@@ -121,16 +120,15 @@ pub async fn sign_in(
     context: UserContext,
     crate::http::extract::JsonBody(body): crate::http::extract::JsonBody<RecoverySignInBody>,
 ) -> Result<Json<SignInAnswer>, ApiError> {
-    let who = named(body.email.as_deref(), body.username.as_deref());
-    let account = who.as_ref().ok().map(|who| who.text().to_owned());
     // Sign-in's own counters: this route must not double the guesses a
     // password gets.
-    limit(&state, "signin", &context, account.as_deref()).await?;
-    let who = who.map_err(|_| ApiError::invalid_credentials())?;
-    if body.password.is_empty() || body.password.chars().count() > password::MAX_PASSWORD_CHARS {
-        return Err(ApiError::invalid_credentials());
-    }
-    let login = login(&state, who).await?;
+    let login = password_login(
+        &state,
+        &context,
+        (body.email.as_deref(), body.username.as_deref()),
+        &body.password,
+    )
+    .await?;
     let first = state
         .pool
         .sign_in(&login, &body.password, &context)
