@@ -148,6 +148,8 @@ impl Api {
             // api/tests/throttle.rs and tests/security/throttle.mjs.
             ("AUTH_LIMIT_PER_ADDRESS", "1000"),
             ("AUTH_LIMIT_PER_ACCOUNT", "1000"),
+            ("AUTH_FAILURES_PER_ADDRESS_PER_HOUR", "100000"),
+            ("AUTH_FAILURES_PER_ACCOUNT_PER_HOUR", "100000"),
             ("SIGNUP_MIN_DURATION_MS", "0"),
             ("JWKS_URL", jwks.as_str()),
             ("ALLOWED_ORIGINS", "http://localhost:5173"),

@@ -120,16 +120,33 @@ fn reauthentication_window(env: &Env) -> infra::Result<crate::domain::step_up::W
     })
 }
 
-/// Attempt limits: `AUTH_LIMIT_PER_ADDRESS`, `AUTH_LIMIT_PER_ACCOUNT` and
-/// `AUTH_LIMIT_WINDOW_SECONDS` (defaults 5, 5, 60).
+/// Attempt limits ([`crate::domain::throttle`]): `AUTH_LIMIT_PER_ADDRESS`
+/// (requests), `AUTH_LIMIT_PER_ACCOUNT` (failures on an account from one
+/// address), `AUTH_LIMIT_WINDOW_SECONDS`, `AUTH_FAILURES_PER_ADDRESS_PER_HOUR`
+/// and `AUTH_FAILURES_PER_ACCOUNT_PER_HOUR` (defaults 5, 5, 60, 30, 100).
 fn limits(env: &Env) -> infra::Result<crate::domain::throttle::Limits> {
     let default = crate::domain::throttle::Limits::default();
     let limits = crate::domain::throttle::Limits {
         per_address: env.parse_or("AUTH_LIMIT_PER_ADDRESS", default.per_address)?,
         per_account: env.parse_or("AUTH_LIMIT_PER_ACCOUNT", default.per_account)?,
         window_seconds: env.parse_or("AUTH_LIMIT_WINDOW_SECONDS", default.window_seconds)?,
+        address_failures_per_hour: env.parse_or(
+            "AUTH_FAILURES_PER_ADDRESS_PER_HOUR",
+            default.address_failures_per_hour,
+        )?,
+        account_failures_per_hour: env.parse_or(
+            "AUTH_FAILURES_PER_ACCOUNT_PER_HOUR",
+            default.account_failures_per_hour,
+        )?,
     };
-    if limits.per_address == 0 || limits.per_account == 0 || limits.window_seconds == 0 {
+    let every = [
+        limits.per_address,
+        limits.per_account,
+        limits.window_seconds,
+        limits.address_failures_per_hour,
+        limits.account_failures_per_hour,
+    ];
+    if every.contains(&0) {
         return Err(infra::env::invalid(
             "AUTH_LIMIT_*",
             "limits and the window must be at least 1",

@@ -1081,17 +1081,17 @@ impl UsernameIndex for InMemoryUsernames {
 /// Counters in memory (atomic under one lock, like DynamoDB's ADD).
 #[derive(Default)]
 pub struct InMemoryCounters {
-    counts: Mutex<HashMap<String, u64>>,
+    counts: Mutex<HashMap<String, i64>>,
     /// Claimed keys → held until (Unix seconds).
     claims: Mutex<HashMap<String, u64>>,
 }
 
 #[async_trait]
 impl Counters for InMemoryCounters {
-    async fn increment(&self, key: &str, _expires_at: u64) -> Result<u64, StoreError> {
+    async fn add(&self, key: &str, by: i64, _expires_at: u64) -> Result<i64, StoreError> {
         let mut counts = self.counts.lock().unwrap();
         let count = counts.entry(key.to_owned()).or_default();
-        *count += 1;
+        *count += by;
         Ok(*count)
     }
 

@@ -1,5 +1,5 @@
 //! The counters in the throttle table (`key`, `hits`, TTL `expiresAt`): one
-//! UpdateItem ADD per increment.
+//! UpdateItem ADD per change.
 
 use crate::aws::{condition_held, unavailable};
 use crate::ports::counters::Counters;
@@ -25,14 +25,14 @@ impl DynamoCounters {
 
 #[async_trait]
 impl Counters for DynamoCounters {
-    async fn increment(&self, key: &str, expires_at: u64) -> Result<u64, StoreError> {
+    async fn add(&self, key: &str, by: i64, expires_at: u64) -> Result<i64, StoreError> {
         let output = self
             .client
             .update_item()
             .table_name(&self.table)
             .key("key", AttributeValue::S(key.to_owned()))
-            .update_expression("ADD hits :one SET expiresAt = :expires")
-            .expression_attribute_values(":one", AttributeValue::N("1".into()))
+            .update_expression("ADD hits :by SET expiresAt = :expires")
+            .expression_attribute_values(":by", AttributeValue::N(by.to_string()))
             .expression_attribute_values(":expires", AttributeValue::N(expires_at.to_string()))
             .return_values(ReturnValue::UpdatedNew)
             .send()

@@ -1,37 +1,69 @@
-//! Attempt limits on the auth routes, per client address and per account,
-//! shared by every instance of the API: fixed-window counters incremented
-//! atomically ([`Counters`]), expired by TTL. A request over either limit is
-//! refused with the seconds until its window ends (429 with `Retry-After`)
-//! and never reaches Cognito.
+//! Attempt limits on the auth routes, shared by every instance of the API:
+//! fixed-window counters incremented atomically ([`Counters`]), expired by
+//! TTL. A request over a limit is refused with the seconds until its window
+//! ends (429 with `Retry-After`) and never reaches Cognito.
+//!
+//! The model is the one that keeps strangers from locking a user out
+//! (Auth0's brute-force protection and suspicious-address throttling):
+//! - every request counts against its address, so a flood stops at its own
+//!   door;
+//! - failures count per account **and** address, so an address that keeps
+//!   an account at its limit blocks only itself;
+//! - failures from one address across every account have a budget, which
+//!   stops spraying one password over many accounts;
+//! - failures on one account from every address have a ceiling, much
+//!   higher, which stops distributed guessing;
+//! - successes are not failures. A route that mails ([`Kind::Mails`]) spends
+//!   on every request instead, since each one sends mail, and has no
+//!   ceiling across addresses, so strangers cannot stop the owner's mail.
 
 use crate::ports::counters::Counters;
 use crate::ports::StoreError;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+/// The budget and ceiling are counted over an hour.
+pub const LONG_WINDOW_SECONDS: u64 = 3600;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limits {
-    /// Attempts per route per client address in a window.
+    /// Requests per route per client address in a window.
     pub per_address: u64,
-    /// Attempts per route per account (email or chosen name) in a window.
+    /// Failures per route on one account from one address in a window.
     pub per_account: u64,
     pub window_seconds: u64,
+    /// Failures per route from one address across every account in an hour.
+    pub address_failures_per_hour: u64,
+    /// Failures per route on one account from every address in an hour.
+    pub account_failures_per_hour: u64,
 }
 
 impl Default for Limits {
-    /// The original application's: 5 a minute.
+    /// The original application's 5 a minute, a budget of 30 failures an
+    /// hour for an address and a ceiling of 100 for an account.
     fn default() -> Self {
         Limits {
             per_address: 5,
             per_account: 5,
             window_seconds: 60,
+            address_failures_per_hour: 30,
+            account_failures_per_hour: 100,
         }
     }
+}
+
+/// Whether a request spends only when it fails (a guess: a password, a
+/// code) or whatever comes of it (it mails).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Guesses,
+    Mails,
 }
 
 /// What is being attempted, by whom.
 pub struct Attempt<'a> {
     /// The route, e.g. `signin`.
     pub action: &'static str,
+    pub kind: Kind,
     pub address: &'a str,
     /// The account named by the request, normalised, if any.
     pub account: Option<&'a str>,
@@ -53,37 +85,370 @@ pub enum Limited {
     Store(#[from] StoreError),
 }
 
-/// Counts the attempt against both limits; [`Limited::Over`] when over either.
-/// Both counters are incremented first, so an attempt refused for its
-/// address still counts against the account and the other way round.
-pub async fn check(
+/// An attempt let in: the failure counters it holds, given back when it
+/// succeeds ([`Admitted::give_back`]) and kept when it fails (dropping it
+/// keeps them).
+#[derive(Debug, PartialEq, Eq)]
+#[must_use = "a successful guess gives its counters back with `give_back`"]
+pub struct Admitted {
+    held: Vec<(String, u64)>,
+}
+
+/// A fixed window: its start and end.
+struct Window {
+    start: u64,
+    end: u64,
+}
+
+impl Window {
+    fn at(now: u64, seconds: u64) -> Window {
+        let seconds = seconds.max(1);
+        let start = now - now % seconds;
+        Window {
+            start,
+            end: start + seconds,
+        }
+    }
+
+    /// Kept one window past its end, then left to the TTL.
+    fn expires(&self) -> u64 {
+        2 * self.end - self.start
+    }
+}
+
+/// A counter an attempt spends: its key, expiry, limit and window's end.
+struct Counter {
+    key: String,
+    expires: u64,
+    limit: u64,
+    ends: u64,
+}
+
+/// The request counter of the attempt's address, then its failure counters.
+fn counters_of(limits: &Limits, attempt: &Attempt<'_>, now: u64) -> Vec<Counter> {
+    let (short, long) = (
+        Window::at(now, limits.window_seconds),
+        Window::at(now, LONG_WINDOW_SECONDS),
+    );
+    let (action, address) = (attempt.action, attempt.address);
+    let counter = |key: String, window: &Window, limit: u64| Counter {
+        key,
+        expires: window.expires(),
+        limit,
+        ends: window.end,
+    };
+    let mut counters = vec![
+        counter(
+            format!("address#{action}#{address}#{}", short.start),
+            &short,
+            limits.per_address,
+        ),
+        counter(
+            format!("failures-address#{action}#{address}#{}", long.start),
+            &long,
+            limits.address_failures_per_hour,
+        ),
+    ];
+    if let Some(account) = attempt.account {
+        counters.push(counter(
+            format!("failures#{action}#{account}#{address}#{}", short.start),
+            &short,
+            limits.per_account,
+        ));
+        // A route that mails has no ceiling across addresses: strangers
+        // filling it would stop the owner's own mail (a reset, a code
+        // sign-in) for the hour. Cognito's own per-user limits and the
+        // API's daily caps bound the mail one account gets.
+        if attempt.kind == Kind::Guesses {
+            counters.push(counter(
+                format!("failures-account#{action}#{account}#{}", long.start),
+                &long,
+                limits.account_failures_per_hour,
+            ));
+        }
+    }
+    counters
+}
+
+/// Adds `by` to every counter side by side. When one fails, the others
+/// that changed are put back (so an outage spends nothing) and the first
+/// error is answered.
+async fn add_all(
+    counters: &dyn Counters,
+    held: &[(&str, u64)],
+    by: i64,
+) -> Result<Vec<i64>, StoreError> {
+    let changes = held
+        .iter()
+        .map(|(key, expires)| counters.add(key, by, *expires));
+    let results = futures_util::future::join_all(changes).await;
+    if results.iter().all(Result::is_ok) {
+        return Ok(results.into_iter().flatten().collect());
+    }
+    let changed: Vec<(&str, u64)> = held
+        .iter()
+        .zip(&results)
+        .filter(|(_, result)| result.is_ok())
+        .map(|(held, _)| *held)
+        .collect();
+    let undo = changed
+        .iter()
+        .map(|(key, expires)| counters.add(key, -by, *expires));
+    if futures_util::future::join_all(undo)
+        .await
+        .iter()
+        .any(Result::is_err)
+    {
+        tracing::warn!("attempt counters changed part way were not all put back");
+    }
+    Err(results
+        .into_iter()
+        .find_map(Result::err)
+        .unwrap_or_else(|| StoreError::Incomplete("a counter failed".into())))
+}
+
+/// Lets the attempt in unless its address is over its request limit or one
+/// of its failure counters is spent ([`Limited::Over`] with the seconds to
+/// wait). Every counter is taken at once, atomically, in one round trip
+/// (side by side), so a burst of concurrent attempts cannot overshoot a
+/// limit; a refused attempt gives its failure counters back (one more
+/// round trip), so refusals are not failures. The request counter is never
+/// given back.
+pub async fn admit(
     counters: &dyn Counters,
     limits: &Limits,
     attempt: &Attempt<'_>,
     now: u64,
-) -> Result<(), Limited> {
-    let window = limits.window_seconds.max(1);
-    let start = now - now % window;
-    let end = start + window;
-    let retry_after = end - now;
-    let address_key = format!("address#{}#{}#{start}", attempt.action, attempt.address);
-    let by_address = counters.increment(&address_key, end + window).await?;
-    let by_account = match attempt.account {
-        Some(account) => {
-            let key = format!("account#{}#{account}#{start}", attempt.action);
-            counters.increment(&key, end + window).await?
-        }
-        None => 0,
-    };
-    if by_address > limits.per_address || by_account > limits.per_account {
+) -> Result<Admitted, Limited> {
+    let all = counters_of(limits, attempt, now);
+    let keys: Vec<(&str, u64)> = all.iter().map(|c| (c.key.as_str(), c.expires)).collect();
+    let counts = add_all(counters, &keys, 1).await?;
+    let over: Vec<&Counter> = all
+        .iter()
+        .zip(&counts)
+        .filter(|(counter, count)| **count > i64::try_from(counter.limit).unwrap_or(i64::MAX))
+        .map(|(counter, _)| counter)
+        .collect();
+    let failures = &keys[1..];
+    if let Some(retry_after) = over.iter().map(|c| c.ends - now).max() {
         tracing::warn!(
             action = attempt.action,
             address = attempt.address,
-            by_address,
-            by_account,
+            counts = ?counts,
             "attempt limit reached"
         );
+        // The refusal stands whatever the store does next.
+        if let Err(err) = add_all(counters, failures, -1).await {
+            tracing::warn!(error = %crate::ports::chain(&err), "a refused attempt still counts");
+        }
         return Err(Limited::Over { retry_after });
     }
-    Ok(())
+    let held = match attempt.kind {
+        Kind::Guesses => failures
+            .iter()
+            .map(|(key, expires)| ((*key).to_owned(), *expires))
+            .collect(),
+        Kind::Mails => Vec::new(),
+    };
+    Ok(Admitted { held })
+}
+
+impl Admitted {
+    /// Gives the failure counters back: the guess was right, or never made
+    /// (the service failed, or the request was refused before it). Nothing
+    /// for a route that mails, which spends on every request.
+    pub async fn give_back(self, counters: &dyn Counters) -> Result<(), StoreError> {
+        let held: Vec<(&str, u64)> = self
+            .held
+            .iter()
+            .map(|(key, expires)| (key.as_str(), *expires))
+            .collect();
+        add_all(counters, &held, -1).await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fakes::InMemoryCounters;
+
+    const NOW: u64 = 1_800_000_030;
+
+    fn limits() -> Limits {
+        Limits {
+            per_address: 1000,
+            ..Limits::default()
+        }
+    }
+
+    fn guess<'a>(address: &'a str, account: &'a str) -> Attempt<'a> {
+        Attempt {
+            action: "signin",
+            kind: Kind::Guesses,
+            address,
+            account: Some(account),
+        }
+    }
+
+    async fn fail(counters: &InMemoryCounters, attempt: &Attempt<'_>) -> Result<(), Limited> {
+        drop(admit(counters, &limits(), attempt, NOW).await?);
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn an_address_that_keeps_an_account_at_its_limit_blocks_only_itself() {
+        let counters = InMemoryCounters::default();
+        for _ in 0..5 {
+            fail(&counters, &guess("203.0.113.66", "victim"))
+                .await
+                .unwrap();
+        }
+        let attacker = admit(&counters, &limits(), &guess("203.0.113.66", "victim"), NOW).await;
+        assert!(matches!(attacker, Err(Limited::Over { retry_after: 30 })));
+        let owner = admit(&counters, &limits(), &guess("198.51.100.7", "victim"), NOW).await;
+        assert!(owner.is_ok(), "the owner's own address is not limited");
+    }
+
+    #[tokio::test]
+    async fn successes_are_not_failures() {
+        let counters = InMemoryCounters::default();
+        for _ in 0..20 {
+            let admitted = admit(&counters, &limits(), &guess("198.51.100.7", "me"), NOW).await;
+            admitted.unwrap().give_back(&counters).await.unwrap();
+        }
+    }
+
+    #[tokio::test]
+    async fn spraying_from_one_address_stops_at_its_budget() {
+        let counters = InMemoryCounters::default();
+        let mut refused_at = None;
+        for n in 0..100 {
+            let account = format!("user{n}");
+            if fail(&counters, &guess("203.0.113.66", &account))
+                .await
+                .is_err()
+            {
+                refused_at = Some(n);
+                break;
+            }
+        }
+        assert_eq!(refused_at, Some(30), "the budget is 30 failures an hour");
+    }
+
+    #[tokio::test]
+    async fn distributed_guessing_stops_at_the_account_ceiling() {
+        let counters = InMemoryCounters::default();
+        let mut refused_at = None;
+        for n in 0..200 {
+            let address = format!("198.18.{}.{}", n / 250, n % 250);
+            if fail(&counters, &guess(&address, "victim")).await.is_err() {
+                refused_at = Some(n);
+                break;
+            }
+        }
+        assert_eq!(refused_at, Some(100), "the ceiling is 100 failures an hour");
+        let seconds_left = LONG_WINDOW_SECONDS - NOW % LONG_WINDOW_SECONDS;
+        let next = admit(&counters, &limits(), &guess("192.0.2.1", "victim"), NOW).await;
+        assert!(matches!(next, Err(Limited::Over { retry_after }) if retry_after == seconds_left));
+    }
+
+    #[tokio::test]
+    async fn a_route_that_mails_spends_on_every_request() {
+        let counters = InMemoryCounters::default();
+        let mail = Attempt {
+            action: "forgot",
+            kind: Kind::Mails,
+            address: "198.51.100.7",
+            account: Some("victim"),
+        };
+        for _ in 0..5 {
+            drop(admit(&counters, &limits(), &mail, NOW).await.unwrap());
+        }
+        assert!(admit(&counters, &limits(), &mail, NOW).await.is_err());
+        let elsewhere = Attempt {
+            address: "192.0.2.1",
+            ..mail
+        };
+        assert!(admit(&counters, &limits(), &elsewhere, NOW).await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn strangers_cannot_stop_the_owners_mail() {
+        let counters = InMemoryCounters::default();
+        for n in 0..500 {
+            let address = format!("198.18.{}.{}", n / 250, n % 250);
+            let mail = Attempt {
+                action: "forgot",
+                kind: Kind::Mails,
+                address: &address,
+                account: Some("victim"),
+            };
+            drop(admit(&counters, &limits(), &mail, NOW).await.unwrap());
+        }
+        let owner = Attempt {
+            action: "forgot",
+            kind: Kind::Mails,
+            address: "192.0.2.1",
+            account: Some("victim"),
+        };
+        assert!(admit(&counters, &limits(), &owner, NOW).await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn every_request_counts_against_its_address() {
+        let counters = InMemoryCounters::default();
+        let strict = Limits {
+            per_address: 2,
+            ..Limits::default()
+        };
+        for _ in 0..2 {
+            drop(
+                admit(&counters, &strict, &guess("203.0.113.66", "me"), NOW)
+                    .await
+                    .unwrap(),
+            );
+        }
+        let third = admit(&counters, &strict, &guess("203.0.113.66", "other"), NOW).await;
+        assert!(matches!(third, Err(Limited::Over { retry_after: 30 })));
+    }
+
+    #[tokio::test]
+    async fn a_concurrent_burst_cannot_overshoot_a_limit() {
+        let counters = InMemoryCounters::default();
+        let addresses: Vec<String> = (0..50).map(|n| format!("198.18.0.{n}")).collect();
+        let strict = Limits {
+            account_failures_per_hour: 5,
+            ..limits()
+        };
+        let attempts: Vec<Attempt> = addresses.iter().map(|a| guess(a, "victim")).collect();
+        let burst = attempts
+            .iter()
+            .map(|attempt| admit(&counters, &strict, attempt, NOW));
+        let answers = futures_util::future::join_all(burst).await;
+        assert_eq!(answers.iter().filter(|a| a.is_ok()).count(), 5);
+    }
+
+    #[tokio::test]
+    async fn refusals_are_not_failures() {
+        let counters = InMemoryCounters::default();
+        for _ in 0..5 {
+            fail(&counters, &guess("203.0.113.66", "victim"))
+                .await
+                .unwrap();
+        }
+        for _ in 0..50 {
+            assert!(fail(&counters, &guess("203.0.113.66", "victim"))
+                .await
+                .is_err());
+        }
+        // The ceiling saw five failures, not 55: 95 more addresses may fail once.
+        for n in 0..95 {
+            let address = format!("198.18.1.{n}");
+            fail(&counters, &guess(&address, "victim")).await.unwrap();
+        }
+        assert!(fail(&counters, &guess("192.0.2.9", "victim"))
+            .await
+            .is_err());
+    }
 }

@@ -450,8 +450,11 @@ impl From<PoolError> for ApiError {
             // The account's quota, not the caller's attempts: a 429 would
             // blame the caller.
             PoolError::Busy => ApiError::internal().with_retry_after(1),
+            // Cognito's own per-user limit, which does not say when it ends:
+            // the client is asked to wait a minute.
             PoolError::Throttled => {
                 ApiError::new(C::TooManyRequests, "Too many attempts; try again later.")
+                    .with_retry_after(60)
             }
             PoolError::InvalidParameter => ApiError::bad_request("The request is not valid."),
             PoolError::MfaNotSetUp => {
@@ -573,9 +576,12 @@ mod tests {
 
     #[test]
     fn cognito_busy_is_a_retryable_503_and_the_callers_own_limit_a_429() {
+        let limited = session_error(PoolError::Throttled);
+        assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
         assert_eq!(
-            session_error(PoolError::Throttled).status(),
-            StatusCode::TOO_MANY_REQUESTS
+            limited.retry_after,
+            Some(60),
+            "Cognito's limit says when to retry too"
         );
         let answer = session_error(PoolError::Busy);
         assert_eq!(answer.status(), StatusCode::SERVICE_UNAVAILABLE);

@@ -128,6 +128,7 @@ def fixture(moto, proxy):
         "USERNAMES_TABLE": table(f"usernames-{suffix}", ("username", "HASH")),
         "THROTTLE_TABLE": table(f"throttle-{suffix}", ("key", "HASH")),
         "AUTH_LIMIT_PER_ADDRESS": "1000000", "AUTH_LIMIT_PER_ACCOUNT": "1000000",
+        "AUTH_FAILURES_PER_ADDRESS_PER_HOUR": "1000000", "AUTH_FAILURES_PER_ACCOUNT_PER_HOUR": "1000000",
         "ALLOWED_ORIGINS": "http://localhost:5173", "SIGNUP_MIN_DURATION_MS": "0",
     }
     now = "2026-11-26T00:00:00Z"

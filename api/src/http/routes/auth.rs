@@ -5,7 +5,7 @@ use crate::domain::identity::{self, Identifier};
 use crate::domain::password;
 use crate::domain::reset_codes::{self, Purpose, Redeemed};
 use crate::domain::sign_up::{self, NewAccount};
-use crate::domain::throttle::{self, Attempt};
+use crate::domain::throttle::{self, Admitted, Attempt, Kind};
 use crate::http::error::{chain, session_error, ApiError, ErrorBody, ErrorCode};
 use crate::http::extract::{
     bearer, Caller, ClientAddress, JsonBody, OptionalJsonBody, RecentCaller,
@@ -33,20 +33,33 @@ use identity::email;
 /// ones) and answers the Cognito login it names. A malformed identifier or
 /// an over-long password cannot be anyone's: the answer is as for a wrong
 /// password.
+/// What comes of the sign-in is to be [`settle`]d with the attempt answered.
 pub(crate) async fn password_login(
     state: &SharedState,
     context: &UserContext,
     (email, username): (Option<&str>, Option<&str>),
     password: &str,
-) -> Result<String, ApiError> {
+) -> Result<(String, Admitted), ApiError> {
     let who = named(email, username);
     let account = who.as_ref().ok().map(|who| who.text().to_owned());
-    limit(state, "signin", context, account.as_deref()).await?;
-    let who = who.map_err(|_| ApiError::invalid_credentials())?;
-    if password.is_empty() || password.chars().count() > password::MAX_PASSWORD_CHARS {
-        return Err(ApiError::invalid_credentials());
+    let attempt = limit(
+        state,
+        ("signin", Kind::Guesses),
+        context,
+        account.as_deref(),
+    )
+    .await?;
+    let login = match who {
+        Ok(_) if password.is_empty() || password.chars().count() > password::MAX_PASSWORD_CHARS => {
+            Err(ApiError::invalid_credentials())
+        }
+        Ok(who) => login(state, who).await,
+        Err(_) => Err(ApiError::invalid_credentials()),
+    };
+    match login {
+        Ok(username) => Ok((username, attempt)),
+        Err(err) => settle(state, attempt, Err(err)).await,
     }
-    login(state, who).await
 }
 
 fn named(email: Option<&str>, username: Option<&str>) -> Result<Identifier, ApiError> {
@@ -100,19 +113,21 @@ async fn not_before(started: tokio::time::Instant, minimum: std::time::Duration)
     tokio::time::sleep_until(started + minimum + std::time::Duration::from_millis(jitter)).await;
 }
 
-/// Counts the attempt against the route's limits (429 when over).
+/// Lets the attempt in under the route's limits (429 when over); what comes
+/// of it is then to be [`settle`]d (a dropped attempt counts as failed).
 pub(crate) async fn limit(
     state: &SharedState,
-    action: &'static str,
+    (action, kind): (&'static str, Kind),
     context: &UserContext,
     account: Option<&str>,
-) -> Result<(), ApiError> {
+) -> Result<Admitted, ApiError> {
     let attempt = Attempt {
         action,
+        kind,
         address: &context.ip_address,
         account,
     };
-    let checked = throttle::check(
+    let checked = throttle::admit(
         state.counters.as_ref(),
         &state.config.limits,
         &attempt,
@@ -120,10 +135,30 @@ pub(crate) async fn limit(
     )
     .await
     .map_err(ApiError::from);
-    if checked.is_err() {
-        audit(action, account, context, &checked);
+    if let Err(err) = &checked {
+        audit(action, account, context, &Err::<(), _>(err.clone()));
     }
     checked
+}
+
+/// Keeps the attempt's failure counters when it was refused (a 4xx answer
+/// other than 429) and gives them back otherwise: a success, or an outage
+/// that tried nothing, is no failure. Answers `result` as it was.
+pub(crate) async fn settle<T>(
+    state: &SharedState,
+    attempt: Admitted,
+    result: Result<T, ApiError>,
+) -> Result<T, ApiError> {
+    let refused = result.as_ref().err().is_some_and(|err| {
+        let status = err.status();
+        status.is_client_error() && status != StatusCode::TOO_MANY_REQUESTS
+    });
+    if !refused {
+        if let Err(store) = attempt.give_back(state.counters.as_ref()).await {
+            tracing::warn!(error = %chain(&store), "a successful attempt still counts as failed");
+        }
+    }
+    result
 }
 
 /// The pipeline of every attempt on the account a request names: counted
@@ -132,16 +167,19 @@ pub(crate) async fn limit(
 /// of it.
 async fn on_account<T, E: Into<ApiError>>(
     state: &SharedState,
-    (limit_key, event): (&'static str, &'static str),
+    (limit_key, kind, event): (&'static str, Kind, &'static str),
     context: &UserContext,
     who: Identifier,
     call: impl AsyncFnOnce(&str) -> Result<T, E>,
 ) -> Result<T, ApiError> {
-    limit(state, limit_key, context, Some(who.text())).await?;
-    let username = login(state, who).await?;
+    let attempt = limit(state, (limit_key, kind), context, Some(who.text())).await?;
+    let username = match login(state, who).await {
+        Ok(username) => username,
+        Err(err) => return settle(state, attempt, Err(err)).await,
+    };
     let result = call(&username).await.map_err(Into::into);
     audit(event, Some(&username), context, &result);
-    result
+    settle(state, attempt, result).await
 }
 
 /// One structured line per authentication event (the request ID comes from
@@ -259,7 +297,8 @@ pub async fn sign_up(
 ) -> Result<(StatusCode, Json<SignedUp>), ApiError> {
     let started = tokio::time::Instant::now();
     let email = email(&body.email)?;
-    limit(&state, "signup", &context, Some(&email)).await?;
+    // Every sign-up mails someone: each one spends.
+    let _mails = limit(&state, ("signup", Kind::Mails), &context, Some(&email)).await?;
     let name =
         infra::validate::name(&body.name).map_err(|e| ApiError::bad_request(e.to_string()))?;
     let username = body
@@ -352,7 +391,7 @@ pub async fn confirm(
     let who = named(body.email.as_deref(), body.username.as_deref())?;
     on_account(
         &state,
-        ("confirm", "confirm_sign_up"),
+        ("confirm", Kind::Guesses, "confirm_sign_up"),
         &context,
         who,
         async |username| state.pool.confirm_sign_up(username, code, &context).await,
@@ -418,7 +457,7 @@ pub async fn resend_code(
     let who = named(body.email.as_deref(), body.username.as_deref())?;
     let sent = on_account(
         &state,
-        ("resend", "resend_code"),
+        ("resend", Kind::Mails, "resend_code"),
         &context,
         who,
         async |username| state.pool.resend_code(username, &context).await,
@@ -443,7 +482,7 @@ pub async fn forgot_password(
     let who = named(body.email.as_deref(), body.username.as_deref())?;
     // Refused by the limits or the name lookup: answered at once, not held
     // to the floor (a flood must not hold instances).
-    limit(&state, "forgot", &context, Some(who.text())).await?;
+    let _mails = limit(&state, ("forgot", Kind::Mails), &context, Some(who.text())).await?;
     let username = login(&state, who).await?;
     let sent = match state.pool.forgot_password(&username, &context).await {
         Ok(Recovery::Refused) => {
@@ -573,7 +612,7 @@ pub async fn sign_in(
     context: UserContext,
     JsonBody(body): JsonBody<SignInBody>,
 ) -> Result<Json<SignInAnswer>, ApiError> {
-    let username = password_login(
+    let (username, attempt) = password_login(
         &state,
         &context,
         (body.email.as_deref(), body.username.as_deref()),
@@ -588,7 +627,7 @@ pub async fn sign_in(
     );
     let signed_in = signed_in.map_err(ApiError::from);
     audit("sign_in", Some(&username), &context, &signed_in);
-    match signed_in? {
+    match settle(&state, attempt, signed_in).await? {
         SignIn::Tokens(tokens) => Ok(Json(SignInAnswer::Tokens(
             token_answer(&state, tokens).await?.0,
         ))),
@@ -633,7 +672,7 @@ pub async fn sign_in_mfa(
         .challenge
         .unwrap_or(MfaChallengeName::SoftwareTokenMfa)
         .into();
-    let what = ("signin_mfa", "sign_in_mfa");
+    let what = ("signin_mfa", Kind::Guesses, "sign_in_mfa");
     let tokens = on_account(&state, what, &context, who, async |username| {
         let pool = &state.pool;
         pool.sign_in_mfa(username, session, challenge, code, &context)
@@ -669,7 +708,7 @@ pub async fn start_code_sign_in(
     JsonBody(body): JsonBody<WhoBody>,
 ) -> Result<(StatusCode, Json<CodeSignInStarted>), ApiError> {
     let who = named(body.email.as_deref(), body.username.as_deref())?;
-    let what = ("signin_code", "sign_in_code");
+    let what = ("signin_code", Kind::Mails, "sign_in_code");
     let started = on_account(&state, what, &context, who, async |username| {
         state.pool.start_code_sign_in(username, &context).await
     })
@@ -710,7 +749,7 @@ pub async fn finish_code_sign_in(
     let session = bounded(&body.session, "session", 4096)?;
     let code = code(&body.code)?;
     let who = named(body.email.as_deref(), body.username.as_deref())?;
-    let what = ("signin_code_verify", "sign_in_code_verify");
+    let what = ("signin_code_verify", Kind::Guesses, "sign_in_code_verify");
     let tokens = on_account(&state, what, &context, who, async |username| {
         let pool = &state.pool;
         pool.finish_code_sign_in(username, session, code, &context)
@@ -751,7 +790,7 @@ pub async fn start_passkey_sign_in(
     JsonBody(body): JsonBody<WhoBody>,
 ) -> Result<Json<PasskeySignInStarted>, ApiError> {
     let who = named(body.email.as_deref(), body.username.as_deref())?;
-    let what = ("signin_passkey", "sign_in_passkey");
+    let what = ("signin_passkey", Kind::Guesses, "sign_in_passkey");
     let PasskeyChallenge { session, options } =
         on_account(&state, what, &context, who, async |username| {
             state.pool.start_passkey_sign_in(username, &context).await
@@ -789,7 +828,11 @@ pub async fn finish_passkey_sign_in(
     let session = bounded(&body.session, "session", 4096)?;
     let credential = super::passkeys::credential(&body.credential)?;
     let who = named(body.email.as_deref(), body.username.as_deref())?;
-    let what = ("signin_passkey_verify", "sign_in_passkey_verify");
+    let what = (
+        "signin_passkey_verify",
+        Kind::Guesses,
+        "sign_in_passkey_verify",
+    );
     let tokens = on_account(&state, what, &context, who, async |username| {
         let pool = &state.pool;
         pool.finish_passkey_sign_in(username, session, credential, &context)
@@ -937,12 +980,23 @@ pub async fn reset_password(
     let who = named(body.email.as_deref(), body.username.as_deref())?;
     // Counted before scoring: scoring costs milliseconds of CPU an
     // over-limit caller must not get.
-    limit(&state, "reset", &context, Some(who.text())).await?;
-    password::check(new_password, state.config.min_password_score, &[who.text()])?;
+    let attempt = limit(&state, ("reset", Kind::Guesses), &context, Some(who.text())).await?;
+    // A weak password is no guess at the code: it spends nothing.
+    if let Err(weak) = password::check(new_password, state.config.min_password_score, &[who.text()])
+    {
+        if let Err(store) = attempt.give_back(state.counters.as_ref()).await {
+            tracing::warn!(error = %chain(&store), "a weak password's attempt still counts");
+        }
+        return Err(weak.into());
+    }
     let started = tokio::time::Instant::now();
-    let username = login(&state, who).await?;
+    let username = match login(&state, who).await {
+        Ok(username) => username,
+        Err(err) => return settle(&state, attempt, Err(err)).await,
+    };
     let reset = reset_with(&state, &username, code, new_password, &context).await;
     audit("reset_password", Some(&username), &context, &reset);
+    let reset = settle(&state, attempt, reset).await;
     // The API's own codes answer without Cognito's round trip: the floor
     // keeps the users who have them from standing out by timing.
     not_before(started, state.config.sign_up_min_duration).await;
@@ -1045,7 +1099,7 @@ pub struct PasswordChanged {
     ))]
 pub async fn change_password(
     State(state): State<SharedState>,
-    ClientAddress(address): ClientAddress,
+    context: UserContext,
     caller: Caller,
     JsonBody(body): JsonBody<ChangePasswordBody>,
 ) -> Result<Json<PasswordChanged>, ApiError> {
@@ -1060,7 +1114,10 @@ pub async fn change_password(
         "old_password",
         password::MAX_PASSWORD_CHARS * 4,
     )?;
-    let signed_out = state
+    // The old password is a guess a stolen token could make over and over.
+    let what = ("change_password", Kind::Guesses);
+    let attempt = limit(&state, what, &context, Some(&caller.claims.sub)).await?;
+    let changed = state
         .pool
         .change_password(
             &caller.token,
@@ -1068,14 +1125,16 @@ pub async fn change_password(
             &body.old_password,
             &body.new_password,
         )
-        .await?;
+        .await
+        .map_err(ApiError::from);
+    let signed_out = settle(&state, attempt, changed).await?;
     let email = attributes.get("email").map(String::as_str);
     tell_owner(
         &state,
         &caller.claims.sub,
         email,
         SecurityChange::PasswordChanged,
-        &address,
+        &context.ip_address,
     )
     .await;
     Ok(Json(PasswordChanged {
@@ -1141,12 +1200,13 @@ pub async fn mfa_verify(
     JsonBody(body): JsonBody<CodeBody>,
 ) -> Result<Json<MfaState>, ApiError> {
     let code = code(&body.code)?;
-    limit(&state, "mfa_verify", &context, Some(&caller.claims.sub)).await?;
+    let what = ("mfa_verify", Kind::Guesses);
+    let attempt = limit(&state, what, &context, Some(&caller.claims.sub)).await?;
     let (verified, email) = tokio::join!(
         state.pool.mfa_verify(&caller.token, code),
         caller_email(&state, &caller)
     );
-    verified.map_err(session_error)?;
+    settle(&state, attempt, verified.map_err(session_error)).await?;
     // Verifying replaced any earlier authenticator already: the owner is
     // told even if turning it on fails next.
     let turned_on = state

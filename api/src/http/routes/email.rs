@@ -19,10 +19,10 @@
 //! verified), and the old address is told.
 
 use crate::domain::reset_codes::{self, Purpose, Redeemed, ResetTarget};
-use crate::domain::throttle;
+use crate::domain::throttle::{self, Kind};
 use crate::http::error::{ApiError, ErrorBody, ErrorCode};
 use crate::http::extract::{Caller, JsonBody, RecentCaller};
-use crate::http::routes::auth::{code, limit};
+use crate::http::routes::auth::{code, limit, settle};
 use crate::http::routes::tell_owner;
 use crate::ports::notices::{EmailCode, NoticeError, SecurityChange};
 use crate::ports::pool::Attributes;
@@ -115,7 +115,8 @@ pub async fn start(
     if !state.notices.can_mail() {
         return Err(NoticeError::NoMailer.into());
     }
-    limit(&state, "email_change", &context, Some(&caller.claims.sub)).await?;
+    let what = ("email_change", Kind::Mails);
+    let _mails = limit(&state, what, &context, Some(&caller.claims.sub)).await?;
     let attributes = caller.attributes(&state).await?;
     federated_refused(&attributes)?;
     if is_verified_address(&attributes, &email) {
@@ -273,8 +274,23 @@ pub async fn verify(
     let email = new_address(&state, &body.email)?;
     let offered = code(&body.code)?;
     let current_code = body.current_code.as_deref().map(code).transpose()?;
-    limit(&state, "email_verify", &context, Some(&caller.claims.sub)).await?;
-    let attributes = caller.attributes(&state).await?;
+    let attempt = limit(&state, EMAIL_VERIFY, &context, Some(&caller.claims.sub)).await?;
+    let changed = change_with_codes(&state, &context, &caller, email, offered, current_code).await;
+    settle(&state, attempt, changed).await
+}
+
+const EMAIL_VERIFY: (&str, Kind) = ("email_verify", Kind::Guesses);
+
+/// Spends the codes offered and moves the account to `email`.
+async fn change_with_codes(
+    state: &SharedState,
+    context: &UserContext,
+    caller: &Caller,
+    email: String,
+    offered: &str,
+    current_code: Option<&str>,
+) -> Result<Json<EmailChanged>, ApiError> {
+    let attributes = caller.attributes(state).await?;
     federated_refused(&attributes)?;
     let current = consenting_address(&attributes, &email).map(str::to_owned);
     let key = state.pool.digest_key().await?;
@@ -283,9 +299,8 @@ pub async fn verify(
     // nothing of the new address's.
     let consent = match (&current, current_code) {
         (Some(current), Some(offered)) => {
-            let to_current = consent_target(&caller, current, &email);
-            let taken =
-                take_code(&state, &key, Purpose::EmailConsent, &to_current, offered).await?;
+            let to_current = consent_target(caller, current, &email);
+            let taken = take_code(state, &key, Purpose::EmailConsent, &to_current, offered).await?;
             Some((to_current, taken))
         }
         (Some(_), None) => {
@@ -295,8 +310,8 @@ pub async fn verify(
         }
         (None, _) => None,
     };
-    let to_new = target(&caller, email.clone());
-    let taken = match take_code(&state, &key, Purpose::EmailChange, &to_new, offered).await {
+    let to_new = target(caller, email.clone());
+    let taken = match take_code(state, &key, Purpose::EmailChange, &to_new, offered).await {
         Ok(taken) => taken,
         Err(err) => {
             if let Some((to_current, taken)) = &consent {
@@ -327,7 +342,7 @@ pub async fn verify(
     if current.is_some() {
         let change = SecurityChange::EmailChanged;
         tell_owner(
-            &state,
+            state,
             &caller.claims.sub,
             current.as_deref(),
             change,

@@ -3,9 +3,12 @@
 //! when the second factor is lost.
 
 use crate::domain::recovery_codes;
+use crate::domain::throttle::Kind;
 use crate::http::error::{session_error, ApiError, ErrorBody};
 use crate::http::extract::{Caller, RecentCaller};
-use crate::http::routes::auth::{audit, limit, password_login, token_answer, SignInAnswer, TAG};
+use crate::http::routes::auth::{
+    audit, limit, password_login, settle, token_answer, SignInAnswer, TAG,
+};
 use crate::http::routes::{caller_email, tell_owner};
 use crate::ports::notices::SecurityChange;
 use crate::ports::pool::{MfaMethod, PoolError, SignIn, Tokens, UserContext};
@@ -51,7 +54,8 @@ pub async fn make(
     context: UserContext,
     RecentCaller(caller): RecentCaller,
 ) -> Result<Json<RecoveryCodes>, ApiError> {
-    limit(&state, "recovery_codes", &context, Some(&caller.claims.sub)).await?;
+    let what = ("recovery_codes", Kind::Mails);
+    let _spent = limit(&state, what, &context, Some(&caller.claims.sub)).await?;
     let (settings, email) = tokio::join!(
         state.pool.mfa_settings(&caller.token),
         caller_email(&state, &caller)
@@ -122,7 +126,7 @@ pub async fn sign_in(
 ) -> Result<Json<SignInAnswer>, ApiError> {
     // Sign-in's own counters: this route must not double the guesses a
     // password gets.
-    let login = password_login(
+    let (login, attempt) = password_login(
         &state,
         &context,
         (body.email.as_deref(), body.username.as_deref()),
@@ -135,21 +139,37 @@ pub async fn sign_in(
         .await
         .map_err(ApiError::from);
     audit("sign_in_recovery", Some(&login), &context, &first);
-    if let SignIn::Tokens(tokens) = first? {
+    let first = match first {
+        Ok(first) => first,
+        Err(err) => return settle(&state, attempt, Err(err)).await,
+    };
+    if let SignIn::Tokens(tokens) = first {
         // No second factor asked: the password was enough; nothing spent.
-        return answer(&state, tokens).await;
+        return settle(&state, attempt, answer(&state, tokens).await).await;
     }
     // The password is right: the code decides.
-    let (username, email) = state.pool.account_of(&login).await?;
+    let recovered = with_code(&state, &context, &login, &body).await;
+    settle(&state, attempt, recovered).await
+}
+
+/// Spends one of the account's recovery codes on turning its second factors
+/// off, and signs in; the code is put back when nothing came of it.
+async fn with_code(
+    state: &SharedState,
+    context: &UserContext,
+    login: &str,
+    body: &RecoverySignInBody,
+) -> Result<Json<SignInAnswer>, ApiError> {
+    let (username, email) = state.pool.account_of(login).await?;
     let key = state.pool.digest_key().await?;
     let codes = state.recovery_codes.as_ref();
     let Some(taken) = recovery_codes::redeem(codes, &key, &username, &body.recovery_code).await?
     else {
         let refused: Result<(), ApiError> = Err(ApiError::invalid_code());
-        audit("recovery_code", Some(&username), &context, &refused);
+        audit("recovery_code", Some(&username), context, &refused);
         return Err(ApiError::invalid_code());
     };
-    let recovered = second_factors_off(&state, &login, &username, &body.password, &context).await;
+    let recovered = second_factors_off(state, login, &username, &body.password, context).await;
     let tokens = match recovered {
         Ok(tokens) => tokens,
         Err(err) => {
@@ -161,14 +181,14 @@ pub async fn sign_in(
     tracing::warn!(event = "recovery_code_used", user_id = %username, "second factors off");
     let change = SecurityChange::RecoveryCodeUsed;
     tell_owner(
-        &state,
+        state,
         &username,
         email.as_deref(),
         change,
         &context.ip_address,
     )
     .await;
-    answer(&state, tokens).await
+    answer(state, tokens).await
 }
 
 /// Turns every second factor of the user off and signs in with the password
