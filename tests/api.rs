@@ -423,6 +423,26 @@ async fn a_claim_is_held_for_its_hour_and_taken_once() {
     );
 }
 
+/// The attempt counters on DynamoDB: ADD up and back down, and the mark of
+/// an address an account succeeded from, which ends when its time does.
+#[tokio::test]
+async fn counters_go_up_and_back_and_marks_end_on_time() {
+    use api::aws::counters::DynamoCounters;
+    use api::ports::counters::Counters;
+    let api = Api::new().await;
+    let table = unique("counters");
+    key_table(&api.dynamodb, &table, "key").await;
+    let counters = DynamoCounters::new(api.dynamodb.clone(), table);
+    let now = 1_800_000_000;
+    assert_eq!(counters.add("failures#a", 1, now + 60).await.unwrap(), 1);
+    assert_eq!(counters.add("failures#a", 1, now + 60).await.unwrap(), 2);
+    assert_eq!(counters.add("failures#a", -1, now + 60).await.unwrap(), 1);
+    assert!(!counters.marked("known#a", now).await.unwrap());
+    counters.mark("known#a", now + 100).await.unwrap();
+    assert!(counters.marked("known#a", now + 99).await.unwrap());
+    assert!(!counters.marked("known#a", now + 100).await.unwrap());
+}
+
 /// Recovery codes' digests on DynamoDB: a conditional DELETE from the set
 /// takes each once; a new set replaces the old.
 #[tokio::test]

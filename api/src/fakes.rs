@@ -1105,6 +1105,20 @@ impl Counters for InMemoryCounters {
             }
         }
     }
+
+    async fn mark(&self, key: &str, until: u64) -> Result<(), StoreError> {
+        self.claims.lock().unwrap().insert(key.to_owned(), until);
+        Ok(())
+    }
+
+    async fn marked(&self, key: &str, now: u64) -> Result<bool, StoreError> {
+        Ok(self
+            .claims
+            .lock()
+            .unwrap()
+            .get(key)
+            .is_some_and(|&until| until > now))
+    }
 }
 
 /// The API's own mailed codes in memory.

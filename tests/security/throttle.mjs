@@ -73,9 +73,12 @@ async function nextWindow() {
 
 const password = 'violet-Quasar-harbor-71!';
 let setupAddress = 100;
+// Where each user was set up (confirmed): an address its account knows.
+const setUpFrom = new Map();
 async function newUser(label) {
   const email = `${label}-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.com`;
   const from = `127.0.2.${setupAddress++}`;
+  setUpFrom.set(email, from);
   const up = await post('/api/auth/signup', { email, password, name: 'Ada Lovelace' }, { from });
   const code = args.code ?? (up.status === 201 ? await mailedCode(args.endpoint, email) : '');
   const confirmed = await post('/api/auth/confirm', { email, code }, { from });
@@ -163,5 +166,8 @@ check(through === CEILING && through + refused === burst.length,
 const afterCeiling = await signIn(carol, password, '127.0.4.200');
 check(afterCeiling.status === 429, 'at the ceiling, a fresh address with the right password is refused too',
   `${afterCeiling.status}`);
+const atHome = await signIn(carol, password, setUpFrom.get(carol));
+check(atHome.status === 200, 'but the owner signs in from the address her account succeeded from (it confirmed there)',
+  `${atHome.status} ${atHome.text}`);
 
 finish('throttle');

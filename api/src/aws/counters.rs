@@ -60,4 +60,38 @@ impl Counters for DynamoCounters {
             .await;
         condition_held(claimed, "DynamoDB UpdateItem")
     }
+
+    async fn mark(&self, key: &str, until: u64) -> Result<(), StoreError> {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key("key", AttributeValue::S(key.to_owned()))
+            .update_expression("SET expiresAt = :until")
+            .expression_attribute_values(":until", AttributeValue::N(until.to_string()))
+            .send()
+            .await
+            .map_err(unavailable("DynamoDB UpdateItem"))?;
+        Ok(())
+    }
+
+    async fn marked(&self, key: &str, now: u64) -> Result<bool, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("key", AttributeValue::S(key.to_owned()))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(unavailable("DynamoDB GetItem"))?;
+        // The TTL deletes late: an expired mark is no mark.
+        let until = output
+            .item
+            .as_ref()
+            .and_then(|item| match item.get("expiresAt") {
+                Some(AttributeValue::N(until)) => until.parse::<u64>().ok(),
+                _ => None,
+            });
+        Ok(until.is_some_and(|until| until > now))
+    }
 }

@@ -12,7 +12,9 @@
 //! - failures from one address across every account have a budget, which
 //!   stops spraying one password over many accounts;
 //! - failures on one account from every address have a ceiling, much
-//!   higher, which stops distributed guessing;
+//!   higher, which stops distributed guessing, except from an address the
+//!   account succeeded from in the last 30 days, so strangers reaching it do
+//!   not lock the owner out where they usually sign in;
 //! - successes are not failures. A route that mails ([`Kind::Mails`]) spends
 //!   on every request instead, since each one sends mail, and has no
 //!   ceiling across addresses, so strangers cannot stop the owner's mail.
@@ -23,6 +25,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 /// The budget and ceiling are counted over an hour.
 pub const LONG_WINDOW_SECONDS: u64 = 3600;
+
+/// How long an address an account succeeded from passes its ceiling.
+pub const KNOWN_ADDRESS_SECONDS: u64 = 30 * 86_400;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limits {
@@ -92,6 +97,8 @@ pub enum Limited {
 #[must_use = "a successful guess gives its counters back with `give_back`"]
 pub struct Admitted {
     held: Vec<(String, u64)>,
+    /// The mark a success leaves on the account's address.
+    known: Option<String>,
 }
 
 /// A fixed window: its start and end.
@@ -116,12 +123,22 @@ impl Window {
     }
 }
 
-/// A counter an attempt spends: its key, expiry, limit and window's end.
+/// A counter an attempt spends: its key, expiry, limit and window's end;
+/// `ceiling` for the account's, which a known address passes.
 struct Counter {
     key: String,
     expires: u64,
     limit: u64,
     ends: u64,
+    ceiling: bool,
+}
+
+/// The mark of an address the account succeeded from.
+fn known_key(attempt: &Attempt<'_>) -> Option<String> {
+    match (attempt.kind, attempt.account) {
+        (Kind::Guesses, Some(account)) => Some(format!("known#{account}#{}", attempt.address)),
+        _ => None,
+    }
 }
 
 /// The request counter of the attempt's address, then its failure counters.
@@ -136,6 +153,7 @@ fn counters_of(limits: &Limits, attempt: &Attempt<'_>, now: u64) -> Vec<Counter>
         expires: window.expires(),
         limit,
         ends: window.end,
+        ceiling: false,
     };
     let mut counters = vec![
         counter(
@@ -160,11 +178,14 @@ fn counters_of(limits: &Limits, attempt: &Attempt<'_>, now: u64) -> Vec<Counter>
         // sign-in) for the hour. Cognito's own per-user limits and the
         // API's daily caps bound the mail one account gets.
         if attempt.kind == Kind::Guesses {
-            counters.push(counter(
-                format!("failures-account#{action}#{account}#{}", long.start),
-                &long,
-                limits.account_failures_per_hour,
-            ));
+            counters.push(Counter {
+                ceiling: true,
+                ..counter(
+                    format!("failures-account#{action}#{account}#{}", long.start),
+                    &long,
+                    limits.account_failures_per_hour,
+                )
+            });
         }
     }
     counters
@@ -222,11 +243,24 @@ pub async fn admit(
 ) -> Result<Admitted, Limited> {
     let all = counters_of(limits, attempt, now);
     let keys: Vec<(&str, u64)> = all.iter().map(|c| (c.key.as_str(), c.expires)).collect();
-    let counts = add_all(counters, &keys, 1).await?;
+    let known = known_key(attempt);
+    let (counts, is_known) = tokio::join!(add_all(counters, &keys, 1), async {
+        match &known {
+            Some(key) => counters.marked(key, now).await,
+            None => Ok(false),
+        }
+    });
+    let counts = counts?;
+    // Unread, the address is taken for a stranger's: only the ceiling differs.
+    let is_known = is_known.unwrap_or_else(|err| {
+        tracing::warn!(error = %crate::ports::chain(&err), "a known address was not read");
+        false
+    });
     let over: Vec<&Counter> = all
         .iter()
         .zip(&counts)
         .filter(|(counter, count)| **count > i64::try_from(counter.limit).unwrap_or(i64::MAX))
+        .filter(|(counter, _)| !(counter.ceiling && is_known))
         .map(|(counter, _)| counter)
         .collect();
     let failures = &keys[1..];
@@ -250,14 +284,33 @@ pub async fn admit(
             .collect(),
         Kind::Mails => Vec::new(),
     };
-    Ok(Admitted { held })
+    Ok(Admitted { held, known })
 }
 
 impl Admitted {
-    /// Gives the failure counters back: the guess was right, or never made
-    /// (the service failed, or the request was refused before it). Nothing
-    /// for a route that mails, which spends on every request.
+    /// The guess was right: its counters are given back and its address is
+    /// known to the account for [`KNOWN_ADDRESS_SECONDS`] (side by side).
+    pub async fn succeeded(self, counters: &dyn Counters, now: u64) -> Result<(), StoreError> {
+        let (known, given) = tokio::join!(
+            async {
+                match &self.known {
+                    Some(key) => counters.mark(key, now + KNOWN_ADDRESS_SECONDS).await,
+                    None => Ok(()),
+                }
+            },
+            self.give_back_held(counters)
+        );
+        known.and(given)
+    }
+
+    /// Gives the failure counters back: the guess was never made (the
+    /// service failed, or the request was refused before it). Nothing for a
+    /// route that mails, which spends on every request.
     pub async fn give_back(self, counters: &dyn Counters) -> Result<(), StoreError> {
+        self.give_back_held(counters).await
+    }
+
+    async fn give_back_held(&self, counters: &dyn Counters) -> Result<(), StoreError> {
         let held: Vec<(&str, u64)> = self
             .held
             .iter()
@@ -315,7 +368,7 @@ mod tests {
         let counters = InMemoryCounters::default();
         for _ in 0..20 {
             let admitted = admit(&counters, &limits(), &guess("198.51.100.7", "me"), NOW).await;
-            admitted.unwrap().give_back(&counters).await.unwrap();
+            admitted.unwrap().succeeded(&counters, NOW).await.unwrap();
         }
     }
 
@@ -351,6 +404,30 @@ mod tests {
         let seconds_left = LONG_WINDOW_SECONDS - NOW % LONG_WINDOW_SECONDS;
         let next = admit(&counters, &limits(), &guess("192.0.2.1", "victim"), NOW).await;
         assert!(matches!(next, Err(Limited::Over { retry_after }) if retry_after == seconds_left));
+    }
+
+    #[tokio::test]
+    async fn an_address_the_owner_succeeded_from_passes_the_ceiling() {
+        let counters = InMemoryCounters::default();
+        let home = "198.51.100.7";
+        let signed_in = admit(&counters, &limits(), &guess(home, "victim"), NOW).await;
+        signed_in.unwrap().succeeded(&counters, NOW).await.unwrap();
+        for n in 0..100 {
+            let address = format!("198.18.{}.{}", n / 250, n % 250);
+            fail(&counters, &guess(&address, "victim")).await.unwrap();
+        }
+        let stranger = admit(&counters, &limits(), &guess("192.0.2.1", "victim"), NOW).await;
+        assert!(
+            stranger.is_err(),
+            "the ceiling holds for every other address"
+        );
+        let owner = admit(&counters, &limits(), &guess(home, "victim"), NOW).await;
+        assert!(owner.is_ok(), "the owner's usual address is not locked out");
+        let other_account = admit(&counters, &limits(), &guess(home, "someone"), NOW).await;
+        drop(other_account.unwrap());
+        let later = NOW + KNOWN_ADDRESS_SECONDS + LONG_WINDOW_SECONDS;
+        let forgotten = admit(&counters, &limits(), &guess(home, "victim"), later).await;
+        assert!(forgotten.is_ok(), "a new hour, a new ceiling");
     }
 
     #[tokio::test]

@@ -17,4 +17,8 @@ pub trait Counters: Send + Sync {
     /// Takes `key` until `until` (Unix seconds) unless it is held at `now`;
     /// true when this call took it. At most one caller takes a key at a time.
     async fn claim(&self, key: &str, now: u64, until: u64) -> Result<bool, StoreError>;
+    /// Holds `key` until `until` (Unix seconds), whoever held it.
+    async fn mark(&self, key: &str, until: u64) -> Result<(), StoreError>;
+    /// Whether `key` is held at `now`.
+    async fn marked(&self, key: &str, now: u64) -> Result<bool, StoreError>;
 }

@@ -142,8 +142,9 @@ pub(crate) async fn limit(
 }
 
 /// Keeps the attempt's failure counters when it was refused (a 4xx answer
-/// other than 429) and gives them back otherwise: a success, or an outage
-/// that tried nothing, is no failure. Answers `result` as it was.
+/// other than 429) and gives them back otherwise: a success (which also
+/// makes the address known to the account) or an outage that tried nothing
+/// is no failure. Answers `result` as it was.
 pub(crate) async fn settle<T>(
     state: &SharedState,
     attempt: Admitted,
@@ -153,10 +154,14 @@ pub(crate) async fn settle<T>(
         let status = err.status();
         status.is_client_error() && status != StatusCode::TOO_MANY_REQUESTS
     });
-    if !refused {
-        if let Err(store) = attempt.give_back(state.counters.as_ref()).await {
-            tracing::warn!(error = %chain(&store), "a successful attempt still counts as failed");
-        }
+    let counters = state.counters.as_ref();
+    let given = match &result {
+        _ if refused => Ok(()),
+        Ok(_) => attempt.succeeded(counters, throttle::now_secs()).await,
+        Err(_) => attempt.give_back(counters).await,
+    };
+    if let Err(store) = given {
+        tracing::warn!(error = %chain(&store), "an attempt that did not fail still counts");
     }
     result
 }
