@@ -148,6 +148,36 @@ async fn a_client_of_the_original_api_works_unchanged() {
     assert!(api.usernames.is_empty(), "the name is free again");
 }
 
+/// A chosen name mixing scripts, or looking like a reserved one, is refused
+/// before Cognito is called; a name in one other script is not.
+#[tokio::test]
+async fn look_alike_usernames_are_refused() {
+    let api = Api::new();
+    for (name, why) in [
+        ("\u{0430}dmin", "one script"),
+        ("j\u{043E}hn.doe", "one script"),
+        ("rnoderator", "reserved"),
+        ("Support", "reserved"),
+    ] {
+        let reply = post(
+            &api,
+            "/api/auth/signup",
+            json!({"username": name, "password": STRONG, "email": "look@example.com", "name": "L"}),
+        )
+        .await;
+        assert_eq!(
+            reply.status,
+            StatusCode::BAD_REQUEST,
+            "{name}: {}",
+            reply.body
+        );
+        let message = reply.body["error"]["message"].as_str().unwrap();
+        assert!(message.contains(why), "{name}: {message}");
+    }
+    assert!(!api.pool.has_user("look@example.com"));
+    sign_up(&api, "иван", "ivan@example.com").await;
+}
+
 #[tokio::test]
 async fn chosen_usernames_are_unique_and_enumeration_safe() {
     let api = Api::new();

@@ -38,7 +38,9 @@ pub enum Rejection {
     Attribute(Invalid),
     DomainNotAllowed,
     DisposableDomain,
-    ReservedUsername,
+    /// A chosen username that is reserved, looks like a reserved one, or
+    /// mixes scripts.
+    Username(infra::usernames::UsernameProblem),
     ClientNotAllowed,
     /// Cognito's own email-change code (UpdateUserAttributes or
     /// GetUserAttributeVerificationCode straight to Cognito).
@@ -51,7 +53,7 @@ impl fmt::Display for Rejection {
             Rejection::Attribute(invalid) => invalid.fmt(f),
             Rejection::DomainNotAllowed => EmailRefusal::DomainNotAllowed.fmt(f),
             Rejection::DisposableDomain => EmailRefusal::DisposableDomain.fmt(f),
-            Rejection::ReservedUsername => f.write_str("This username is reserved."),
+            Rejection::Username(problem) => problem.fmt(f),
             Rejection::ClientNotAllowed => {
                 f.write_str("Sign-up is not available from this application.")
             }

@@ -12,6 +12,7 @@ use aws_lambda_events::event::cognito::{
 };
 use infra::email_rules::EmailRules;
 use infra::env::Env;
+use infra::usernames::{self, UsernameProblem};
 use infra::validate;
 use serde_json::Value;
 use std::collections::HashMap;
@@ -22,45 +23,13 @@ const HANDLED: &[&str] = &[
     "PreSignUp_ExternalProvider",
 ];
 
-/// Names nobody may take, compared case-insensitively with the user name and
-/// the `preferred_username` attribute.
-const RESERVED_USERNAMES: &[&str] = &[
-    "abuse",
-    "admin",
-    "administrator",
-    "api",
-    "root",
-    "security",
-    "support",
-    "system",
-    "sysadmin",
-    "postmaster",
-    "hostmaster",
-    "webmaster",
-    "mailer-daemon",
-    "noreply",
-    "no-reply",
-    "help",
-    "info",
-    "billing",
-    "owner",
-    "moderator",
-    "staff",
-    "official",
-    "null",
-    "undefined",
-    "anonymous",
-    "everyone",
-    "www",
-];
-
 #[derive(Clone, Debug, Default)]
 pub struct SignUpRules {
     /// The addresses an account may have (shared with the API's email change).
     pub email: EmailRules,
     /// When not empty, `PreSignUp_SignUp` is accepted only from these clients.
     pub signup_client_ids: Vec<String>,
-    /// Reserved in addition to [`RESERVED_USERNAMES`].
+    /// Reserved in addition to [`usernames::RESERVED_USERNAMES`].
     pub extra_reserved_usernames: Vec<String>,
 }
 
@@ -131,12 +100,22 @@ pub fn decide(signup: SignUp<'_>, rules: &SignUpRules) -> std::result::Result<De
             }
         }
     }
-    for candidate in [signup.user_name, attribute("preferred_username")]
-        .into_iter()
-        .flatten()
+    let reserved = Rejection::Username(UsernameProblem::Reserved);
+    if signup
+        .user_name
+        .is_some_and(|name| is_reserved(name, rules))
     {
-        if is_reserved(candidate, rules) {
-            return Err(Rejection::ReservedUsername);
+        return Err(reserved);
+    }
+    // The name a user chose, straight to Cognito too: one script, and
+    // nothing that looks like a reserved name. Federated users get theirs
+    // from the provider, and only the reserved names are kept from them.
+    if let Some(chosen) = attribute("preferred_username") {
+        match signup.source {
+            Source::ExternalProvider if is_reserved(chosen, rules) => return Err(reserved),
+            Source::ExternalProvider => {}
+            _ => usernames::check_new(chosen, &rules.extra_reserved_usernames)
+                .map_err(Rejection::Username)?,
         }
     }
     let verified_by_provider = matches!(signup.source, Source::ExternalProvider)
@@ -153,8 +132,7 @@ fn check_email(raw: &str, rules: &SignUpRules) -> std::result::Result<(), Reject
 }
 
 fn is_reserved(username: &str, rules: &SignUpRules) -> bool {
-    let lower = username.trim().to_lowercase();
-    RESERVED_USERNAMES.contains(&lower.as_str()) || rules.extra_reserved_usernames.contains(&lower)
+    usernames::is_reserved(username, &rules.extra_reserved_usernames)
 }
 
 /// The trigger: the event back with the decision in its response, or the
@@ -288,7 +266,7 @@ mod tests {
                     ],
                     &rules
                 ),
-                Err(Rejection::ReservedUsername),
+                Err(Rejection::Username(UsernameProblem::Reserved)),
                 "{reserved}"
             );
         }
@@ -301,7 +279,38 @@ mod tests {
             },
             &rules,
         );
-        assert_eq!(by_user_name, Err(Rejection::ReservedUsername));
+        assert_eq!(
+            by_user_name,
+            Err(Rejection::Username(UsernameProblem::Reserved))
+        );
+    }
+
+    /// Straight to Cognito (SignUp with the web client) as through the API:
+    /// a chosen name mixing scripts, or looking like a reserved one, is
+    /// refused.
+    #[test]
+    fn refuses_look_alike_and_mixed_script_usernames() {
+        let rules = SignUpRules::default();
+        let with_name = |name: &str| {
+            decide_signup(
+                &[
+                    ("email", "a@example.com"),
+                    ("name", "Ada"),
+                    ("preferred_username", name),
+                ],
+                &rules,
+            )
+        };
+        assert_eq!(
+            with_name("\u{0430}dmin"),
+            Err(Rejection::Username(UsernameProblem::MixedScripts))
+        );
+        assert_eq!(
+            with_name("rnoderator"),
+            Err(Rejection::Username(UsernameProblem::Reserved))
+        );
+        assert!(with_name("иван").is_ok());
+        assert!(with_name("ada.lovelace").is_ok());
     }
 
     #[test]

@@ -310,6 +310,11 @@ impl Cognito {
             .send()
             .await
             .map_err(|e| fail("RespondToAuthChallenge", e))?;
+        // Another challenge instead of tokens: the code did not sign in, and
+        // is answered (and counted) as a wrong one, never as an outage.
+        if output.authentication_result.is_none() && output.challenge_name.is_some() {
+            return Err(PoolError::CodeMismatch);
+        }
         tokens(output.authentication_result)
     }
 }

@@ -1,8 +1,6 @@
 //! Who a request names: an email address, or the username chosen at sign-up
 //! ("john.doe"), which [`crate::ports::usernames`] maps to the user.
 
-pub const MAX_USERNAME_CHARS: usize = 64;
-
 /// What a client sent as the sign-in identifier.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Identifier {
@@ -21,13 +19,11 @@ impl Identifier {
     }
 }
 
-/// A chosen username: letters, digits, '.', '_' and '-', 64 at most.
+/// A chosen username as a sign-in may name it: letters, digits, '.', '_'
+/// and '-', 64 at most (a new one must meet [`infra::usernames::check_new`]
+/// too).
 pub fn valid_username(name: &str) -> bool {
-    !name.is_empty()
-        && name.chars().count() <= MAX_USERNAME_CHARS
-        && name
-            .chars()
-            .all(|c| c.is_alphanumeric() || "._-".contains(c))
+    infra::usernames::well_formed(name)
 }
 
 /// The key a chosen username is stored under.

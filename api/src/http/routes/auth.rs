@@ -311,10 +311,10 @@ pub async fn sign_up(
         .as_deref()
         .map(str::trim)
         .filter(|u| !u.is_empty());
-    if username.is_some_and(|u| !identity::valid_username(u)) {
-        return Err(ApiError::bad_request(
-            "The username may use letters, digits, '.', '_' and '-' (64 at most).",
-        ));
+    if let Some(chosen) = username {
+        // The trigger judges the stack's own reserved names too.
+        infra::usernames::check_new(chosen, &[])
+            .map_err(|problem| ApiError::bad_request(problem.to_string()))?;
     }
     let mut inputs = vec![email.as_str(), name];
     inputs.extend(username);
