@@ -348,7 +348,7 @@ async fn routes_count_apart() {
         .is_err());
     let other = Attempt {
         action: "signup",
-        kind: Kind::Mails,
+        kind: Kind::Spends,
         address: "192.0.2.1",
         account: None,
     };

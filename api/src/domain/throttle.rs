@@ -15,9 +15,9 @@
 //!   higher, which stops distributed guessing, except from an address the
 //!   account succeeded from in the last 30 days, so strangers reaching it do
 //!   not lock the owner out where they usually sign in;
-//! - successes are not failures. A route that mails ([`Kind::Mails`]) spends
-//!   on every request instead, since each one sends mail, and has no
-//!   ceiling across addresses, so strangers cannot stop the owner's mail.
+//! - successes are not failures. A route that mails or starts a sign-in
+//!   ([`Kind::Spends`]) spends on every request instead, and has no ceiling
+//!   across addresses, so strangers cannot stop the owner's mail.
 
 use crate::ports::counters::Counters;
 use crate::ports::StoreError;
@@ -57,11 +57,13 @@ impl Default for Limits {
 }
 
 /// Whether a request spends only when it fails (a guess: a password, a
-/// code) or whatever comes of it (it mails).
+/// code, a passkey's assertion), and its success proves the account, or
+/// whatever comes of it (it mails, or starts a sign-in that proves
+/// nothing and so never makes an address known).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
     Guesses,
-    Mails,
+    Spends,
 }
 
 /// What is being attempted, by whom.
@@ -282,7 +284,7 @@ pub async fn admit(
             .iter()
             .map(|(key, expires)| ((*key).to_owned(), *expires))
             .collect(),
-        Kind::Mails => Vec::new(),
+        Kind::Spends => Vec::new(),
     };
     Ok(Admitted { held, known })
 }
@@ -431,11 +433,34 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_start_that_proves_nothing_makes_no_address_known() {
+        let counters = InMemoryCounters::default();
+        let stranger = "203.0.113.66";
+        let start = Attempt {
+            action: "signin",
+            kind: Kind::Spends,
+            address: stranger,
+            account: Some("victim"),
+        };
+        let started = admit(&counters, &limits(), &start, NOW).await;
+        started.unwrap().succeeded(&counters, NOW).await.unwrap();
+        for n in 0..100 {
+            let address = format!("198.18.{}.{}", n / 250, n % 250);
+            fail(&counters, &guess(&address, "victim")).await.unwrap();
+        }
+        let guessing = admit(&counters, &limits(), &guess(stranger, "victim"), NOW).await;
+        assert!(
+            guessing.is_err(),
+            "the stranger's address is not the owner's"
+        );
+    }
+
+    #[tokio::test]
     async fn a_route_that_mails_spends_on_every_request() {
         let counters = InMemoryCounters::default();
         let mail = Attempt {
             action: "forgot",
-            kind: Kind::Mails,
+            kind: Kind::Spends,
             address: "198.51.100.7",
             account: Some("victim"),
         };
@@ -457,7 +482,7 @@ mod tests {
             let address = format!("198.18.{}.{}", n / 250, n % 250);
             let mail = Attempt {
                 action: "forgot",
-                kind: Kind::Mails,
+                kind: Kind::Spends,
                 address: &address,
                 account: Some("victim"),
             };
@@ -465,7 +490,7 @@ mod tests {
         }
         let owner = Attempt {
             action: "forgot",
-            kind: Kind::Mails,
+            kind: Kind::Spends,
             address: "192.0.2.1",
             account: Some("victim"),
         };

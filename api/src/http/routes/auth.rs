@@ -303,7 +303,7 @@ pub async fn sign_up(
     let started = tokio::time::Instant::now();
     let email = email(&body.email)?;
     // Every sign-up mails someone: each one spends.
-    let _mails = limit(&state, ("signup", Kind::Mails), &context, Some(&email)).await?;
+    let _mails = limit(&state, ("signup", Kind::Spends), &context, Some(&email)).await?;
     let name =
         infra::validate::name(&body.name).map_err(|e| ApiError::bad_request(e.to_string()))?;
     let username = body
@@ -462,7 +462,7 @@ pub async fn resend_code(
     let who = named(body.email.as_deref(), body.username.as_deref())?;
     let sent = on_account(
         &state,
-        ("resend", Kind::Mails, "resend_code"),
+        ("resend", Kind::Spends, "resend_code"),
         &context,
         who,
         async |username| state.pool.resend_code(username, &context).await,
@@ -487,7 +487,7 @@ pub async fn forgot_password(
     let who = named(body.email.as_deref(), body.username.as_deref())?;
     // Refused by the limits or the name lookup: answered at once, not held
     // to the floor (a flood must not hold instances).
-    let _mails = limit(&state, ("forgot", Kind::Mails), &context, Some(who.text())).await?;
+    let _mails = limit(&state, ("forgot", Kind::Spends), &context, Some(who.text())).await?;
     let username = login(&state, who).await?;
     let sent = match state.pool.forgot_password(&username, &context).await {
         Ok(Recovery::Refused) => {
@@ -713,7 +713,7 @@ pub async fn start_code_sign_in(
     JsonBody(body): JsonBody<WhoBody>,
 ) -> Result<(StatusCode, Json<CodeSignInStarted>), ApiError> {
     let who = named(body.email.as_deref(), body.username.as_deref())?;
-    let what = ("signin_code", Kind::Mails, "sign_in_code");
+    let what = ("signin_code", Kind::Spends, "sign_in_code");
     let started = on_account(&state, what, &context, who, async |username| {
         state.pool.start_code_sign_in(username, &context).await
     })
@@ -795,7 +795,8 @@ pub async fn start_passkey_sign_in(
     JsonBody(body): JsonBody<WhoBody>,
 ) -> Result<Json<PasskeySignInStarted>, ApiError> {
     let who = named(body.email.as_deref(), body.username.as_deref())?;
-    let what = ("signin_passkey", Kind::Guesses, "sign_in_passkey");
+    // Any account gets options: starting proves nothing, and spends.
+    let what = ("signin_passkey", Kind::Spends, "sign_in_passkey");
     let PasskeyChallenge { session, options } =
         on_account(&state, what, &context, who, async |username| {
             state.pool.start_passkey_sign_in(username, &context).await

@@ -115,7 +115,7 @@ pub async fn start(
     if !state.notices.can_mail() {
         return Err(NoticeError::NoMailer.into());
     }
-    let what = ("email_change", Kind::Mails);
+    let what = ("email_change", Kind::Spends);
     let _mails = limit(&state, what, &context, Some(&caller.claims.sub)).await?;
     let attributes = caller.attributes(&state).await?;
     federated_refused(&attributes)?;

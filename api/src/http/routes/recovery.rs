@@ -54,7 +54,7 @@ pub async fn make(
     context: UserContext,
     RecentCaller(caller): RecentCaller,
 ) -> Result<Json<RecoveryCodes>, ApiError> {
-    let what = ("recovery_codes", Kind::Mails);
+    let what = ("recovery_codes", Kind::Spends);
     let _spent = limit(&state, what, &context, Some(&caller.claims.sub)).await?;
     let (settings, email) = tokio::join!(
         state.pool.mfa_settings(&caller.token),
