@@ -93,8 +93,14 @@ pub fn decide(signup: SignUp<'_>, rules: &SignUpRules) -> std::result::Result<De
             }
         }
         // ExternalProvider: the provider owns these attributes, so only what
-        // is present is judged.
+        // is present is judged; but a stack that lets in only some domains
+        // lets a social user in only on a verified address of one.
         _ => {
+            let verified =
+                attribute("email_verified").is_some_and(|v| v.eq_ignore_ascii_case("true"));
+            if !rules.email.allowed_domains.is_empty() && !(email.is_some() && verified) {
+                return Err(Rejection::DomainNotAllowed);
+            }
             if let Some(email) = email {
                 check_email(email, rules)?;
             }
@@ -397,6 +403,45 @@ mod tests {
             run(&[("email", "x@mailinator.com"), ("email_verified", "true")]),
             Err(Rejection::DisposableDomain)
         );
+    }
+
+    /// With an allow list, a social sign-up needs a verified address on it:
+    /// no address, or one the provider did not verify, is refused.
+    #[test]
+    fn external_provider_meets_the_allow_list_only_on_a_verified_address() {
+        let rules = SignUpRules {
+            email: EmailRules {
+                allowed_domains: vec!["corp.example".into()],
+                ..EmailRules::default()
+            },
+            ..SignUpRules::default()
+        };
+        let run = |pairs: &[(&str, &str)]| {
+            decide(
+                SignUp {
+                    source: &Source::ExternalProvider,
+                    user_name: Some("Facebook_1234"),
+                    client_id: Some("web"),
+                    attributes: &attrs(pairs),
+                },
+                &rules,
+            )
+        };
+        let refused = Err(Rejection::DomainNotAllowed);
+        assert_eq!(run(&[]), refused);
+        assert_eq!(run(&[("email", "ada@corp.example")]), refused);
+        assert_eq!(
+            run(&[("email", "ada@corp.example"), ("email_verified", "false")]),
+            refused
+        );
+        assert_eq!(
+            run(&[
+                ("email", "ada@elsewhere.example"),
+                ("email_verified", "true")
+            ]),
+            refused
+        );
+        assert!(run(&[("email", "ada@corp.example"), ("email_verified", "true")]).is_ok());
     }
 
     #[test]
