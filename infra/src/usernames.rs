@@ -59,22 +59,36 @@ pub fn well_formed(name: &str) -> bool {
             .all(|c| c.is_alphanumeric() || "._-".contains(c))
 }
 
-/// What the name looks like: lower-cased, then UTS #39's skeleton, which
-/// look-alike names share.
-pub fn skeleton(name: &str) -> String {
-    let lower = name.trim().to_lowercase();
-    unicode_security::skeleton(&lower).collect::<String>()
+/// What the name looks like, whatever its case: UTS #39's skeleton (which
+/// look-alike names share, and which is case-sensitive: `0` becomes `O`,
+/// `I` becomes `l`) taken twice around lower-casing, of the name as written
+/// and of its upper case (`adm1n` and `ADMlN` look like `ADMIN`).
+pub fn skeletons(name: &str) -> [String; 2] {
+    let looks = |text: &str| {
+        let once: String = unicode_security::skeleton(text).collect();
+        let twice: String = unicode_security::skeleton(&once.to_lowercase()).collect();
+        twice.to_lowercase()
+    };
+    let name = name.trim();
+    [looks(name), looks(&name.to_uppercase())]
 }
 
 /// Whether the name, or a look-alike, is reserved (the built-in list and
 /// `extra`, lower-case).
 pub fn is_reserved(name: &str, extra: &[String]) -> bool {
-    let looks = skeleton(name);
+    let looks = skeletons(name);
     RESERVED_USERNAMES
         .iter()
         .copied()
         .chain(extra.iter().map(String::as_str))
-        .any(|reserved| skeleton(reserved) == looks)
+        .any(|reserved| skeletons(reserved).iter().any(|form| looks.contains(form)))
+}
+
+/// Whether the name is reserved as written, whatever its case: the rule for
+/// names a social provider sets, which its user cannot change.
+pub fn is_reserved_exactly(name: &str, extra: &[String]) -> bool {
+    let lower = name.trim().to_lowercase();
+    RESERVED_USERNAMES.contains(&lower.as_str()) || extra.contains(&lower)
 }
 
 /// A name a new account may choose.
@@ -152,6 +166,17 @@ mod tests {
             check_new("acrne", &["acme".to_owned()]),
             Err(UsernameProblem::Reserved)
         );
+        for digits in [
+            "r00t", "supp0rt", "n0reply", "inf0", "adm1n", "ADMlN", "r0OT",
+        ] {
+            assert_eq!(
+                check_new(digits, &[]),
+                Err(UsernameProblem::Reserved),
+                "{digits}"
+            );
+        }
+        assert!(!is_reserved_exactly("adm1n", &[]));
+        assert!(is_reserved_exactly(" Admin ", &[]));
     }
 
     #[test]

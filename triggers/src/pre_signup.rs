@@ -98,7 +98,7 @@ pub fn decide(signup: SignUp<'_>, rules: &SignUpRules) -> std::result::Result<De
         _ => {
             let verified =
                 attribute("email_verified").is_some_and(|v| v.eq_ignore_ascii_case("true"));
-            if !rules.email.allowed_domains.is_empty() && !(email.is_some() && verified) {
+            if !rules.email.allowed_domains.is_empty() && (email.is_none() || !verified) {
                 return Err(Rejection::DomainNotAllowed);
             }
             if let Some(email) = email {
@@ -115,10 +115,15 @@ pub fn decide(signup: SignUp<'_>, rules: &SignUpRules) -> std::result::Result<De
     }
     // The name a user chose, straight to Cognito too: one script, and
     // nothing that looks like a reserved name. Federated users get theirs
-    // from the provider, and only the reserved names are kept from them.
+    // from the provider and cannot change it: only the reserved names
+    // themselves are kept from them, so no look-alike locks one out.
     if let Some(chosen) = attribute("preferred_username") {
         match signup.source {
-            Source::ExternalProvider if is_reserved(chosen, rules) => return Err(reserved),
+            Source::ExternalProvider
+                if usernames::is_reserved_exactly(chosen, &rules.extra_reserved_usernames) =>
+            {
+                return Err(reserved)
+            }
             Source::ExternalProvider => {}
             _ => usernames::check_new(chosen, &rules.extra_reserved_usernames)
                 .map_err(Rejection::Username)?,

@@ -302,7 +302,7 @@ impl Cognito {
             .respond_to_auth_challenge()
             .client_id(&self.client_id)
             .user_context_data(context_data(context))
-            .challenge_name(challenge.name)
+            .challenge_name(challenge.name.clone())
             .session(session)
             .challenge_responses("USERNAME", username)
             .challenge_responses(challenge.answer_key, code)
@@ -310,10 +310,17 @@ impl Cognito {
             .send()
             .await
             .map_err(|e| fail("RespondToAuthChallenge", e))?;
-        // Another challenge instead of tokens: the code did not sign in, and
-        // is answered (and counted) as a wrong one, never as an outage.
-        if output.authentication_result.is_none() && output.challenge_name.is_some() {
-            return Err(PoolError::CodeMismatch);
+        // The same challenge again instead of tokens: the code did not sign
+        // in, and is answered (and counted) as a wrong one, never as an
+        // outage; another challenge is one the API does not answer.
+        if output.authentication_result.is_none() {
+            match output.challenge_name {
+                Some(asked) if asked == challenge.name => return Err(PoolError::CodeMismatch),
+                Some(other) => {
+                    return Err(PoolError::ChallengeUnsupported(other.as_str().to_owned()))
+                }
+                None => {}
+            }
         }
         tokens(output.authentication_result)
     }

@@ -632,7 +632,18 @@ pub async fn sign_in(
     );
     let signed_in = signed_in.map_err(ApiError::from);
     audit("sign_in", Some(&username), &context, &signed_in);
-    match settle(&state, attempt, signed_in).await? {
+    // A second factor asked proves the password only: the address is not
+    // known to the account until a sign-in finishes.
+    let signed_in = match signed_in {
+        Ok(mfa @ SignIn::MfaRequired { .. }) => {
+            if let Err(store) = attempt.give_back(state.counters.as_ref()).await {
+                tracing::warn!(error = %chain(&store), "an attempt that did not fail still counts");
+            }
+            Ok(mfa)
+        }
+        other => settle(&state, attempt, other).await,
+    };
+    match signed_in? {
         SignIn::Tokens(tokens) => Ok(Json(SignInAnswer::Tokens(
             token_answer(&state, tokens).await?.0,
         ))),
