@@ -128,6 +128,9 @@ check(
 // One address spraying many accounts: stopped after its hour's budget (each
 // window holds fewer requests than the address's request limit, so the
 // refusal is the budget's).
+// The budget is an hour's: a run that would cross the hour waits it out.
+const secondsToHour = 3600 - ((Date.now() / 1000) % 3600);
+if (secondsToHour < 120) await sleep(secondsToHour * 1000 + 1000);
 const sprayed = [];
 for (let n = 0; n <= ADDRESS_BUDGET; n += 1) {
   if (n % PER_ADDRESS === 0) await nextWindow();
@@ -142,8 +145,9 @@ check(
 );
 
 // 50 concurrent wrong passwords on one account, each from its own address:
-// exactly the account's hour ceiling reaches Cognito (the counters are
-// taken atomically), and then the account is refused everywhere.
+// no more than the account's hour ceiling reaches Cognito (the counters are
+// taken atomically), and then the account is refused everywhere but where
+// its owner signs in.
 const carol = await newUser('carol');
 await nextWindow();
 // Warm as many function instances first, as a running service has them (an
@@ -155,13 +159,16 @@ const burst = await Promise.all(
 );
 const burstSeconds = (Date.now() - burstStarted) / 1000;
 // Reaching Cognito answers 401; the API refuses the rest before it: 429,
-// or 503 (retry later) when a counter cannot be taken in time.
+// or 503 (retry later) when a counter cannot be taken in time. A counter
+// write that timed out may still have landed (DynamoDB, or here the
+// emulator, applied it after the SDK gave up), so it is not put back and
+// the burst lets fewer through: at most the ceiling, never more.
 const through = burst.filter((r) => r.status === 401).length;
 const refused = burst.filter((r) => r.status === 429 || r.status === 503).length;
 const statuses = {};
 for (const reply of burst) statuses[reply.status] = (statuses[reply.status] ?? 0) + 1;
-check(through === CEILING && through + refused === burst.length,
-  `50 concurrent guesses on one account from 50 addresses: exactly ${CEILING} reach Cognito, the rest refused before it`,
+check(through <= CEILING && through + refused === burst.length,
+  `50 concurrent guesses on one account from 50 addresses: at most ${CEILING} reach Cognito, the rest refused before it`,
   `${JSON.stringify(statuses)} in ${burstSeconds} s`);
 const afterCeiling = await signIn(carol, password, '127.0.4.200');
 check(afterCeiling.status === 429, 'at the ceiling, a fresh address with the right password is refused too',
