@@ -143,15 +143,7 @@ async fn distributed_guessing_stops_at_the_account_ceiling_except_where_the_owne
     assert_eq!(fresh.status, StatusCode::TOO_MANY_REQUESTS);
     // api.user signed in from its own address (no peer: "unknown"), which the
     // account now knows: the owner there is not locked out.
-    let home = api
-        .call(
-            Method::POST,
-            "/api/auth/signin",
-            Some(json!({"email": email, "password": STRONG})),
-            None,
-        )
-        .await;
-    assert_eq!(home.status, StatusCode::OK, "{}", home.body);
+    api.sign_in(&email).await;
     let retry_after: u64 = fresh.headers["retry-after"]
         .to_str()
         .unwrap()
