@@ -423,7 +423,8 @@ async fn a_claim_is_held_for_its_hour_and_taken_once() {
     );
 }
 
-/// The attempt counters on DynamoDB: ADD up and back down, and the mark of
+/// The attempt counters on DynamoDB: ADD up and back down, taken only below
+/// their limit (a conditional ADD), and the mark of
 /// an address an account succeeded from, which ends when its time does.
 #[tokio::test]
 async fn counters_go_up_and_back_and_marks_end_on_time() {
@@ -437,6 +438,27 @@ async fn counters_go_up_and_back_and_marks_end_on_time() {
     assert_eq!(counters.add("failures#a", 1, now + 60).await.unwrap(), 1);
     assert_eq!(counters.add("failures#a", 1, now + 60).await.unwrap(), 2);
     assert_eq!(counters.add("failures#a", -1, now + 60).await.unwrap(), 1);
+    // Taken up to its limit, then left as it is.
+    assert_eq!(
+        counters.add_below("failures#a", 2, now + 60).await.unwrap(),
+        Some(2)
+    );
+    assert_eq!(
+        counters.add_below("failures#a", 2, now + 60).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        counters.add("failures#a", 1, now + 60).await.unwrap(),
+        3,
+        "was left at 2"
+    );
+    assert_eq!(
+        counters
+            .add_below("failures#new", 1, now + 60)
+            .await
+            .unwrap(),
+        Some(1)
+    );
     assert!(!counters.marked("known#a", now).await.unwrap());
     counters.mark("known#a", now + 100).await.unwrap();
     assert!(counters.marked("known#a", now + 99).await.unwrap());

@@ -1088,6 +1088,21 @@ pub struct InMemoryCounters {
 
 #[async_trait]
 impl Counters for InMemoryCounters {
+    async fn add_below(
+        &self,
+        key: &str,
+        limit: u64,
+        _expires_at: u64,
+    ) -> Result<Option<i64>, StoreError> {
+        let mut counts = self.counts.lock().unwrap();
+        let count = counts.entry(key.to_owned()).or_default();
+        if *count >= i64::try_from(limit).unwrap_or(i64::MAX) {
+            return Ok(None);
+        }
+        *count += 1;
+        Ok(Some(*count))
+    }
+
     async fn add(&self, key: &str, by: i64, _expires_at: u64) -> Result<i64, StoreError> {
         let mut counts = self.counts.lock().unwrap();
         let count = counts.entry(key.to_owned()).or_default();

@@ -1,12 +1,14 @@
 //! The counters in the throttle table (`key`, `hits`, TTL `expiresAt`): one
-//! UpdateItem ADD per change.
+//! UpdateItem ADD per change, conditional on the limit when an attempt is
+//! taken.
 
-use crate::aws::{condition_held, unavailable};
+use crate::aws::{condition_held, is_condition_failed, unavailable};
 use crate::ports::counters::Counters;
 use crate::ports::StoreError;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use aws_sdk_dynamodb::Client;
+use std::collections::HashMap;
 
 /// The counters in the throttle table (`key`, `hits`, TTL `expiresAt`).
 pub struct DynamoCounters {
@@ -25,6 +27,32 @@ impl DynamoCounters {
 
 #[async_trait]
 impl Counters for DynamoCounters {
+    async fn add_below(
+        &self,
+        key: &str,
+        limit: u64,
+        expires_at: u64,
+    ) -> Result<Option<i64>, StoreError> {
+        let output = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("key", AttributeValue::S(key.to_owned()))
+            .update_expression("ADD hits :one SET expiresAt = :expires")
+            .condition_expression("attribute_not_exists(hits) OR hits < :limit")
+            .expression_attribute_values(":one", AttributeValue::N("1".into()))
+            .expression_attribute_values(":limit", AttributeValue::N(limit.to_string()))
+            .expression_attribute_values(":expires", AttributeValue::N(expires_at.to_string()))
+            .return_values(ReturnValue::UpdatedNew)
+            .send()
+            .await;
+        match output {
+            Ok(output) => hits(output.attributes.as_ref()).map(Some),
+            Err(err) if is_condition_failed(&err) => Ok(None),
+            Err(err) => Err(StoreError::unavailable("DynamoDB UpdateItem", err)),
+        }
+    }
+
     async fn add(&self, key: &str, by: i64, expires_at: u64) -> Result<i64, StoreError> {
         let output = self
             .client
@@ -38,12 +66,7 @@ impl Counters for DynamoCounters {
             .send()
             .await
             .map_err(unavailable("DynamoDB UpdateItem"))?;
-        match output.attributes.as_ref().and_then(|a| a.get("hits")) {
-            Some(AttributeValue::N(hits)) => hits
-                .parse()
-                .map_err(|_| StoreError::Malformed(format!("a counter of {hits} hits"))),
-            _ => Err(StoreError::Malformed("a counter without hits".into())),
-        }
+        hits(output.attributes.as_ref())
     }
 
     async fn claim(&self, key: &str, now: u64, until: u64) -> Result<bool, StoreError> {
@@ -93,5 +116,15 @@ impl Counters for DynamoCounters {
                 _ => None,
             });
         Ok(until.is_some_and(|until| until > now))
+    }
+}
+
+/// The count an UpdateItem answered (`UPDATED_NEW`).
+fn hits(attributes: Option<&HashMap<String, AttributeValue>>) -> Result<i64, StoreError> {
+    match attributes.and_then(|a| a.get("hits")) {
+        Some(AttributeValue::N(hits)) => hits
+            .parse()
+            .map_err(|_| StoreError::Malformed(format!("a counter of {hits} hits"))),
+        _ => Err(StoreError::Malformed("a counter without hits".into())),
     }
 }

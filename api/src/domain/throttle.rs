@@ -232,11 +232,13 @@ async fn add_all(
 
 /// Lets the attempt in unless its address is over its request limit or one
 /// of its failure counters is spent ([`Limited::Over`] with the seconds to
-/// wait). Every counter is taken at once, atomically, in one round trip
-/// (side by side), so a burst of concurrent attempts cannot overshoot a
-/// limit; a refused attempt gives its failure counters back (one more
-/// round trip), so refusals are not failures. The request counter is never
-/// given back.
+/// wait). Each counter is taken with one conditional `ADD` (it does not move
+/// once at its limit), all side by side in one round trip, beside the read
+/// of whether the address is known to the account; so a burst of
+/// concurrent attempts cannot overshoot a limit, and a refused request
+/// raises no one's counter. A refused attempt gives back the failure
+/// counters it took (one more round trip), so refusals are not failures;
+/// the request counter is never given back.
 pub async fn admit(
     counters: &dyn Counters,
     limits: &Limits,
@@ -244,15 +246,32 @@ pub async fn admit(
     now: u64,
 ) -> Result<Admitted, Limited> {
     let all = counters_of(limits, attempt, now);
-    let keys: Vec<(&str, u64)> = all.iter().map(|c| (c.key.as_str(), c.expires)).collect();
     let known = known_key(attempt);
-    let (counts, is_known) = tokio::join!(add_all(counters, &keys, 1), async {
+    let taking = all
+        .iter()
+        .map(|c| counters.add_below(&c.key, c.limit, c.expires));
+    let (taken, is_known) = tokio::join!(futures_util::future::join_all(taking), async {
         match &known {
             Some(key) => counters.marked(key, now).await,
             None => Ok(false),
         }
     });
-    let counts = counts?;
+    let took = |from: usize| -> Vec<(&str, u64)> {
+        all.iter()
+            .zip(&taken)
+            .skip(from)
+            .filter(|(_, result)| matches!(result, Ok(Some(_))))
+            .map(|(c, _)| (c.key.as_str(), c.expires))
+            .collect()
+    };
+    if taken.iter().any(Result::is_err) {
+        // An outage spends nothing: what was taken is put back.
+        give_back_logged(counters, &took(0)).await;
+        let err = taken.into_iter().find_map(Result::err);
+        return Err(err
+            .unwrap_or_else(|| StoreError::Incomplete("a counter failed".into()))
+            .into());
+    }
     // Unread, the address is taken for a stranger's: only the ceiling differs.
     let is_known = is_known.unwrap_or_else(|err| {
         tracing::warn!(error = %crate::ports::chain(&err), "a known address was not read");
@@ -260,33 +279,37 @@ pub async fn admit(
     });
     let over: Vec<&Counter> = all
         .iter()
-        .zip(&counts)
-        .filter(|(counter, count)| **count > i64::try_from(counter.limit).unwrap_or(i64::MAX))
+        .zip(&taken)
+        .filter(|(_, result)| matches!(result, Ok(None)))
         .filter(|(counter, _)| !(counter.ceiling && is_known))
         .map(|(counter, _)| counter)
         .collect();
-    let failures = &keys[1..];
     if let Some(retry_after) = over.iter().map(|c| c.ends - now).max() {
+        let spent: Vec<&str> = over.iter().map(|c| c.key.as_str()).collect();
         tracing::warn!(
             action = attempt.action,
             address = attempt.address,
-            counts = ?counts,
+            spent = ?spent,
             "attempt limit reached"
         );
-        // The refusal stands whatever the store does next.
-        if let Err(err) = add_all(counters, failures, -1).await {
-            tracing::warn!(error = %crate::ports::chain(&err), "a refused attempt still counts");
-        }
+        give_back_logged(counters, &took(1)).await;
         return Err(Limited::Over { retry_after });
     }
     let held = match attempt.kind {
-        Kind::Guesses => failures
-            .iter()
-            .map(|(key, expires)| ((*key).to_owned(), *expires))
+        Kind::Guesses => took(1)
+            .into_iter()
+            .map(|(key, expires)| (key.to_owned(), expires))
             .collect(),
         Kind::Spends => Vec::new(),
     };
     Ok(Admitted { held, known })
+}
+
+/// Gives counters back; the answer stands whatever the store does.
+async fn give_back_logged(counters: &dyn Counters, taken: &[(&str, u64)]) {
+    if let Err(err) = add_all(counters, taken, -1).await {
+        tracing::warn!(error = %crate::ports::chain(&err), "attempt counters were not given back");
+    }
 }
 
 impl Admitted {
@@ -529,6 +552,29 @@ mod tests {
             .map(|attempt| admit(&counters, &strict, attempt, NOW));
         let answers = futures_util::future::join_all(burst).await;
         assert_eq!(answers.iter().filter(|a| a.is_ok()).count(), 5);
+    }
+
+    #[tokio::test]
+    async fn a_counter_never_passes_its_limit() {
+        use crate::ports::counters::Counters;
+        let counters = InMemoryCounters::default();
+        let strict = Limits {
+            per_address: 2,
+            ..limits()
+        };
+        for _ in 0..50 {
+            drop(admit(&counters, &strict, &guess("203.0.113.66", "victim"), NOW).await);
+        }
+        let window = NOW - NOW % 60;
+        let requests = format!("address#signin#203.0.113.66#{window}");
+        assert_eq!(counters.add(&requests, 0, 0).await.unwrap(), 2);
+        let hour = NOW - NOW % LONG_WINDOW_SECONDS;
+        let ceiling = format!("failures-account#signin#victim#{hour}");
+        assert_eq!(
+            counters.add(&ceiling, 0, 0).await.unwrap(),
+            2,
+            "only the two let in"
+        );
     }
 
     #[tokio::test]

@@ -10,6 +10,14 @@ pub trait Counters: Send + Sync {
     /// Adds `by` (which may be negative) to `key` and returns the new
     /// count; the counter may be dropped after `expires_at` (Unix seconds).
     async fn add(&self, key: &str, by: i64, expires_at: u64) -> Result<i64, StoreError>;
+    /// Adds one to `key` unless it has reached `limit` already: the new
+    /// count, or `None` (and nothing written) when it had.
+    async fn add_below(
+        &self,
+        key: &str,
+        limit: u64,
+        expires_at: u64,
+    ) -> Result<Option<i64>, StoreError>;
     /// Adds one to `key` and returns the new count.
     async fn increment(&self, key: &str, expires_at: u64) -> Result<u64, StoreError> {
         Ok(self.add(key, 1, expires_at).await?.max(0).unsigned_abs())
