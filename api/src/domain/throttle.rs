@@ -193,41 +193,17 @@ fn counters_of(limits: &Limits, attempt: &Attempt<'_>, now: u64) -> Vec<Counter>
     counters
 }
 
-/// Adds `by` to every counter side by side. When one fails, the others
-/// that changed are put back (so an outage spends nothing) and the first
-/// error is answered.
-async fn add_all(
-    counters: &dyn Counters,
-    held: &[(&str, u64)],
-    by: i64,
-) -> Result<Vec<i64>, StoreError> {
-    let changes = held
+/// Gives one back to every counter, side by side; the first failure is
+/// answered (what was given back stays given back).
+async fn give_back_all(counters: &dyn Counters, taken: &[(&str, u64)]) -> Result<(), StoreError> {
+    let changes = taken
         .iter()
-        .map(|(key, expires)| counters.add(key, by, *expires));
+        .map(|(key, expires)| counters.add(key, -1, *expires));
     let results = futures_util::future::join_all(changes).await;
-    if results.iter().all(Result::is_ok) {
-        return Ok(results.into_iter().flatten().collect());
-    }
-    let changed: Vec<(&str, u64)> = held
-        .iter()
-        .zip(&results)
-        .filter(|(_, result)| result.is_ok())
-        .map(|(held, _)| *held)
-        .collect();
-    let undo = changed
-        .iter()
-        .map(|(key, expires)| counters.add(key, -by, *expires));
-    if futures_util::future::join_all(undo)
-        .await
-        .iter()
-        .any(Result::is_err)
-    {
-        tracing::warn!("attempt counters changed part way were not all put back");
-    }
-    Err(results
+    results
         .into_iter()
         .find_map(Result::err)
-        .unwrap_or_else(|| StoreError::Incomplete("a counter failed".into())))
+        .map_or(Ok(()), Err)
 }
 
 /// Lets the attempt in unless its address is over its request limit or one
@@ -307,7 +283,7 @@ pub async fn admit(
 
 /// Gives counters back; the answer stands whatever the store does.
 async fn give_back_logged(counters: &dyn Counters, taken: &[(&str, u64)]) {
-    if let Err(err) = add_all(counters, taken, -1).await {
+    if let Err(err) = give_back_all(counters, taken).await {
         tracing::warn!(error = %crate::ports::chain(&err), "attempt counters were not given back");
     }
 }
@@ -316,6 +292,7 @@ impl Admitted {
     /// The guess was right: its counters are given back and its address is
     /// known to the account for [`KNOWN_ADDRESS_SECONDS`] (side by side).
     pub async fn succeeded(self, counters: &dyn Counters, now: u64) -> Result<(), StoreError> {
+        let held = self.held();
         let (known, given) = tokio::join!(
             async {
                 match &self.known {
@@ -323,26 +300,24 @@ impl Admitted {
                     None => Ok(()),
                 }
             },
-            self.give_back_held(counters)
+            give_back_all(counters, &held)
         );
         known.and(given)
     }
 
     /// Gives the failure counters back: the guess was never made (the
-    /// service failed, or the request was refused before it). Nothing for a
-    /// route that mails, which spends on every request.
+    /// service failed, the request was refused before it, or it proved
+    /// nothing yet). Nothing for a route that mails, which spends on every
+    /// request.
     pub async fn give_back(self, counters: &dyn Counters) -> Result<(), StoreError> {
-        self.give_back_held(counters).await
+        give_back_all(counters, &self.held()).await
     }
 
-    async fn give_back_held(&self, counters: &dyn Counters) -> Result<(), StoreError> {
-        let held: Vec<(&str, u64)> = self
-            .held
+    fn held(&self) -> Vec<(&str, u64)> {
+        self.held
             .iter()
             .map(|(key, expires)| (key.as_str(), *expires))
-            .collect();
-        add_all(counters, &held, -1).await?;
-        Ok(())
+            .collect()
     }
 }
 

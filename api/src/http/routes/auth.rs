@@ -154,16 +154,25 @@ pub(crate) async fn settle<T>(
         let status = err.status();
         status.is_client_error() && status != StatusCode::TOO_MANY_REQUESTS
     });
-    let counters = state.counters.as_ref();
-    let given = match &result {
-        _ if refused => Ok(()),
-        Ok(_) => attempt.succeeded(counters, throttle::now_secs()).await,
-        Err(_) => attempt.give_back(counters).await,
-    };
-    if let Err(store) = given {
-        tracing::warn!(error = %chain(&store), "an attempt that did not fail still counts");
+    match &result {
+        _ if refused => {}
+        Ok(_) => {
+            let succeeded = attempt.succeeded(state.counters.as_ref(), throttle::now_secs());
+            if let Err(store) = succeeded.await {
+                tracing::warn!(error = %chain(&store), "a successful attempt still counts");
+            }
+        }
+        Err(_) => give_back(state, attempt).await,
     }
     result
+}
+
+/// Gives an attempt that did not fail its counters back; the answer stands
+/// whatever the store does.
+pub(crate) async fn give_back(state: &SharedState, attempt: Admitted) {
+    if let Err(store) = attempt.give_back(state.counters.as_ref()).await {
+        tracing::warn!(error = %chain(&store), "an attempt that did not fail still counts");
+    }
 }
 
 /// The pipeline of every attempt on the account a request names: counted
@@ -636,9 +645,7 @@ pub async fn sign_in(
     // known to the account until a sign-in finishes.
     let signed_in = match signed_in {
         Ok(mfa @ SignIn::MfaRequired { .. }) => {
-            if let Err(store) = attempt.give_back(state.counters.as_ref()).await {
-                tracing::warn!(error = %chain(&store), "an attempt that did not fail still counts");
-            }
+            give_back(&state, attempt).await;
             Ok(mfa)
         }
         other => settle(&state, attempt, other).await,
@@ -1001,9 +1008,7 @@ pub async fn reset_password(
     // A weak password is no guess at the code: it spends nothing.
     if let Err(weak) = password::check(new_password, state.config.min_password_score, &[who.text()])
     {
-        if let Err(store) = attempt.give_back(state.counters.as_ref()).await {
-            tracing::warn!(error = %chain(&store), "a weak password's attempt still counts");
-        }
+        give_back(&state, attempt).await;
         return Err(weak.into());
     }
     let started = tokio::time::Instant::now();
